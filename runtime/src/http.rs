@@ -1,0 +1,519 @@
+//! HTTP/1.1 response parsing: pure functions over bytes, no I/O, no `unsafe`.
+//!
+//! [`head_len`] finds the end of a header block, [`parse_head`] validates it and extracts
+//! the framing and the invocation [`Context`], and [`Chunked`] decodes a chunked body in
+//! place, from any split of the bytes across reads.
+
+use crate::context::{Context, FIELDS};
+
+/// The largest header block accepted (status line, headers and the blank line).
+pub const MAX_HEAD: usize = 64 * 1024;
+
+/// How the body of a response is delimited.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Framing {
+    /// No body: a 1xx, 204 or 304 status.
+    Empty,
+    /// `Content-Length: n`.
+    Length(u64),
+    /// `Transfer-Encoding: chunked`.
+    Chunked,
+    /// Neither: the body ends when the server closes the connection.
+    UntilClose,
+}
+
+/// Why a response cannot be read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Error {
+    /// No blank line within [`MAX_HEAD`] bytes.
+    HeadTooLarge,
+    /// The status line is not `HTTP/1.x NNN [reason]`.
+    StatusLine,
+    /// A header line is not `name: value` with a token name and a printable value.
+    HeaderLine,
+    /// `Content-Length` is not a decimal number, overflows, or two differ.
+    ContentLength,
+    /// A `Transfer-Encoding` other than `chunked`.
+    TransferEncoding,
+    /// Both `Content-Length` and `Transfer-Encoding`.
+    AmbiguousFraming,
+    /// A chunk size that is not hexadecimal or overflows 64 bits.
+    ChunkSize,
+    /// A chunk not followed by CRLF, or a malformed trailer section.
+    ChunkFraming,
+}
+
+impl Error {
+    /// A short ASCII description, for the one-line diagnostics.
+    pub fn message(self) -> &'static [u8] {
+        nth(
+            b"header block over 65536 bytes\0malformed status line\0malformed header line\0\
+              malformed Content-Length\0unsupported Transfer-Encoding\0\
+              both Content-Length and Transfer-Encoding\0malformed chunk size\0malformed chunk framing",
+            self as usize,
+        )
+    }
+}
+
+/// The `n`th entry of a NUL-separated list (a table without pointers, so without
+/// relocations in a position-independent executable).
+pub(crate) fn nth(list: &'static [u8], n: usize) -> &'static [u8] {
+    list.split(|&b| b == 0).nth(n).unwrap_or_default()
+}
+
+/// A parsed response head. Header values are borrowed from the input.
+#[derive(Debug, Clone, Copy)]
+pub struct Head<'a> {
+    /// The status code, 100 to 999.
+    pub status: u16,
+    /// Whether the connection may be reused after this response.
+    pub keep_alive: bool,
+    /// How the body is delimited.
+    pub framing: Framing,
+    /// The Lambda context headers (all empty for a response that carries none).
+    pub context: Context<'a>,
+}
+
+/// Returns the length of the header block at the start of `buf` (through the blank line),
+/// or `None` if `buf` does not contain a whole one yet.
+pub fn head_len(buf: &[u8]) -> Option<usize> {
+    buf.windows(4).position(|w| w == b"\r\n\r\n").map(|i| i + 4)
+}
+
+/// ASCII case-insensitive equality with a lower-case `lower`.
+fn eq_lower(s: &[u8], lower: &[u8]) -> bool {
+    s.len() == lower.len() && s.iter().zip(lower).all(|(a, b)| a.to_ascii_lowercase() == *b)
+}
+
+// Header names the parser looks for, lower case and NUL-separated. The first `FIELDS`
+// fill the context, in the order of `context::Field`.
+const NAMES: &[u8] = b"lambda-runtime-aws-request-id\0lambda-runtime-deadline-ms\0\
+    lambda-runtime-invoked-function-arn\0lambda-runtime-trace-id\0lambda-runtime-client-context\0\
+    lambda-runtime-cognito-identity\0lambda-runtime-aws-tenant-id\0lambda-runtime-invocation-id\0\
+    content-type\0content-length\0transfer-encoding\0connection";
+const CONTENT_LENGTH: usize = FIELDS;
+const TRANSFER_ENCODING: usize = FIELDS + 1;
+
+/// Parses a header block: `head` must be exactly what [`head_len`] measured.
+pub fn parse_head(head: &[u8]) -> Result<Head<'_>, Error> {
+    let mut lines = head.split(|&b| b == b'\n').map(strip_cr);
+    let (status, http10) = parse_status_line(lines.next().flatten().ok_or(Error::StatusLine)?)?;
+    let mut keep_alive = !http10;
+    let mut length: Option<u64> = None;
+    let mut chunked = false;
+    let mut context = Context::default();
+    for line in lines {
+        let line = line.ok_or(Error::HeaderLine)?;
+        if line.is_empty() {
+            break;
+        }
+        let colon = line.iter().position(|&b| b == b':').ok_or(Error::HeaderLine)?;
+        let (name, value) = (line.get(..colon).unwrap_or_default(), trim(line.get(colon + 1..).unwrap_or_default()));
+        if name.is_empty() || !name.iter().all(|&b| is_token(b)) || !value.iter().all(|&b| is_value(b)) {
+            return Err(Error::HeaderLine);
+        }
+        match NAMES.split(|&b| b == 0).position(|n| eq_lower(name, n)) {
+            Some(i) if i < FIELDS => {
+                if let Some(f) = context.fields.get_mut(i) {
+                    *f = value;
+                }
+            }
+            Some(CONTENT_LENGTH) => {
+                let n = parse_decimal(value).ok_or(Error::ContentLength)?;
+                if length.is_some_and(|l| l != n) {
+                    return Err(Error::ContentLength);
+                }
+                length = Some(n);
+            }
+            Some(TRANSFER_ENCODING) => {
+                if !eq_lower(value, b"chunked") {
+                    return Err(Error::TransferEncoding);
+                }
+                chunked = true;
+            }
+            Some(_) => {
+                for token in value.split(|&b| b == b',').map(trim) {
+                    if eq_lower(token, b"close") {
+                        keep_alive = false;
+                    } else if eq_lower(token, b"keep-alive") {
+                        keep_alive = true;
+                    }
+                }
+            }
+            None => {}
+        }
+    }
+    let framing = match (chunked, length) {
+        (true, Some(_)) => return Err(Error::AmbiguousFraming),
+        (true, None) => Framing::Chunked,
+        (false, Some(n)) => Framing::Length(n),
+        _ if status < 200 || status == 204 || status == 304 => Framing::Empty,
+        _ => {
+            keep_alive = false;
+            Framing::UntilClose
+        }
+    };
+    Ok(Head { status, keep_alive, framing, context })
+}
+
+/// `HTTP/1.x NNN[ reason]` → (status, is HTTP/1.0).
+fn parse_status_line(line: &[u8]) -> Result<(u16, bool), Error> {
+    let [b'H', b'T', b'T', b'P', b'/', b'1', b'.', minor, b' ', code @ .., ] = line else {
+        return Err(Error::StatusLine);
+    };
+    let (digits, rest) = match code {
+        [a, b, c, rest @ ..] => ([*a, *b, *c], rest),
+        _ => return Err(Error::StatusLine),
+    };
+    let reason_ok = match rest {
+        [] => true,
+        [b' ', reason @ ..] => reason.iter().all(|&b| is_value(b)),
+        _ => false,
+    };
+    match parse_decimal(&digits) {
+        Some(n @ 100..=999) if reason_ok && minor.is_ascii_digit() => Ok((n as u16, *minor == b'0')),
+        _ => Err(Error::StatusLine),
+    }
+}
+
+/// A line split at `\n` must end in `\r` (and contain no other CR: `is_value` rejects it).
+fn strip_cr(line: &[u8]) -> Option<&[u8]> {
+    match line {
+        [rest @ .., b'\r'] => Some(rest),
+        _ => None,
+    }
+}
+
+fn trim(mut s: &[u8]) -> &[u8] {
+    while let [b' ' | b'\t', rest @ ..] = s {
+        s = rest;
+    }
+    while let [rest @ .., b' ' | b'\t'] = s {
+        s = rest;
+    }
+    s
+}
+
+/// RFC 9110 `tchar`.
+fn is_token(b: u8) -> bool {
+    matches!(b, b'0'..=b'9' | b'a'..=b'z' | b'A'..=b'Z' | b'!' | b'#'..=b'\'' | b'*' | b'+' | b'-' | b'.' | b'^'..=b'`' | b'|' | b'~')
+}
+
+/// Field content: visible ASCII, space, tab and obs-text; no control characters.
+fn is_value(b: u8) -> bool {
+    b == b'\t' || (b >= b' ' && b != 0x7f)
+}
+
+/// A non-empty run of decimal digits that fits in a `u64`.
+pub(crate) fn parse_decimal(s: &[u8]) -> Option<u64> {
+    if s.is_empty() {
+        return None;
+    }
+    s.iter().try_fold(0u64, |n, &b| {
+        let d = (b as char).to_digit(10)?;
+        n.checked_mul(10)?.checked_add(d as u64)
+    })
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    SizeStart,
+    Size,
+    SizeSpace,
+    Extension,
+    SizeLf,
+    Data,
+    DataCr,
+    DataLf,
+    TrailerStart,
+    Trailer,
+    TrailerLf,
+    EndLf,
+}
+
+/// An incremental, in-place decoder for a chunked body.
+///
+/// Feed it the raw bytes as they arrive; it moves the data bytes down over the framing so
+/// that the decoded body ends up contiguous at the start of the buffer.
+#[derive(Debug, Clone)]
+pub struct Chunked {
+    state: State,
+    remaining: u64,
+}
+
+impl Default for Chunked {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// What one call to [`Chunked::decode`] achieved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Progress {
+    /// The end of the decoded data so far.
+    pub out: usize,
+    /// When the body is complete: the index just past its last byte (its final CRLF).
+    pub end: Option<usize>,
+}
+
+impl Chunked {
+    /// A decoder at the start of a body.
+    pub const fn new() -> Self {
+        Chunked { state: State::SizeStart, remaining: 0 }
+    }
+
+    /// Decodes the raw bytes `buf[raw..end]`, appending their data at `buf[out..]`.
+    ///
+    /// Requires `out <= raw <= end <= buf.len()` (data is not moved otherwise); since framing is never shorter than the
+    /// data it wraps, the output never overtakes the input. All input up to the end of the
+    /// body is consumed; on completion [`Progress::end`] tells where the body ended.
+    pub fn decode(&mut self, buf: &mut [u8], mut out: usize, mut raw: usize, end: usize) -> Result<Progress, Error> {
+        let end = end.min(buf.len());
+        while raw < end {
+            if self.state == State::Data {
+                let n = (end - raw).min(self.remaining.min(usize::MAX as u64) as usize);
+                crate::sys::move_down(buf, raw, out, n);
+                out += n;
+                raw += n;
+                self.remaining -= n as u64;
+                if self.remaining == 0 {
+                    self.state = State::DataCr;
+                }
+                continue;
+            }
+            let Some(&b) = buf.get(raw) else { break };
+            raw += 1;
+            self.state = match (self.state, b) {
+                (State::SizeStart | State::Size, _) if b.is_ascii_hexdigit() => {
+                    let digit = (b as char).to_digit(16).unwrap_or(0) as u64;
+                    self.remaining = self
+                        .remaining
+                        .checked_mul(16)
+                        .and_then(|n| n.checked_add(digit))
+                        .ok_or(Error::ChunkSize)?;
+                    State::Size
+                }
+                (State::Size | State::SizeSpace, b' ' | b'\t') => State::SizeSpace,
+                (State::Size | State::SizeSpace | State::Extension, b';') => State::Extension,
+                (State::Size | State::SizeSpace | State::Extension, b'\r') => State::SizeLf,
+                (State::Extension, _) if is_value(b) => State::Extension,
+                (State::SizeLf, b'\n') if self.remaining == 0 => State::TrailerStart,
+                (State::SizeLf, b'\n') => State::Data,
+                (State::DataCr, b'\r') => State::DataLf,
+                (State::DataLf, b'\n') => State::SizeStart,
+                (State::TrailerStart, b'\r') => State::EndLf,
+                (State::TrailerStart | State::Trailer, _) if is_value(b) => State::Trailer,
+                (State::Trailer, b'\r') => State::TrailerLf,
+                (State::TrailerLf, b'\n') => State::TrailerStart,
+                (State::EndLf, b'\n') => {
+                    self.state = State::SizeStart;
+                    return Ok(Progress { out, end: Some(raw) });
+                }
+                (State::SizeStart | State::Size | State::SizeSpace | State::Extension | State::SizeLf, _) => {
+                    return Err(Error::ChunkSize);
+                }
+                _ => return Err(Error::ChunkFraming),
+            };
+        }
+        Ok(Progress { out, end: None })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::context::Field;
+
+    fn head(bytes: &[u8]) -> Result<Head<'_>, Error> {
+        assert_eq!(head_len(bytes), Some(bytes.len()), "test input must be one whole head");
+        parse_head(bytes)
+    }
+
+    #[test]
+    fn next_response_with_every_context_header() {
+        let raw = b"HTTP/1.1 200 OK\r\n\
+            Content-Type: application/json\r\n\
+            lambda-runtime-aws-request-id: 8476a536-e9f4-11e8-9739-2dfe598c3fcd\r\n\
+            Lambda-Runtime-Deadline-Ms:1542409706888\r\n\
+            LAMBDA-RUNTIME-INVOKED-FUNCTION-ARN: \t arn:aws:lambda:us-east-2:123456789012:function:custom-runtime \t\r\n\
+            Lambda-Runtime-Trace-Id: Root=1-5bef4de7-ad49b0e87f6ef6c87fc2e700;Parent=9a9197af755a6419;Sampled=1\r\n\
+            Lambda-Runtime-Client-Context: {\"client\":{}}\r\n\
+            Lambda-Runtime-Cognito-Identity: {\"cognitoIdentityId\":\"x\"}\r\n\
+            Lambda-Runtime-Aws-Tenant-Id: tenant-7\r\n\
+            Lambda-Runtime-Invocation-Id: 5e3c1f0a\r\n\
+            Date: Mon, 23 Nov 2026 12:00:00 GMT\r\n\
+            Content-Length: 2\r\n\r\n";
+        let h = head(raw).unwrap();
+        assert_eq!((h.status, h.keep_alive, h.framing), (200, true, Framing::Length(2)));
+        let c = h.context;
+        assert_eq!(c.request_id(), b"8476a536-e9f4-11e8-9739-2dfe598c3fcd");
+        assert_eq!(c.deadline_ms(), 1542409706888);
+        assert_eq!(c.invoked_function_arn(), b"arn:aws:lambda:us-east-2:123456789012:function:custom-runtime");
+        assert_eq!(c.trace_id(), b"Root=1-5bef4de7-ad49b0e87f6ef6c87fc2e700;Parent=9a9197af755a6419;Sampled=1");
+        assert_eq!(c.client_context(), b"{\"client\":{}}");
+        assert_eq!(c.cognito_identity(), b"{\"cognitoIdentityId\":\"x\"}");
+        assert_eq!(c.tenant_id(), b"tenant-7");
+        assert_eq!(c.invocation_id(), b"5e3c1f0a");
+        assert_eq!(c.content_type(), b"application/json");
+    }
+
+    #[test]
+    fn empty_values_are_absent_and_later_headers_win() {
+        let h = head(b"HTTP/1.1 200 OK\r\nLambda-Runtime-Client-Context:\r\nLambda-Runtime-Trace-Id: a\r\nLambda-Runtime-Trace-Id: b\r\nContent-Length: 0\r\n\r\n").unwrap();
+        assert_eq!(h.context.client_context(), b"");
+        assert_eq!(h.context.field(Field::TraceId), b"b");
+        assert_eq!(h.context.deadline_ms(), 0);
+    }
+
+    #[test]
+    fn status_lines() {
+        for (raw, want) in [
+            (&b"HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\n\r\n"[..], Ok((202, true))),
+            (b"HTTP/1.1 413\r\nContent-Length: 0\r\n\r\n", Ok((413, true))),
+            (b"HTTP/1.1 500 \r\nContent-Length: 0\r\n\r\n", Ok((500, true))),
+            (b"HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n", Ok((200, false))),
+            (b"HTTP/1.0 200 OK\r\nConnection: Keep-Alive\r\nContent-Length: 0\r\n\r\n", Ok((200, true))),
+            (b"HTTP/1.1 200 OK\r\nConnection: TE, close\r\nContent-Length: 0\r\n\r\n", Ok((200, false))),
+            (b"HTTP/2.0 200 OK\r\n\r\n", Err(Error::StatusLine)),
+            (b"HTTP/1.1 20 OK\r\n\r\n", Err(Error::StatusLine)),
+            (b"HTTP/1.1 2000 OK\r\n\r\n", Err(Error::StatusLine)),
+            (b"HTTP/1.1 099 OK\r\n\r\n", Err(Error::StatusLine)),
+            (b"HTTP/1.1  200 OK\r\n\r\n", Err(Error::StatusLine)),
+            (b"http/1.1 200 OK\r\n\r\n", Err(Error::StatusLine)),
+            (b"HTTP/1.1 2x0 OK\r\n\r\n", Err(Error::StatusLine)),
+            (b"HTTP/1.1 200 O\x01K\r\n\r\n", Err(Error::StatusLine)),
+            (b"HTTP/1.1 200 OK\n\r\n\r\n", Err(Error::StatusLine)),
+            (b"\r\n\r\n", Err(Error::StatusLine)),
+        ] {
+            let got = head(raw).map(|h| (h.status, h.keep_alive));
+            assert_eq!(got, want, "{:?}", core::str::from_utf8(raw));
+        }
+    }
+
+    #[test]
+    fn header_lines() {
+        for raw in [
+            &b"HTTP/1.1 200 OK\r\nNo-Colon\r\n\r\n"[..],
+            b"HTTP/1.1 200 OK\r\n: empty-name\r\n\r\n",
+            b"HTTP/1.1 200 OK\r\nSpace Before : x\r\n\r\n",
+            b"HTTP/1.1 200 OK\r\nName : x\r\n\r\n",
+            b"HTTP/1.1 200 OK\r\nA: b\r\n folded\r\n\r\n",
+            b"HTTP/1.1 200 OK\r\nA: b\rc\r\n\r\n",
+            b"HTTP/1.1 200 OK\r\nA: b\nC: d\r\n\r\n",
+            b"HTTP/1.1 200 OK\r\nA: b\x00\r\n\r\n",
+            b"HTTP/1.1 200 OK\r\nA: \x7f\r\n\r\n",
+        ] {
+            assert_eq!(head(raw).err(), Some(Error::HeaderLine), "{:?}", core::str::from_utf8(raw));
+        }
+        // obs-text and tabs are legal in values.
+        let h = head(b"HTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Tenant-Id: t\xc3\xa9\tx\r\nContent-Length: 0\r\n\r\n").unwrap();
+        assert_eq!(h.context.tenant_id(), "t\u{e9}\tx".as_bytes());
+    }
+
+    #[test]
+    fn framing() {
+        for (raw, want) in [
+            (&b"HTTP/1.1 200 OK\r\nContent-Length: 0042\r\n\r\n"[..], Ok(Framing::Length(42))),
+            (b"HTTP/1.1 200 OK\r\ncontent-length: 5\r\nContent-Length: 5\r\n\r\n", Ok(Framing::Length(5))),
+            (b"HTTP/1.1 200 OK\r\nContent-Length: 18446744073709551615\r\n\r\n", Ok(Framing::Length(u64::MAX))),
+            (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: Chunked\r\n\r\n", Ok(Framing::Chunked)),
+            (b"HTTP/1.1 204 No Content\r\n\r\n", Ok(Framing::Empty)),
+            (b"HTTP/1.1 200 OK\r\n\r\n", Ok(Framing::UntilClose)),
+            (b"HTTP/1.1 200 OK\r\nContent-Length: 18446744073709551616\r\n\r\n", Err(Error::ContentLength)),
+            (b"HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n", Err(Error::ContentLength)),
+            (b"HTTP/1.1 200 OK\r\nContent-Length: +1\r\n\r\n", Err(Error::ContentLength)),
+            (b"HTTP/1.1 200 OK\r\nContent-Length: 1 2\r\n\r\n", Err(Error::ContentLength)),
+            (b"HTTP/1.1 200 OK\r\nContent-Length: 0x10\r\n\r\n", Err(Error::ContentLength)),
+            (b"HTTP/1.1 200 OK\r\nContent-Length:\r\n\r\n", Err(Error::ContentLength)),
+            (b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n", Err(Error::ContentLength)),
+            (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", Err(Error::TransferEncoding)),
+            (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n", Err(Error::AmbiguousFraming)),
+        ] {
+            assert_eq!(head(raw).map(|h| h.framing), want, "{:?}", core::str::from_utf8(raw));
+        }
+        assert!(!head(b"HTTP/1.1 200 OK\r\n\r\n").unwrap().keep_alive, "a close-delimited body ends the connection");
+    }
+
+    #[test]
+    fn head_len_needs_the_blank_line() {
+        assert_eq!(head_len(b"HTTP/1.1 200 OK\r\nA: b\r\n"), None);
+        assert_eq!(head_len(b"HTTP/1.1 200 OK\r\n\r\nbody"), Some(19));
+    }
+
+    /// Decodes `raw` delivered in pieces of `step` bytes, the way the client does: each
+    /// piece is appended after the decoded output, then decoded in place.
+    fn dechunk(raw: &[u8], step: usize) -> Result<(std::vec::Vec<u8>, usize), Error> {
+        let mut buf = std::vec![0u8; raw.len()];
+        let (mut dec, mut out, mut fed) = (Chunked::new(), 0, 0);
+        while fed < raw.len() {
+            let n = step.min(raw.len() - fed);
+            buf[out..out + n].copy_from_slice(&raw[fed..fed + n]);
+            fed += n;
+            let p = dec.decode(&mut buf, out, out, out + n)?;
+            if let Some(end) = p.end {
+                let extra = out + n - end;
+                return Ok((buf[..p.out].to_vec(), fed - extra));
+            }
+            out = p.out;
+        }
+        Err(Error::ChunkFraming)
+    }
+
+    #[test]
+    fn chunked_golden_bytes_in_every_split() {
+        let cases: [(&[u8], &[u8]); 6] = [
+            (b"5\r\nhello\r\n0\r\n\r\n", b"hello"),
+            (b"0\r\n\r\n", b""),
+            (b"3\r\nabc\r\n2\r\nde\r\n1\r\nf\r\n0\r\n\r\n", b"abcdef"),
+            (b"00A;ext=1;q=\"x\"\r\n0123456789\r\n000\r\n\r\n", b"0123456789"),
+            (b"a \t; name=value\r\nABCDEFGHIJ\r\n0\r\nTrailer-One: x\r\nTrailer-Two: y\r\n\r\n", b"ABCDEFGHIJ"),
+            (b"1\r\n\r\r\n0;last\r\nT: v\r\n\r\n", b"\r"),
+        ];
+        for (raw, data) in cases {
+            for step in 1..=raw.len() {
+                assert_eq!(dechunk(raw, step), Ok((data.to_vec(), raw.len())), "step {step}: {raw:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn chunked_stops_at_the_end_of_the_body() {
+        let raw = b"2\r\nok\r\n0\r\n\r\nHTTP/1.1";
+        let mut buf = raw.to_vec();
+        let p = Chunked::new().decode(&mut buf, 0, 0, raw.len()).unwrap();
+        assert_eq!(p, Progress { out: 2, end: Some(raw.len() - 8) });
+    }
+
+    #[test]
+    fn chunked_rejects_malformed_framing() {
+        for (raw, want) in [
+            (&b"\r\n"[..], Error::ChunkSize),
+            (b"g\r\n", Error::ChunkSize),
+            (b"-1\r\n", Error::ChunkSize),
+            (b"1 2\r\n", Error::ChunkSize),
+            (b"5\n", Error::ChunkSize),
+            (b"5\r\r", Error::ChunkSize),
+            (b"10000000000000000\r\n", Error::ChunkSize),
+            (b"ffffffffffffffff0\r\n", Error::ChunkSize),
+            (b"1;\x01\r\n", Error::ChunkSize),
+            (b"2\r\nabc\r\n", Error::ChunkFraming),
+            (b"2\r\nab\n", Error::ChunkFraming),
+            (b"0\r\nT: v\n", Error::ChunkFraming),
+            (b"0\r\n\r\r", Error::ChunkFraming),
+            (b"0\r\nT\x00\r\n\r\n", Error::ChunkFraming),
+        ] {
+            let mut buf = raw.to_vec();
+            let got = Chunked::new().decode(&mut buf, 0, 0, raw.len());
+            assert_eq!(got, Err(want), "{raw:?}");
+        }
+    }
+
+    #[test]
+    fn chunk_size_accepts_sixteen_hex_digits_and_leading_zeros() {
+        let mut buf = b"0000000000000000000000ffffffffffffffff\r\n".to_vec();
+        let mut dec = Chunked::new();
+        let n = buf.len();
+        assert_eq!(dec.decode(&mut buf, 0, 0, n), Ok(Progress { out: 0, end: None }));
+        assert_eq!(dec.remaining, u64::MAX);
+    }
+}

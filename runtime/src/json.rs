@@ -1,0 +1,108 @@
+//! The error document: `{"errorMessage":…,"errorType":…,"stackTrace":[]}`, escaped while
+//! it is written into a bounded buffer.
+
+const TRUNCATED: &[u8] = b" [truncated]";
+
+/// Whether `t` matches `(Runtime|Function)\.[A-Z][a-zA-Z]+`, the error types the Runtime
+/// API accepts (anything else is recorded as `Runtime.Unknown`).
+pub fn valid_error_type(t: &[u8]) -> bool {
+    let name = t.strip_prefix(b"Runtime.").or_else(|| t.strip_prefix(b"Function."));
+    matches!(name, Some([first, rest @ ..]) if first.is_ascii_uppercase() && !rest.is_empty() && rest.iter().all(u8::is_ascii_alphabetic))
+}
+
+/// Writes the error document for `error_type` (used verbatim: validate it first) and the
+/// message, given as UTF-8 pieces written one after another, into `dst`; returns its
+/// length. A message too long for `dst` is cut at a character boundary and marked
+/// ` [truncated]`. `dst` must hold at least 128 bytes.
+pub fn error_body(dst: &mut [u8], error_type: &[u8], message: &[&[u8]]) -> usize {
+    let mut w = Cursor { dst, len: 0 };
+    w.put(b"{\"errorMessage\":\"");
+    let limit = w.dst.len().saturating_sub(TRUNCATED.len() + error_type.len() + 40);
+    'pieces: for piece in message {
+        for (i, &b) in piece.iter().enumerate() {
+            if w.len + 6 > limit {
+                // Back up to a character boundary: non-ASCII bytes were copied one for one.
+                let mut i = i;
+                while i > 0 && piece.get(i).is_some_and(|b| b & 0xc0 == 0x80) {
+                    i -= 1;
+                    w.len -= 1;
+                }
+                w.put(TRUNCATED);
+                break 'pieces;
+            }
+            match b {
+                b'"' | b'\\' => w.put(&[b'\\', b]),
+                b'\n' => w.put(b"\\n"),
+                b'\r' => w.put(b"\\r"),
+                b'\t' => w.put(b"\\t"),
+                0..=0x1f | 0x7f => w.put(&[b'\\', b'u', b'0', b'0', HEX[(b >> 4) as usize], HEX[(b & 15) as usize]]),
+                _ => w.put(&[b]),
+            }
+        }
+    }
+    w.put(b"\",\"errorType\":\"");
+    w.put(error_type);
+    w.put(b"\",\"stackTrace\":[]}");
+    w.len
+}
+
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
+struct Cursor<'a> {
+    dst: &'a mut [u8],
+    len: usize,
+}
+
+impl Cursor<'_> {
+    fn put(&mut self, s: &[u8]) {
+        for (d, s) in self.dst.iter_mut().skip(self.len).zip(s) {
+            *d = *s;
+            self.len += 1;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn body(cap: usize, t: &str, m: &str) -> std::string::String {
+        let mut buf = std::vec![0u8; cap];
+        let n = error_body(&mut buf, t.as_bytes(), &[m.as_bytes()]);
+        std::string::String::from_utf8(buf[..n].to_vec()).unwrap()
+    }
+
+    #[test]
+    fn golden_document() {
+        assert_eq!(
+            body(256, "Function.Bad", "say \"hi\"\\\n\r\t\u{1}\u{7f} é"),
+            r#"{"errorMessage":"say \"hi\"\\\n\r\t\u0001\u007f é","errorType":"Function.Bad","stackTrace":[]}"#
+        );
+    }
+
+    #[test]
+    fn long_messages_are_cut_at_a_character_boundary() {
+        let msg = "é".repeat(200);
+        let out = body(200, "Runtime.X", &msg);
+        assert!(out.len() <= 200, "{out}");
+        assert!(out.ends_with(r#"é [truncated]","errorType":"Runtime.X","stackTrace":[]}"#), "{out}");
+        assert!(out.contains("\"errorMessage\":\"éé"), "{out}");
+    }
+
+    #[test]
+    fn pieces_are_concatenated() {
+        let mut buf = [0u8; 128];
+        let n = error_body(&mut buf, b"Runtime.Panic", &[b"boom", b" at ", b"src/main.rs", b":", b"7"]);
+        assert_eq!(&buf[..n], br#"{"errorMessage":"boom at src/main.rs:7","errorType":"Runtime.Panic","stackTrace":[]}"#);
+    }
+
+    #[test]
+    fn error_types() {
+        for ok in ["Runtime.Unknown", "Function.ResponseSizeTooLarge", "Runtime.Xy"] {
+            assert!(valid_error_type(ok.as_bytes()), "{ok}");
+        }
+        for bad in ["", "Runtime.", "Runtime.X", "Runtime.x1", "Function.lower", "Sandbox.Timeout", "unhandled", "Runtime.Bad Name", "Runtime.Über"] {
+            assert!(!valid_error_type(bad.as_bytes()), "{bad}");
+        }
+    }
+}

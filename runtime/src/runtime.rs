@@ -1,0 +1,216 @@
+//! The runtime: the buffers, the invocation loop and its low-level steps.
+
+use crate::client::{Conn, Endpoint, REPLY_BODY, decimal};
+use crate::context::Context;
+use crate::handler::{Error, Handler, Invocation, Writer};
+use crate::http::{self, MAX_HEAD};
+use crate::sys::{self, Phase};
+use crate::endpoint;
+
+/// The largest event the Runtime API sends: 6 MiB + 100 bytes. A larger one is drained
+/// and reported as `Runtime.EventTooLarge`.
+pub const MAX_EVENT: usize = 6_291_556;
+/// The capacity of the response [`Writer`]: the most the Runtime API accepts.
+pub const MAX_RESPONSE: usize = MAX_EVENT;
+
+/// Room for reading past the decoded data (chunk framing, a full event's last read).
+const SLACK: usize = 4096;
+const REPLY_LEN: usize = MAX_HEAD + REPLY_BODY + SLACK;
+const SCRATCH_LEN: usize = 64 * 1024;
+const EVENT_LEN: usize = MAX_HEAD + MAX_EVENT + SLACK;
+
+/// A connection to the Runtime API and the buffers an invocation lives in: one mapping of
+/// about 12.7 MB, of which only the pages actually used are ever backed by memory.
+pub struct Runtime {
+    conn: Conn<'static>,
+    event: &'static mut [u8],
+    out: &'static mut [u8],
+    /// An invocation was handed out and not answered yet.
+    pending: bool,
+    /// Where the header block of the last `/next` response ends.
+    head_len: usize,
+}
+
+/// The next invocation, the writer for its response and the one way to answer it.
+pub struct Next<'r> {
+    /// The event and its context.
+    pub invocation: Invocation<'r>,
+    /// A fresh response buffer.
+    pub writer: Writer<'r>,
+    /// Answers the invocation, once.
+    pub responder: Responder<'r>,
+}
+
+/// Answers one invocation: consumed by [`respond`](Responder::respond) or
+/// [`fail`](Responder::fail). One dropped unanswered is reported as `Runtime.NoResponse`
+/// by the next [`Runtime::next`].
+pub struct Responder<'r> {
+    conn: &'r mut Conn<'static>,
+    pending: &'r mut bool,
+    context: Context<'r>,
+}
+
+impl Responder<'_> {
+    /// Posts `body` to `/response`.
+    pub fn respond(self, body: &[u8]) {
+        let (id, inv) = (self.context.request_id(), self.context.invocation_id());
+        self.conn.post(b"invocation/", id, b"/response", inv, b"", body);
+        self.done();
+    }
+
+    /// Posts `error` to `/error`.
+    pub fn fail(self, error: &Error<'_>) {
+        let (id, inv) = (self.context.request_id(), self.context.invocation_id());
+        self.conn.post_error(b"invocation/", id, inv, error.error_type.as_bytes(), &[error.message.as_bytes()]);
+        self.done();
+    }
+
+    fn done(self) {
+        *self.pending = false;
+        sys::set_phase(Phase::Busy);
+    }
+}
+
+impl Runtime {
+    /// Reads `AWS_LAMBDA_RUNTIME_API` and maps the buffers. The connection is opened by
+    /// the first [`next`](Runtime::next). Exits with a one-line message if the variable is
+    /// missing or malformed, or its host cannot be resolved. One per process.
+    pub fn from_env() -> Runtime {
+        let var = c"AWS_LAMBDA_RUNTIME_API";
+        let Some(value) = sys::getenv(var) else {
+            sys::fatal(&[b"AWS_LAMBDA_RUNTIME_API is not set"]);
+        };
+        let Some((host, port)) = endpoint::split(value) else {
+            sys::fatal(&[b"AWS_LAMBDA_RUNTIME_API=", value, b" is not host:port, [ipv6]:port or name:port"]);
+        };
+        let Some(addr) = sys::resolve(host, port) else {
+            sys::fatal(&[b"AWS_LAMBDA_RUNTIME_API=", value, b": cannot resolve the host"]);
+        };
+        let Some(ep) = sys::publish(Endpoint { addr, host: value }) else {
+            sys::fatal(&[b"only one Runtime per process"]);
+        };
+        let regions = sys::map(REPLY_LEN + SCRATCH_LEN + EVENT_LEN + MAX_RESPONSE).and_then(|m| {
+            let (reply, m) = m.split_at_mut_checked(REPLY_LEN)?;
+            let (scratch, m) = m.split_at_mut_checked(SCRATCH_LEN)?;
+            let (event, out) = m.split_at_mut_checked(EVENT_LEN)?;
+            Some((reply, scratch, event, out))
+        });
+        let Some((reply, scratch, event, out)) = regions else {
+            sys::fatal(&[b"cannot map the buffers"]);
+        };
+        Runtime { conn: Conn::new(ep, reply, scratch), event, out, pending: false, head_len: 0 }
+    }
+
+
+    /// Waits for the next invocation (`GET /next`, no timeout).
+    ///
+    /// Exits with a one-line message when the Runtime API answers anything but 200, sends
+    /// no valid request id, or a response that is not valid HTTP/1.1. An event over
+    /// [`MAX_EVENT`] bytes is reported to `/error` and the next one is fetched.
+    pub fn next(&mut self) -> Next<'_> {
+        if self.pending {
+            self.pending = false;
+            let ctx = context(self.event, self.head_len);
+            let msg: &[&[u8]] = &[b"the handler returned without responding"];
+            self.conn.post_error(b"invocation/", ctx.request_id(), ctx.invocation_id(), b"Runtime.NoResponse", msg);
+        }
+        let reply = loop {
+            let reply = self.conn.next(self.event, MAX_EVENT);
+            self.head_len = reply.head_len;
+            let mut digits = [0u8; 20];
+            if reply.status != 200 {
+                let status = decimal(reply.status as u64, &mut digits);
+                let body = reply.body(self.event);
+                sys::fatal(&[b"GET /next: HTTP ", status, b" ", body.get(..256).unwrap_or(body)]);
+            }
+            let ctx = context(self.event, self.head_len);
+            if !valid_request_id(ctx.request_id()) {
+                sys::fatal(&[b"GET /next: missing or malformed Lambda-Runtime-Aws-Request-Id"]);
+            }
+            if !reply.too_large {
+                break reply;
+            }
+            let size = decimal(reply.total, &mut digits);
+            let msg: &[&[u8]] = &[b"event of ", size, b" bytes exceeds the 6291556-byte limit"];
+            self.conn.post_error(b"invocation/", ctx.request_id(), ctx.invocation_id(), b"Runtime.EventTooLarge", msg);
+        };
+        self.pending = true;
+        let event: &[u8] = self.event;
+        let context = context(event, reply.head_len);
+        sys::set_phase(Phase::Invoking(context.request_id(), context.invocation_id()));
+        Next {
+            invocation: Invocation { event: reply.body(event), context },
+            writer: Writer::new(self.out),
+            responder: Responder { conn: &mut self.conn, pending: &mut self.pending, context },
+        }
+    }
+
+    /// Reports an initialisation failure to `/runtime/init/error` and exits with status 1.
+    pub fn init_error(mut self, error: &Error<'_>) -> ! {
+        let (t, m) = (error.error_type.as_bytes(), error.message.as_bytes());
+        self.conn.post_error(b"init", b"", b"", t, &[m]);
+        sys::fatal(&[b"init error: ", t, b": ", m])
+    }
+
+    /// Runs `handler` for every invocation, forever.
+    pub fn run(mut self, mut handler: impl Handler) -> ! {
+        loop {
+            let Next { invocation, writer, responder } = self.next();
+            match handler.handle(&invocation, writer) {
+                Ok(body) => responder.respond(body),
+                Err(error) => responder.fail(&error),
+            }
+        }
+    }
+}
+
+/// The context of the `/next` response whose header block is `event[..head_len]` (it was
+/// parsed once already, so it cannot fail).
+fn context(event: &[u8], head_len: usize) -> Context<'_> {
+    http::parse_head(event.get(..head_len).unwrap_or_default()).map(|h| h.context).unwrap_or_default()
+}
+
+/// A request id goes into a URL path: visible ASCII without `/ ? # %`.
+fn valid_request_id(id: &[u8]) -> bool {
+    !id.is_empty() && id.iter().all(|&b| b.is_ascii_graphic() && !matches!(b, b'/' | b'?' | b'#' | b'%'))
+}
+
+/// Reports a panic (see the `panic-handler` feature) and exits with status 1: as an init
+/// error before the first invocation, as a `Runtime.Panic` error of the current one while
+/// a handler runs. A report goes out on a connection of its own, with stack buffers, so it
+/// does not depend on the state the panic interrupted.
+#[cfg(feature = "panic-handler")]
+pub(crate) fn report_panic(message: &[u8], file: &[u8], line: u32) -> ! {
+    use core::sync::atomic::{AtomicBool, Ordering};
+    static PANICKED: AtomicBool = AtomicBool::new(false);
+    if PANICKED.swap(true, Ordering::Relaxed) {
+        sys::exit(1);
+    }
+    let mut digits = [0u8; 20];
+    let parts: [&[u8]; 5] = [message, b" at ", file, b":", decimal(line as u64, &mut digits)];
+    sys::log(&[b"panic: ", parts[0], parts[1], parts[2], parts[3], parts[4]]);
+    let target: Option<(&[u8], &[u8], &[u8])> = match sys::phase() {
+        Phase::Init => Some((b"init", b"", b"")),
+        Phase::Invoking(id, inv) => Some((b"invocation/", id, inv)),
+        Phase::Busy => None,
+    };
+    if let (Some(ep), Some((path, id, inv))) = (sys::endpoint(), target) {
+        let (mut reply, mut scratch) = ([0u8; 2048], [0u8; 2048]);
+        Conn::new(ep, &mut reply, &mut scratch).post_error(path, id, inv, b"Runtime.Panic", &parts);
+    }
+    sys::exit(1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_ids() {
+        assert!(valid_request_id(b"8476a536-e9f4-11e8-9739-2dfe598c3fcd"));
+        assert!(valid_request_id(b"custom_id.1:2"));
+        for bad in [&b""[..], b"a/b", b"a b", b"a?b", b"a#b", b"a%2F", b"\xc3\xa9"] {
+            assert!(!valid_request_id(bad), "{bad:?}");
+        }
+    }
+}

@@ -1,0 +1,349 @@
+//! Every call into the C library, and the process-wide state the panic handler reads.
+//!
+//! This module (with `start.rs`) holds all of the crate's `unsafe` code; what it exports is
+//! safe to call.
+
+use core::cell::UnsafeCell;
+use core::mem::{MaybeUninit, size_of, zeroed};
+use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+use crate::client::Endpoint;
+use crate::endpoint::Host;
+
+/// The most slices one `send`/`log` call takes.
+const MAX_PARTS: usize = 16;
+
+/// An OS error number.
+pub type Errno = i32;
+
+fn errno() -> Errno {
+    // SAFETY: __errno_location returns the calling thread's errno slot, always valid.
+    unsafe { *libc::__errno_location() }
+}
+
+fn iovecs<'a>(parts: impl IntoIterator<Item = &'a &'a [u8]>) -> ([libc::iovec; MAX_PARTS], usize) {
+    let mut iov = [libc::iovec { iov_base: core::ptr::null_mut(), iov_len: 0 }; MAX_PARTS];
+    let mut n = 0;
+    for (v, p) in iov.iter_mut().zip(parts) {
+        *v = libc::iovec { iov_base: p.as_ptr() as *mut _, iov_len: p.len() };
+        n += 1;
+    }
+    (iov, n)
+}
+
+/// Writes `lambda-libc: <parts…>\n` (at most 14 parts) to stderr with one `writev`.
+pub fn log(parts: &[&[u8]]) {
+    let (prefix, newline): (&[u8], &[u8]) = (b"lambda-libc: ", b"\n");
+    let (iov, n) = iovecs([&prefix].into_iter().chain(parts.iter().take(MAX_PARTS - 2)).chain([&newline]));
+    // SAFETY: the iovecs point into `all`'s slices, alive for the call. A failed write to
+    // stderr has nowhere to be reported, so its result is ignored.
+    unsafe { libc::writev(2, iov.as_ptr(), n as libc::c_int) };
+}
+
+/// Logs the message and exits with status 1.
+pub fn fatal(parts: &[&[u8]]) -> ! {
+    log(parts);
+    exit(1)
+}
+
+/// Exits the process (running `atexit` handlers and flushing stdio).
+pub fn exit(code: i32) -> ! {
+    // SAFETY: exit never returns; no Rust state needs dropping under panic=abort.
+    unsafe { libc::exit(code) }
+}
+
+/// Moves `n` bytes within `buf` from `src` down to `dst` (overlap allowed), like
+/// `copy_within` but without its panics: does nothing unless `dst <= src` and
+/// `src + n <= buf.len()`.
+pub fn move_down(buf: &mut [u8], src: usize, dst: usize, n: usize) {
+    if dst <= src && src.checked_add(n).is_some_and(|end| end <= buf.len()) {
+        // SAFETY: both ranges lie inside `buf` (checked above); ptr::copy allows overlap.
+        unsafe { core::ptr::copy(buf.as_ptr().add(src), buf.as_mut_ptr().add(dst), n) }
+    }
+}
+
+/// Runs the executable's C `main` and exits with its result.
+#[cfg(feature = "start")]
+pub fn run_main() -> ! {
+    unsafe extern "C" {
+        fn main(argc: libc::c_int, argv: *const *const libc::c_char) -> libc::c_int;
+    }
+    // SAFETY: `main` is the executable's C entry point (from `lambda_libc::main!` or C
+    // code); this runtime's mains ignore their arguments.
+    exit(unsafe { main(0, core::ptr::null()) })
+}
+
+/// The value of an environment variable, if set.
+pub fn getenv(name: &core::ffi::CStr) -> Option<&'static [u8]> {
+    // SAFETY: `name` is NUL-terminated. getenv returns NULL or a NUL-terminated string in
+    // the environment block, which lives as long as the process: the runtime never unsets
+    // or replaces the variables it reads (setenv of `_X_AMZN_TRACE_ID` leaks the old value
+    // and never frees other variables).
+    unsafe {
+        let p = libc::getenv(name.as_ptr());
+        (!p.is_null()).then(|| core::ffi::CStr::from_ptr(p).to_bytes())
+    }
+}
+
+/// Milliseconds since the Unix epoch by `CLOCK_REALTIME`.
+pub fn now_ms() -> i64 {
+    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: `ts` is a valid, writable timespec.
+    unsafe { libc::clock_gettime(libc::CLOCK_REALTIME, &mut ts) };
+    ts.tv_sec.saturating_mul(1000).saturating_add(ts.tv_nsec / 1_000_000)
+}
+
+/// Maps `len` bytes of zeroed, private memory that is never unmapped. Pages cost nothing
+/// until touched (`MAP_NORESERVE`).
+pub fn map(len: usize) -> Option<&'static mut [u8]> {
+    let flags = libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE;
+    // SAFETY: an anonymous mapping aliases nothing. On success it is `len` readable,
+    // writable, zeroed bytes that stay mapped for the life of the process, so a `'static`
+    // exclusive slice over it is sound.
+    unsafe {
+        let p = libc::mmap(core::ptr::null_mut(), len, libc::PROT_READ | libc::PROT_WRITE, flags, -1, 0);
+        (p != libc::MAP_FAILED).then(|| core::slice::from_raw_parts_mut(p.cast::<u8>(), len))
+    }
+}
+
+unsafe extern "C" {
+    // Not in the `libc` crate: POSIX, in glibc since 2.2.5.
+    fn inet_pton(af: libc::c_int, src: *const libc::c_char, dst: *mut libc::c_void) -> libc::c_int;
+}
+
+/// A socket address.
+#[derive(Clone, Copy)]
+pub struct Addr {
+    storage: libc::sockaddr_storage,
+    len: libc::socklen_t,
+}
+
+/// Resolves the endpoint host. IPv4 and bracketed IPv6 literals are converted without
+/// DNS; only a plain host that is not an IPv4 literal goes to `getaddrinfo`.
+pub fn resolve(host: Host<'_>, port: u16) -> Option<Addr> {
+    let (text, bracketed) = match host {
+        Host::Bracketed(h) => (h, true),
+        Host::Plain(h) => (h, false),
+    };
+    let mut name = [0u8; 256];
+    if text.len() >= name.len() || text.iter().any(|&b| b == 0) {
+        return None;
+    }
+    for (d, s) in name.iter_mut().zip(text) {
+        *d = *s;
+    }
+    let cname = name.as_ptr().cast::<libc::c_char>();
+    // SAFETY: sockaddr_storage is plain data, valid when zeroed.
+    let mut storage: libc::sockaddr_storage = unsafe { zeroed() };
+    let sin = (&raw mut storage).cast::<libc::sockaddr_in>();
+    let sin6 = (&raw mut storage).cast::<libc::sockaddr_in6>();
+    let port = port.to_be();
+    // SAFETY: `name` is NUL-terminated (256 bytes, text at most 255, checked above);
+    // sockaddr_storage is large and aligned enough for sockaddr_in and sockaddr_in6; the
+    // addrinfo list is only read before freeaddrinfo, and ai_addrlen is checked against
+    // the storage size before copying.
+    unsafe {
+        if !bracketed && inet_pton(libc::AF_INET, cname, (&raw mut (*sin).sin_addr).cast()) == 1 {
+            (*sin).sin_family = libc::AF_INET as libc::sa_family_t;
+            (*sin).sin_port = port;
+            return Some(Addr { storage, len: size_of::<libc::sockaddr_in>() as libc::socklen_t });
+        }
+        if bracketed {
+            if inet_pton(libc::AF_INET6, cname, (&raw mut (*sin6).sin6_addr).cast()) != 1 {
+                return None;
+            }
+            (*sin6).sin6_family = libc::AF_INET6 as libc::sa_family_t;
+            (*sin6).sin6_port = port;
+            return Some(Addr { storage, len: size_of::<libc::sockaddr_in6>() as libc::socklen_t });
+        }
+        let mut hints: libc::addrinfo = zeroed();
+        hints.ai_socktype = libc::SOCK_STREAM;
+        let mut list: *mut libc::addrinfo = core::ptr::null_mut();
+        if libc::getaddrinfo(cname, core::ptr::null(), &hints, &mut list) != 0 || list.is_null() {
+            return None;
+        }
+        let ai = &*list;
+        let fits = (ai.ai_addrlen as usize) <= size_of::<libc::sockaddr_storage>();
+        if fits {
+            core::ptr::copy_nonoverlapping(ai.ai_addr.cast::<u8>(), (&raw mut storage).cast::<u8>(), ai.ai_addrlen as usize);
+        }
+        let len = ai.ai_addrlen;
+        libc::freeaddrinfo(list);
+        match storage.ss_family as libc::c_int {
+            libc::AF_INET if fits => (*sin).sin_port = port,
+            libc::AF_INET6 if fits => (*sin6).sin6_port = port,
+            _ => return None,
+        }
+        Some(Addr { storage, len })
+    }
+}
+
+/// A connected TCP socket with `TCP_NODELAY`, closed on drop.
+pub struct Socket(libc::c_int);
+
+impl Socket {
+    /// Opens a connection to `addr`.
+    pub fn connect(addr: &Addr) -> Result<Socket, Errno> {
+        // SAFETY: plain syscalls on integers and on pointers to live locals; the fd is
+        // owned by the returned Socket (or closed by its drop on failure).
+        unsafe {
+            let fd = libc::socket(addr.storage.ss_family as libc::c_int, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0);
+            if fd < 0 {
+                return Err(errno());
+            }
+            let sock = Socket(fd);
+            let one: libc::c_int = 1;
+            libc::setsockopt(fd, libc::IPPROTO_TCP, libc::TCP_NODELAY, (&raw const one).cast(), size_of::<libc::c_int>() as _);
+            if libc::connect(fd, (&raw const addr.storage).cast(), addr.len) < 0 {
+                return Err(errno());
+            }
+            Ok(sock)
+        }
+    }
+
+    /// Sends every slice, in order, with as few `sendmsg` calls as the kernel allows (one
+    /// unless the socket buffer fills). `MSG_NOSIGNAL`: a closed peer is an error, never a
+    /// SIGPIPE.
+    pub fn send(&self, parts: &[&[u8]]) -> Result<(), Errno> {
+        let (mut iov, n) = iovecs(parts);
+        let mut first = 0;
+        while first < n {
+            // SAFETY: msghdr is plain data, valid when zeroed.
+            let mut msg: libc::msghdr = unsafe { zeroed() };
+            msg.msg_iov = iov[first..].as_mut_ptr();
+            msg.msg_iovlen = (n - first) as _;
+            // SAFETY: msg points at iovecs for slices that outlive the call.
+            let sent = unsafe { libc::sendmsg(self.0, &msg, libc::MSG_NOSIGNAL) };
+            if sent < 0 {
+                match errno() {
+                    libc::EINTR => continue,
+                    e => return Err(e),
+                }
+            }
+            let mut sent = sent as usize;
+            while first < n && sent >= iov[first].iov_len {
+                sent -= iov[first].iov_len;
+                first += 1;
+            }
+            if first < n {
+                let v = &mut iov[first];
+                // SAFETY: `sent` is less than this iovec's length, so the pointer stays
+                // inside the slice it was made from.
+                v.iov_base = unsafe { v.iov_base.cast::<u8>().add(sent) }.cast();
+                v.iov_len -= sent;
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads what is available into `buf` (non-empty); `Ok(0)` is end of stream.
+    pub fn recv(&self, buf: &mut [u8]) -> Result<usize, Errno> {
+        loop {
+            // SAFETY: `buf` is writable for its whole length.
+            let n = unsafe { libc::read(self.0, buf.as_mut_ptr().cast(), buf.len()) };
+            if n >= 0 {
+                return Ok(n as usize);
+            }
+            if errno() != libc::EINTR {
+                return Err(errno());
+            }
+        }
+    }
+}
+
+impl Drop for Socket {
+    fn drop(&mut self) {
+        // SAFETY: the Socket owns this fd and closes it once.
+        unsafe { libc::close(self.0) };
+    }
+}
+
+/// Sets `_X_AMZN_TRACE_ID` (or unsets it for an empty value). Header values never contain
+/// NUL bytes: the parser rejects control characters.
+pub fn set_trace_env(value: &[u8]) -> bool {
+    let mut buf = [0u8; 1024];
+    if value.len() >= buf.len() || value.iter().any(|&b| b == 0) {
+        return false;
+    }
+    for (d, s) in buf.iter_mut().zip(value) {
+        *d = *s;
+    }
+    // SAFETY: both strings are NUL-terminated and live for the call; setenv copies.
+    unsafe {
+        if value.is_empty() {
+            libc::unsetenv(c"_X_AMZN_TRACE_ID".as_ptr()) == 0
+        } else {
+            libc::setenv(c"_X_AMZN_TRACE_ID".as_ptr(), buf.as_ptr().cast(), 1) == 0
+        }
+    }
+}
+
+/// The process's one endpoint, written once and then only read, so that the panic handler
+/// can reach the Runtime API on a connection of its own.
+struct Slot(UnsafeCell<MaybeUninit<Endpoint>>);
+
+// SAFETY: written exactly once, guarded by PUBLISHED, before any reader can see it.
+unsafe impl Sync for Slot {}
+
+static ENDPOINT: Slot = Slot(UnsafeCell::new(MaybeUninit::uninit()));
+static PUBLISHED: AtomicBool = AtomicBool::new(false);
+
+/// Stores the endpoint for the life of the process; `None` if one was stored before.
+pub fn publish(endpoint: Endpoint) -> Option<&'static Endpoint> {
+    if PUBLISHED.load(Ordering::Acquire) {
+        return None;
+    }
+    // SAFETY: the slot has not been written (checked above; the runtime is single-threaded
+    // during init) and nothing reads it before PUBLISHED is set.
+    let ep: &'static Endpoint = unsafe { (*ENDPOINT.0.get()).write(endpoint) };
+    PUBLISHED.store(true, Ordering::Release);
+    Some(ep)
+}
+
+/// The endpoint, once published.
+#[cfg(feature = "panic-handler")]
+pub fn endpoint() -> Option<&'static Endpoint> {
+    // SAFETY: after PUBLISHED is set the slot is initialised and never written again.
+    PUBLISHED.load(Ordering::Acquire).then(|| unsafe { (*ENDPOINT.0.get()).assume_init_ref() })
+}
+
+/// What the runtime is doing, for the panic handler.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Phase<'a> {
+    /// Before the first invocation: a panic is an init error.
+    #[cfg_attr(not(feature = "panic-handler"), allow(dead_code))]
+    Init,
+    /// Inside the runtime, between invocations: a panic is only logged.
+    Busy,
+    /// A handler is running for this request id and invocation id.
+    Invoking(&'a [u8], &'a [u8]),
+}
+
+static PHASE: [AtomicUsize; 5] = [const { AtomicUsize::new(0) }; 5];
+
+/// Records the phase. The ids of `Invoking` must stay valid until the next call: they live
+/// in the receive buffer, which the runtime only overwrites after setting `Busy`.
+pub fn set_phase(phase: Phase<'_>) {
+    let v = match phase {
+        Phase::Init => [0, 0, 0, 0, 0],
+        Phase::Busy => [1, 0, 0, 0, 0],
+        Phase::Invoking(r, i) => [2, r.as_ptr() as usize, r.len(), i.as_ptr() as usize, i.len()],
+    };
+    for (slot, v) in PHASE.iter().zip(v) {
+        slot.store(v, Ordering::Relaxed);
+    }
+}
+
+/// The phase last recorded.
+#[cfg(feature = "panic-handler")]
+pub fn phase() -> Phase<'static> {
+    let [p, a, b, c, d] = &PHASE;
+    let [p, a, b, c, d] = [p, a, b, c, d].map(|v| v.load(Ordering::Relaxed));
+    match p {
+        0 => Phase::Init,
+        // SAFETY: set_phase stored these from live slices, and the runtime keeps them
+        // unmodified until it sets another phase; the panic handler reads them last.
+        2 => unsafe { Phase::Invoking(core::slice::from_raw_parts(a as *const u8, b), core::slice::from_raw_parts(c as *const u8, d)) },
+        _ => Phase::Busy,
+    }
+}
