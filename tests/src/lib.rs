@@ -1,0 +1,68 @@
+//! A faithful, scriptable mock of the AWS Lambda Runtime API (`/2018-06-01`), for testing
+//! runtimes over real loopback TCP.
+//!
+//! The mock speaks HTTP/1.1 with keep-alive, one thread per connection, and mirrors what
+//! the real API (RAPID, whose public Go version is the Runtime Interface Emulator) sends:
+//!
+//! * `GET /runtime/invocation/next` hands out the next scripted [`Event`] with the context
+//!   headers of RAPID's `renderInvokeHeaders` (`Lambda-Runtime-Aws-Request-Id`,
+//!   `Lambda-Runtime-Deadline-Ms`, `Lambda-Runtime-Invoked-Function-Arn`,
+//!   `Lambda-Runtime-Trace-Id`, `Content-Type`, and the optional client context, Cognito
+//!   identity, tenant id and invocation id), framed with `Content-Length` or chunked.
+//! * `POST /runtime/invocation/{id}/response` and `/error` read the body (`Content-Length`
+//!   or chunked with trailers) and reply `202 {"status":"OK"}`; an unknown or already
+//!   answered id gets `400 InvalidRequestID`; a buffered response over
+//!   [`MAX_PAYLOAD_SIZE`] gets `413 RequestEntityTooLarge`; a
+//!   `Lambda-Runtime-Function-Response-Mode` other than empty or `streaming` gets
+//!   `400 InvalidFunctionResponseMode`.
+//! * `POST /runtime/init/error` replies `202`. Anything else is `404 page not found`.
+//!
+//! Error bodies are byte-for-byte what RAPID writes with Go's `json.Encoder`, including
+//! the trailing newline (see [`TOO_LARGE_BODY`]).
+//!
+//! Every request is recorded ([`Request`]); [`Fault`]s inject connection closes, resets,
+//! HTTP/1.0 replies, slow or split delivery, delays, raw garbage and error statuses.
+//!
+//! ```
+//! use std::time::Duration;
+//! use lambda_libc_mock::{Event, Fault, MockServer, Script};
+//!
+//! let script = Script::new()
+//!     .event(Event::json(r#"{"hello":"world"}"#).request_id("id-1"))
+//!     .event(Event::json(b"{}").chunked([1, 7, 4096]).fault(Fault::ByteByByte));
+//! let server = MockServer::start(script)?;
+//! // Run the runtime with AWS_LAMBDA_RUNTIME_API = server.runtime_api(), then:
+//! if server.wait_for_answers(2, Duration::from_millis(1)) {
+//!     for answer in server.answers() {
+//!         println!("{} {:?} {}", answer.request_id, answer.kind, answer.body_str());
+//!     }
+//! }
+//! # Ok::<(), std::io::Error>(())
+//! ```
+//!
+//! Differences from the real API, on purpose:
+//! * any served, unanswered event may be answered (no single-invoke state machine, so
+//!   retried `/next`s and concurrent workers work); a second answer for one id gets `400`
+//!   (RAPID may say `403`);
+//! * a wrong method on a known path gets `404` (chi would say `405`);
+//! * an echoed `Lambda-Runtime-Invocation-Id` is recorded but not checked;
+//! * HTTP parsing is stricter than Go's: CRLF line ends only, no `Content-Length` together
+//!   with `Transfer-Encoding`, no obsolete line folding.
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod http;
+mod record;
+mod script;
+mod server;
+
+pub use http::{MAX_BODY_BYTES, MAX_HEAD_BYTES};
+pub use record::{Answer, AnswerKind, Request, Route};
+pub use script::{
+    ACCEPTED_BODY, Chunked, DEFAULT_FUNCTION_ARN, DEFAULT_TIMEOUT, EXAMPLE_CLIENT_CONTEXT,
+    EXAMPLE_COGNITO_IDENTITY, EXAMPLE_TENANT_ID, Event, Exhausted, Fault, Framing,
+    INVALID_REQUEST_ID_BODY, INVALID_RESPONSE_MODE_BODY, MAX_PAYLOAD_SIZE, Reply, Script,
+    TOO_LARGE_BODY, default_request_id, default_trace_id,
+};
+pub use server::{API_PREFIX, MockServer};

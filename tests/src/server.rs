@@ -1,0 +1,791 @@
+//! The server: accept loop, one thread per connection, routing and fault delivery.
+
+use std::collections::HashMap;
+use std::io::{BufReader, Write};
+use std::net::{Ipv4Addr, Ipv6Addr, Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant, SystemTime};
+
+use crate::http::{self, Body, BodyKind, Head, ReadError, Response};
+use crate::record::{Answer, Request, Route};
+use crate::script::{
+    Deadline, Event, Exhausted, Fault, Framing, HeaderEdit, MAX_PAYLOAD_SIZE, Reply, Script,
+    default_request_id, default_trace_id,
+};
+
+/// Path prefix of every Runtime API resource.
+pub const API_PREFIX: &str = "/2018-06-01";
+
+/// Pause between the parts of a [`Fault::SplitAt`] reply.
+const SPLIT_PAUSE: Duration = Duration::from_millis(20);
+
+/// Pause before a reset that follows sent bytes, so the client can read them first
+/// (data queued behind an RST may otherwise be lost).
+const RESET_SETTLE: Duration = Duration::from_millis(25);
+
+/// How long `Drop` waits for connection threads before leaving them behind.
+const DROP_JOIN_LIMIT: Duration = Duration::from_secs(5);
+
+/// A running mock Runtime API. Dropping it stops the accept loop, shuts down every
+/// connection (waking hanging `/next`s and delays) and joins the threads.
+///
+/// ```
+/// use std::time::Duration;
+/// use lambda_libc_mock::{Event, MockServer, Script};
+///
+/// let server = MockServer::start(Script::new().event(Event::json(b"{}"))).unwrap();
+/// let api = server.runtime_api(); // "127.0.0.1:PORT", the AWS_LAMBDA_RUNTIME_API value
+/// assert!(api.starts_with("127.0.0.1:"));
+/// // ... start a runtime with AWS_LAMBDA_RUNTIME_API=api ...
+/// assert!(!server.wait_for_answers(1, Duration::from_millis(10)));
+/// ```
+pub struct MockServer {
+    inner: Arc<Inner>,
+    addr: SocketAddr,
+    accept: Option<JoinHandle<()>>,
+}
+
+struct Inner {
+    script: Script,
+    state: Mutex<State>,
+    changed: Condvar,
+    stop: AtomicBool,
+}
+
+#[derive(Default)]
+struct State {
+    cursor: usize,
+    ids: HashMap<String, usize>,
+    answered: Vec<bool>,
+    requests: Vec<Request>,
+    connections: usize,
+    unsent: usize,
+    streams: HashMap<usize, TcpStream>,
+    workers: Vec<JoinHandle<()>>,
+}
+
+/// What happens to a connection after a request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum End {
+    KeepAlive,
+    Close,
+    Reset { settle: bool },
+}
+
+impl Inner {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn stopped(&self) -> bool {
+        self.stop.load(Ordering::SeqCst)
+    }
+
+    /// Sleeps `d` unless the server stops first; returns false if it stopped.
+    fn sleep(&self, d: Duration) -> bool {
+        let st = self.lock();
+        let (_st, _) = self
+            .changed
+            .wait_timeout_while(st, d, |_| !self.stopped())
+            .unwrap_or_else(PoisonError::into_inner);
+        !self.stopped()
+    }
+
+    fn wait_for_stop(&self) {
+        let st = self.lock();
+        let _st = self
+            .changed
+            .wait_while(st, |_| !self.stopped())
+            .unwrap_or_else(PoisonError::into_inner);
+    }
+
+    fn record(&self, rec: Request, unsent: bool) {
+        let mut st = self.lock();
+        st.requests.push(rec);
+        if unsent {
+            st.unsent += 1;
+        }
+        self.changed.notify_all();
+    }
+
+    fn sent(&self) {
+        let mut st = self.lock();
+        st.unsent -= 1;
+        self.changed.notify_all();
+    }
+}
+
+impl MockServer {
+    /// Serves `script` on `127.0.0.1` with a free port.
+    pub fn start(script: Script) -> std::io::Result<Self> {
+        Self::start_on(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)), script)
+    }
+
+    /// Serves `script` on `[::1]` with a free port (fails where IPv6 loopback is off).
+    pub fn start_ipv6(script: Script) -> std::io::Result<Self> {
+        Self::start_on(SocketAddr::from((Ipv6Addr::LOCALHOST, 0)), script)
+    }
+
+    /// Serves `script` on `addr` (port 0 picks a free port).
+    pub fn start_on(addr: SocketAddr, script: Script) -> std::io::Result<Self> {
+        let listener = TcpListener::bind(addr)?;
+        listener.set_nonblocking(true)?;
+        let addr = listener.local_addr()?;
+        let state = State {
+            answered: vec![false; script.events.len()],
+            ..State::default()
+        };
+        let inner = Arc::new(Inner {
+            script,
+            state: Mutex::new(state),
+            changed: Condvar::new(),
+            stop: AtomicBool::new(false),
+        });
+        let accept_inner = Arc::clone(&inner);
+        let accept = thread::Builder::new()
+            .name("mock-runtime-accept".into())
+            .spawn(move || accept_loop(&accept_inner, &listener))?;
+        Ok(Self {
+            inner,
+            addr,
+            accept: Some(accept),
+        })
+    }
+
+    /// The address the server listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The value for `AWS_LAMBDA_RUNTIME_API`: `127.0.0.1:PORT`, or `[::1]:PORT` on IPv6.
+    pub fn runtime_api(&self) -> String {
+        self.addr.to_string()
+    }
+
+    /// Every request received so far, in the order the mock decided on its reply.
+    pub fn requests(&self) -> Vec<Request> {
+        self.inner.lock().requests.clone()
+    }
+
+    /// Only the `/response` and `/error` requests, in order.
+    pub fn answers(&self) -> Vec<Answer> {
+        self.inner
+            .lock()
+            .requests
+            .iter()
+            .filter_map(Answer::from_request)
+            .collect()
+    }
+
+    /// Number of TCP connections accepted so far.
+    pub fn connections(&self) -> usize {
+        self.inner.lock().connections
+    }
+
+    /// Number of scripted events handed out by `/next` so far.
+    pub fn served(&self) -> usize {
+        self.inner.lock().cursor
+    }
+
+    /// Waits until `pred` holds for the recorded requests; false on timeout or if the
+    /// server stopped. `Duration::MAX` waits without limit.
+    pub fn wait_until(&self, timeout: Duration, mut pred: impl FnMut(&[Request]) -> bool) -> bool {
+        let deadline = Instant::now().checked_add(timeout);
+        let mut st = self.inner.lock();
+        loop {
+            if pred(&st.requests) {
+                return true;
+            }
+            if self.inner.stopped() {
+                return false;
+            }
+            st = match deadline {
+                None => self
+                    .inner
+                    .changed
+                    .wait(st)
+                    .unwrap_or_else(PoisonError::into_inner),
+                Some(d) => {
+                    let now = Instant::now();
+                    if now >= d {
+                        return false;
+                    }
+                    self.inner
+                        .changed
+                        .wait_timeout(st, d - now)
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .0
+                }
+            };
+        }
+    }
+
+    /// Waits until at least `n` `/response` or `/error` requests have been recorded.
+    pub fn wait_for_answers(&self, n: usize, timeout: Duration) -> bool {
+        self.wait_until(timeout, |reqs| {
+            reqs.iter()
+                .filter(|r| matches!(r.route, Route::Response(_) | Route::Error(_)))
+                .count()
+                >= n
+        })
+    }
+
+    /// Waits until at least `n` requests (of any kind) have been recorded.
+    pub fn wait_for_requests(&self, n: usize, timeout: Duration) -> bool {
+        self.wait_until(timeout, |reqs| reqs.len() >= n)
+    }
+
+    /// Waits until every reply the mock has decided on has been written to its socket
+    /// (requests are recorded just before their reply is sent).
+    pub fn wait_replies_sent(&self, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        let mut st = self.inner.lock();
+        while st.unsent > 0 {
+            let now = Instant::now();
+            if now >= deadline {
+                return false;
+            }
+            st = self
+                .inner
+                .changed
+                .wait_timeout(st, deadline - now)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
+        }
+        true
+    }
+}
+
+impl Drop for MockServer {
+    fn drop(&mut self) {
+        self.inner.stop.store(true, Ordering::SeqCst);
+        {
+            let st = self.inner.lock();
+            for s in st.streams.values() {
+                let _ = s.shutdown(Shutdown::Both);
+            }
+            self.inner.changed.notify_all();
+        }
+        if let Some(accept) = self.accept.take() {
+            let _ = accept.join();
+        }
+        let workers = std::mem::take(&mut self.inner.lock().workers);
+        let deadline = Instant::now() + DROP_JOIN_LIMIT;
+        for w in workers {
+            while !w.is_finished() && Instant::now() < deadline {
+                thread::sleep(Duration::from_millis(1));
+            }
+            if w.is_finished() {
+                let _ = w.join();
+            }
+        }
+    }
+}
+
+fn accept_loop(inner: &Arc<Inner>, listener: &TcpListener) {
+    while !inner.stopped() {
+        match listener.accept() {
+            Ok((stream, _)) => {
+                let _ = stream.set_nonblocking(false);
+                // Go's net package enables TCP_NODELAY on every connection.
+                let _ = stream.set_nodelay(true);
+                let mut st = inner.lock();
+                if inner.stopped() {
+                    break;
+                }
+                let conn = st.connections;
+                st.connections += 1;
+                if let Ok(clone) = stream.try_clone() {
+                    st.streams.insert(conn, clone);
+                }
+                let worker_inner = Arc::clone(inner);
+                match thread::Builder::new()
+                    .name(format!("mock-runtime-conn-{conn}"))
+                    .spawn(move || serve_connection(&worker_inner, stream, conn))
+                {
+                    Ok(h) => st.workers.push(h),
+                    Err(_) => {
+                        st.streams.remove(&conn);
+                    }
+                }
+                inner.changed.notify_all();
+            }
+            Err(_) => thread::sleep(Duration::from_millis(2)),
+        }
+    }
+}
+
+fn malformed(conn: usize, head: Head, body: Body, error: String, status: Option<u16>) -> Request {
+    Request {
+        connection: conn,
+        method: head.method,
+        target: head.target,
+        version: head.version,
+        headers: head.headers,
+        body: body.bytes,
+        chunked: head.body == BodyKind::Chunked,
+        chunks: body.chunks,
+        trailers: body.trailers,
+        route: Route::Malformed,
+        event: None,
+        status,
+        response_headers: Vec::new(),
+        error: Some(error),
+    }
+}
+
+/// Records a request that could not be read and, for a parse error, sends Go's reply.
+fn reject(inner: &Inner, stream: &TcpStream, conn: usize, head: Head, body: Body, err: ReadError) {
+    match err {
+        ReadError::Closed => {}
+        ReadError::Truncated(msg) => inner.record(malformed(conn, head, body, msg, None), false),
+        ReadError::Bad { status, reason } => {
+            inner.record(
+                malformed(conn, head, body, reason.clone(), Some(status)),
+                true,
+            );
+            let _ = (&*stream).write_all(&http::bad_request_bytes(status, &reason));
+            inner.sent();
+        }
+    }
+}
+
+fn serve_connection(inner: &Inner, stream: TcpStream, conn: usize) {
+    let mut reader = BufReader::with_capacity(64 * 1024, &stream);
+    let end = loop {
+        if inner.stopped() {
+            break End::Close;
+        }
+        let mut head = Head::default();
+        if let Err(e) = http::read_head(&mut reader, &mut head) {
+            reject(inner, &stream, conn, head, Body::default(), e);
+            break End::Close;
+        }
+        if head.expects_continue()
+            && (&stream)
+                .write_all(b"HTTP/1.1 100 Continue\r\n\r\n")
+                .is_err()
+        {
+            break End::Close;
+        }
+        let mut body = Body::default();
+        if let Err(e) = http::read_body(&mut reader, &head, &mut body, http::MAX_BODY_BYTES) {
+            reject(inner, &stream, conn, head, body, e);
+            break End::Close;
+        }
+        match handle(inner, &stream, conn, head, body) {
+            End::KeepAlive => {}
+            end => break end,
+        }
+    };
+    drop(reader);
+    // Drop the registry's handle first: the socket closes (or resets) only when its last
+    // descriptor is closed.
+    let clone = inner.lock().streams.remove(&conn);
+    drop(clone);
+    match end {
+        End::Reset { settle } => {
+            if settle {
+                thread::sleep(RESET_SETTLE);
+            }
+            let _ = socket2::SockRef::from(&stream).set_linger(Some(Duration::ZERO));
+        }
+        _ => {
+            let _ = stream.shutdown(Shutdown::Write);
+        }
+    }
+    drop(stream);
+}
+
+fn route(method: &str, path: &str) -> Route {
+    let Some(rest) = path
+        .strip_prefix(API_PREFIX)
+        .and_then(|r| r.strip_prefix('/'))
+    else {
+        return Route::NotFound;
+    };
+    let valid_id = |id: &str| !id.is_empty() && !id.contains('/');
+    match (method, rest) {
+        ("GET", "runtime/invocation/next") => Route::Next,
+        ("POST", "runtime/init/error") => Route::InitError,
+        ("POST", r) => {
+            let Some(tail) = r.strip_prefix("runtime/invocation/") else {
+                return Route::NotFound;
+            };
+            if let Some(id) = tail.strip_suffix("/response").filter(|id| valid_id(id)) {
+                Route::Response(id.to_owned())
+            } else if let Some(id) = tail.strip_suffix("/error").filter(|id| valid_id(id)) {
+                Route::Error(id.to_owned())
+            } else {
+                Route::NotFound
+            }
+        }
+        _ => Route::NotFound,
+    }
+}
+
+fn handle(inner: &Inner, stream: &TcpStream, conn: usize, head: Head, body: Body) -> End {
+    let route = route(&head.method, head.path());
+    let close = head.wants_close();
+    let rec = Request {
+        connection: conn,
+        method: head.method,
+        target: head.target,
+        version: head.version,
+        headers: head.headers,
+        body: body.bytes,
+        chunked: head.body == BodyKind::Chunked,
+        chunks: body.chunks,
+        trailers: body.trailers,
+        route: route.clone(),
+        event: None,
+        status: None,
+        response_headers: Vec::new(),
+        error: None,
+    };
+    match route {
+        Route::Next => serve_next(inner, stream, close, rec),
+        Route::Response(id) => serve_answer(inner, stream, close, rec, &id, true),
+        Route::Error(id) => serve_answer(inner, stream, close, rec, &id, false),
+        Route::InitError => deliver(
+            inner,
+            stream,
+            reply_response(&Reply::accepted()),
+            &[],
+            close,
+            rec,
+        ),
+        Route::NotFound | Route::Malformed => {
+            let resp = Response::new(
+                404,
+                vec![
+                    ("Content-Type".into(), "text/plain; charset=utf-8".into()),
+                    ("X-Content-Type-Options".into(), "nosniff".into()),
+                ],
+                b"404 page not found\n".to_vec(),
+            );
+            deliver(inner, stream, resp, &[], close, rec)
+        }
+    }
+}
+
+fn total_delay(faults: &[Fault]) -> Duration {
+    faults
+        .iter()
+        .filter_map(|f| match f {
+            Fault::Delay(d) => Some(*d),
+            _ => None,
+        })
+        .sum()
+}
+
+fn reply_response(reply: &Reply) -> Response {
+    Response::new(reply.status, reply.headers.clone(), reply.body.clone())
+}
+
+fn serve_next(inner: &Inner, stream: &TcpStream, close: bool, mut rec: Request) -> End {
+    let script = &inner.script;
+    let index = {
+        let mut st = inner.lock();
+        if st.cursor < script.events.len() {
+            st.cursor += 1;
+            Some(st.cursor - 1)
+        } else {
+            None
+        }
+    };
+    let Some(index) = index else {
+        return match &script.exhausted {
+            Exhausted::Hang => {
+                inner.record(rec, false);
+                inner.wait_for_stop();
+                End::Close
+            }
+            Exhausted::Close => {
+                inner.record(rec, false);
+                End::Close
+            }
+            Exhausted::Reply(reply) => {
+                deliver(inner, stream, reply_response(reply), &[], close, rec)
+            }
+        };
+    };
+    let event = &script.events[index];
+    rec.event = Some(index);
+    let delay = total_delay(&event.faults);
+    if !delay.is_zero() && !inner.sleep(delay) {
+        return End::Close;
+    }
+    let resp = render_event(script, event, index);
+    let id = http::find_header(&resp.headers, "Lambda-Runtime-Aws-Request-Id")
+        .map(str::to_owned)
+        .or_else(|| event.request_id.clone())
+        .unwrap_or_else(|| default_request_id(index));
+    inner.lock().ids.insert(id, index);
+    deliver(inner, stream, resp, &event.faults, close, rec)
+}
+
+/// The `/next` reply for an event, headers as RAPID's `renderInvokeHeaders` sets them.
+fn render_event(script: &Script, event: &Event, index: usize) -> Response {
+    let now = http::epoch_ms(SystemTime::now());
+    let ms = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
+    let deadline = match event.deadline {
+        Deadline::Default => now.saturating_add(ms(script.timeout)),
+        Deadline::Timeout(t) => now.saturating_add(ms(t)),
+        Deadline::EpochMs(v) => v,
+    };
+    let request_id = event
+        .request_id
+        .clone()
+        .unwrap_or_else(|| default_request_id(index));
+    let invocation_id = event.invocation_id.clone().or_else(|| {
+        event
+            .derive_invocation_id
+            .then(|| format!("inv-{request_id}"))
+    });
+    let mut headers: Vec<(String, String)> = Vec::new();
+    let mut set = |name: &str, value: Option<String>| {
+        if let Some(v) = value.filter(|v| !v.is_empty()) {
+            headers.push((name.to_owned(), v));
+        }
+    };
+    set("Lambda-Runtime-Aws-Request-Id", Some(request_id));
+    set(
+        "Lambda-Runtime-Trace-Id",
+        Some(
+            event
+                .trace_id
+                .clone()
+                .unwrap_or_else(|| default_trace_id(index)),
+        ),
+    );
+    set(
+        "Lambda-Runtime-Client-Context",
+        event.client_context.clone(),
+    );
+    set(
+        "Lambda-Runtime-Cognito-Identity",
+        event.cognito_identity.clone(),
+    );
+    set(
+        "Lambda-Runtime-Invoked-Function-Arn",
+        Some(
+            event
+                .function_arn
+                .clone()
+                .unwrap_or_else(|| script.function_arn.clone()),
+        ),
+    );
+    set("Lambda-Runtime-Deadline-Ms", Some(deadline.to_string()));
+    set("Lambda-Runtime-Aws-Tenant-Id", event.tenant_id.clone());
+    set("Lambda-Runtime-Invocation-Id", invocation_id);
+    let content_type = event
+        .content_type
+        .clone()
+        .filter(|c| !c.is_empty())
+        .unwrap_or_else(|| "application/json".to_owned());
+    set("Content-Type", Some(content_type));
+    for edit in &event.edits {
+        match edit {
+            HeaderEdit::Set(n, v) => {
+                headers.retain(|(h, _)| !h.eq_ignore_ascii_case(n));
+                headers.push((n.clone(), v.clone()));
+            }
+            HeaderEdit::Append(n, v) => headers.push((n.clone(), v.clone())),
+            HeaderEdit::Remove(n) => headers.retain(|(h, _)| !h.eq_ignore_ascii_case(n)),
+        }
+    }
+    let mut resp = Response::new(200, headers, event.body.clone());
+    resp.framing = event.framing.clone();
+    resp
+}
+
+fn serve_answer(
+    inner: &Inner,
+    stream: &TcpStream,
+    close: bool,
+    mut rec: Request,
+    id: &str,
+    is_response: bool,
+) -> End {
+    let script = &inner.script;
+    let (index, reply, faults): (Option<usize>, Reply, &[Fault]) = {
+        let mut st = inner.lock();
+        match st.ids.get(id).copied() {
+            None => (None, Reply::for_status(400), &[]),
+            Some(i) if st.answered[i] => (Some(i), Reply::for_status(400), &[]),
+            Some(i) => {
+                st.answered[i] = true;
+                let mode = rec
+                    .header("Lambda-Runtime-Function-Response-Mode")
+                    .unwrap_or("");
+                let reply = if !is_response {
+                    Reply::accepted()
+                } else if !mode.is_empty() && mode != "streaming" {
+                    Reply::error(
+                        400,
+                        "InvalidFunctionResponseMode",
+                        "Invalid function response mode",
+                    )
+                } else if mode != "streaming" && rec.body.len() > MAX_PAYLOAD_SIZE {
+                    Reply::for_status(413)
+                } else {
+                    Reply::accepted()
+                };
+                (Some(i), reply, &script.events[i].answer_faults[..])
+            }
+        }
+    };
+    rec.event = index;
+    let delay = total_delay(faults);
+    if !delay.is_zero() && !inner.sleep(delay) {
+        return End::Close;
+    }
+    deliver(inner, stream, reply_response(&reply), faults, close, rec)
+}
+
+enum Mode {
+    Whole,
+    Paced(usize, Duration),
+    Split(Vec<usize>),
+}
+
+/// Applies `faults` to `resp`, records `rec` and writes the result.
+fn deliver(
+    inner: &Inner,
+    stream: &TcpStream,
+    mut resp: Response,
+    faults: &[Fault],
+    client_close: bool,
+    mut rec: Request,
+) -> End {
+    enum Replace {
+        Nothing,
+        Raw(Vec<u8>),
+    }
+    let mut replace = None;
+    let mut close_after = false;
+    let mut reset = false;
+    let mut reset_now = false;
+    let mut truncate = None;
+    let mut mode = Mode::Whole;
+    for fault in faults {
+        match fault {
+            Fault::Delay(_) => {}
+            Fault::CloseBeforeResponse => {
+                replace = Some(Replace::Nothing);
+                reset_now = false;
+            }
+            Fault::ResetBeforeResponse => {
+                replace = Some(Replace::Nothing);
+                reset_now = true;
+            }
+            Fault::Raw(bytes) => replace = Some(Replace::Raw(bytes.clone())),
+            Fault::Reply(reply) => {
+                replace = None;
+                resp = reply_response(reply);
+            }
+            Fault::Http10 => resp.http10 = true,
+            Fault::ConnectionClose => resp.close = true,
+            Fault::CloseAfterResponse => close_after = true,
+            Fault::ResetAfterResponse => reset = true,
+            Fault::CloseAfterBytes(n) => {
+                truncate = Some(*n);
+                close_after = true;
+            }
+            Fault::ResetAfterBytes(n) => {
+                truncate = Some(*n);
+                reset = true;
+            }
+            Fault::ByteByByte => mode = Mode::Paced(1, Duration::ZERO),
+            Fault::Paced { bytes, pause } => mode = Mode::Paced((*bytes).max(1), *pause),
+            Fault::SplitAt(offsets) => mode = Mode::Split(offsets.clone()),
+        }
+    }
+    if client_close {
+        resp.close = true;
+    }
+    let (mut bytes, end) = match replace {
+        Some(Replace::Nothing) => {
+            inner.record(rec, false);
+            return if reset_now {
+                End::Reset { settle: false }
+            } else {
+                End::Close
+            };
+        }
+        Some(Replace::Raw(bytes)) => {
+            inner.record(rec, true);
+            (
+                bytes,
+                if reset {
+                    End::Reset { settle: true }
+                } else {
+                    End::Close
+                },
+            )
+        }
+        None => {
+            let (bytes, headers) = resp.render();
+            rec.status = Some(resp.status);
+            rec.response_headers = headers;
+            inner.record(rec, true);
+            let closing = resp.close || resp.http10 || resp.framing == Framing::CloseDelimited;
+            let end = if reset {
+                End::Reset { settle: true }
+            } else if closing || close_after {
+                End::Close
+            } else {
+                End::KeepAlive
+            };
+            (bytes, end)
+        }
+    };
+    if let Some(n) = truncate {
+        bytes.truncate(n);
+    }
+    let ok = write_with(inner, stream, &bytes, &mode);
+    inner.sent();
+    if ok { end } else { End::Close }
+}
+
+fn write_with(inner: &Inner, stream: &TcpStream, bytes: &[u8], mode: &Mode) -> bool {
+    let mut w = stream;
+    match mode {
+        Mode::Whole => w.write_all(bytes).is_ok(),
+        Mode::Paced(n, pause) => {
+            for (k, part) in bytes.chunks(*n).enumerate() {
+                if k > 0 && !pause.is_zero() && !inner.sleep(*pause) {
+                    return false;
+                }
+                if w.write_all(part).is_err() {
+                    return false;
+                }
+            }
+            true
+        }
+        Mode::Split(offsets) => {
+            let mut cuts: Vec<usize> = offsets
+                .iter()
+                .copied()
+                .filter(|&o| o > 0 && o < bytes.len())
+                .collect();
+            cuts.sort_unstable();
+            cuts.dedup();
+            cuts.push(bytes.len());
+            let mut start = 0;
+            for (k, end) in cuts.into_iter().enumerate() {
+                if k > 0 && !inner.sleep(SPLIT_PAUSE) {
+                    return false;
+                }
+                if w.write_all(&bytes[start..end]).is_err() {
+                    return false;
+                }
+                start = end;
+            }
+            true
+        }
+    }
+}

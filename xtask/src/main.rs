@@ -1,0 +1,124 @@
+//! `cargo xtask <command>`: build, package, verify and test the lambda-libc bootstraps.
+//! Run `cargo xtask help` for the commands.
+
+mod dist;
+mod invoke;
+mod test;
+mod util;
+mod verify;
+mod zig;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use util::{Result, Workspace};
+
+const USAGE: &str = "\
+usage: cargo xtask <command>
+
+commands:
+  dist              build the bootstraps (zig cc linker, glibc 2.34), write dist/*.zip and
+                    dist/SHA256SUMS, run the verifier, print sizes
+  verify [FILE...]  check bootstrap ELF files or zips (default: the zips in dist/)
+  invoke JSON | --event FILE [--bootstrap PATH] [--env NAME=VALUE]...
+                    run a bootstrap once against the in-process mock Runtime API with a
+                    Lambda-like environment; print the answer's body to stdout, timing and
+                    sizes to stderr (builds dist first unless --bootstrap is given)
+  test              cargo fmt --check, cargo clippy -D warnings, dist, cargo test --workspace
+  help              this text
+";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match run(&args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(args: &[String]) -> Result {
+    let (command, rest) = match args.split_first() {
+        Some((command, rest)) => (command.as_str(), rest),
+        None => ("help", &[][..]),
+    };
+    let ws = Workspace::locate()?;
+    match command {
+        "dist" => {
+            no_arguments("dist", rest)?;
+            dist::dist(&ws)
+        }
+        "verify" => {
+            let files: Vec<PathBuf> = if rest.is_empty() {
+                dist::BOOTSTRAPS.iter().map(|b| b.zip_path(&ws)).collect()
+            } else {
+                rest.iter().map(PathBuf::from).collect()
+            };
+            let files: Vec<&Path> = files.iter().map(PathBuf::as_path).collect();
+            verify::verify_files(&files)
+        }
+        "invoke" => invoke::invoke(&ws, parse_invoke(rest)?),
+        "test" => {
+            no_arguments("test", rest)?;
+            test::test(&ws)
+        }
+        "help" | "-h" | "--help" => {
+            print!("{USAGE}");
+            Ok(())
+        }
+        other => Err(format!("unknown command `{other}`\n\n{USAGE}").into()),
+    }
+}
+
+fn no_arguments(command: &str, rest: &[String]) -> Result {
+    match rest.first() {
+        None => Ok(()),
+        Some(arg) => Err(format!("`{command}` takes no arguments, got `{arg}`").into()),
+    }
+}
+
+fn parse_invoke(args: &[String]) -> Result<invoke::Options> {
+    let mut payload = None;
+    let mut bootstrap = None;
+    let mut env = Vec::new();
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
+        let mut value = |flag: &str| {
+            args.next()
+                .cloned()
+                .ok_or_else(|| format!("{flag} needs a value"))
+        };
+        let new = match arg.as_str() {
+            "--event" => Some(invoke::Payload::File(value("--event")?.into())),
+            "--bootstrap" => {
+                bootstrap = Some(PathBuf::from(value("--bootstrap")?));
+                None
+            }
+            "--env" => {
+                let pair = value("--env")?;
+                let (name, val) = pair
+                    .split_once('=')
+                    .ok_or_else(|| format!("--env needs NAME=VALUE, got `{pair}`"))?;
+                env.push((name.to_owned(), val.to_owned()));
+                None
+            }
+            flag if flag.starts_with("--") => return Err(format!("unknown option {flag}").into()),
+            json => Some(invoke::Payload::Json(json.to_owned())),
+        };
+        if let Some(new) = new {
+            if payload.is_some() {
+                return Err("invoke takes one event: a JSON argument or --event FILE".into());
+            }
+            payload = Some(new);
+        }
+    }
+    let payload =
+        payload.ok_or("usage: cargo xtask invoke JSON | --event FILE [--bootstrap PATH]")?;
+    Ok(invoke::Options {
+        payload,
+        bootstrap,
+        env,
+    })
+}

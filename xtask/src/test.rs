@@ -1,0 +1,50 @@
+//! `cargo xtask test`: the project's one test command (README and CI run exactly this).
+
+use std::process::Command;
+
+use crate::dist::{self, X86_64};
+use crate::util::{Result, Workspace, cargo, run};
+
+pub fn test(ws: &Workspace) -> Result {
+    let step = |name: &str, result: Result| {
+        result.map_err(|e| -> crate::util::Error { format!("step `{name}` failed: {e}").into() })
+    };
+    let cargo_in_root = |args: &[&str]| -> Command {
+        let mut cmd = cargo();
+        cmd.current_dir(&ws.root).args(args);
+        cmd
+    };
+
+    banner("1/4 cargo fmt --all --check");
+    step("fmt", run(&mut cargo_in_root(&["fmt", "--all", "--check"])))?;
+
+    banner("2/4 cargo clippy --workspace --all-targets -- -D warnings");
+    step(
+        "clippy",
+        run(&mut cargo_in_root(&[
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ])),
+    )?;
+
+    banner("3/4 dist (zig build, zips, verifier)");
+    step("dist", dist::dist(ws))?;
+
+    banner("4/4 cargo test --workspace");
+    let mut tests = cargo_in_root(&["test", "--workspace"]);
+    tests
+        .env("LAMBDA_LIBC_BIN_DIR", ws.release_dir(X86_64.rust_target))
+        .env("LAMBDA_LIBC_DIST_DIR", &ws.dist);
+    step("cargo test", run(&mut tests))?;
+
+    eprintln!("xtask: test: all 4 steps passed");
+    Ok(())
+}
+
+fn banner(title: &str) {
+    eprintln!("\nxtask: ==== {title} ====");
+}

@@ -1,0 +1,648 @@
+//! The verifier: what a `bootstrap` ELF and its zip must satisfy to run on Amazon Linux 2023
+//! (glibc 2.34) and to keep the project's promises (no allocation, tiny zip). Reads ELF
+//! structures with the `object` crate; no `readelf`/`objdump` scraping.
+
+use std::io::{Cursor, Read};
+use std::path::Path;
+
+use object::Endianness;
+use object::elf;
+use object::read::elf::{Dyn as _, ElfFile64, FileHeader as _, ProgramHeader as _, Sym as _};
+
+use crate::dist::ARCHES;
+
+/// Highest glibc symbol version a bootstrap may need: Amazon Linux 2023 ships glibc 2.34.
+pub const MAX_GLIBC: (u32, u32) = (2, 34);
+/// Upper bound for a deployment zip.
+pub const MAX_ZIP_BYTES: usize = 4096;
+/// The only shared library a bootstrap may need.
+pub const LIBC_SONAME: &str = "libc.so.6";
+/// The name of the single zip entry, as the Lambda `provided` runtimes expect.
+pub const ZIP_ENTRY: &str = "bootstrap";
+/// `S_IFREG | 0755`: a regular, executable file.
+pub const ZIP_ENTRY_MODE: u32 = 0o100_755;
+
+/// Functions that allocate (or hand out memory the caller must free). The runtime promises
+/// not to allocate, so importing any of them is a violation.
+pub const ALLOCATION_FUNCTIONS: &[&str] = &[
+    "malloc",
+    "calloc",
+    "realloc",
+    "reallocarray",
+    "free",
+    "posix_memalign",
+    "aligned_alloc",
+    "memalign",
+    "valloc",
+    "pvalloc",
+    "malloc_usable_size",
+    "strdup",
+    "strndup",
+    "wcsdup",
+    "asprintf",
+    "vasprintf",
+    "getline",
+    "getdelim",
+    "open_memstream",
+    "__libc_malloc",
+    "__libc_calloc",
+    "__libc_realloc",
+    "__libc_free",
+    "__libc_memalign",
+    "__strdup",
+    "__strndup",
+];
+
+/// What the verifier reads from an ELF file.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct ElfFacts {
+    pub machine: u16,
+    /// `PT_INTERP`, if any.
+    pub interpreter: Option<String>,
+    /// `DT_NEEDED` entries, in order.
+    pub needed: Vec<String>,
+    pub rpath: Vec<String>,
+    pub runpath: Vec<String>,
+    /// `(file, version)` pairs from `.gnu.version_r`, e.g. `("libc.so.6", "GLIBC_2.2.5")`.
+    pub version_needs: Vec<(String, String)>,
+    /// Undefined (imported) symbols from `.dynsym`.
+    pub imports: Vec<String>,
+    /// The file contains the bytes `/nix/store` somewhere.
+    pub nix_store: bool,
+}
+
+impl ElfFacts {
+    /// The highest `GLIBC_x.y[.z]` version needed, if any.
+    pub fn max_glibc(&self) -> Option<(u32, u32, u32)> {
+        self.glibc_versions().filter_map(parse_glibc_version).max()
+    }
+
+    fn glibc_versions(&self) -> impl Iterator<Item = &str> {
+        self.version_needs
+            .iter()
+            .map(|(_, v)| v.as_str())
+            .filter(|v| v.starts_with("GLIBC_"))
+    }
+
+    /// Every rule this ELF breaks; empty if it is fine.
+    pub fn problems(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        match ARCHES.iter().find(|a| a.elf_machine == self.machine) {
+            None => problems.push(format!(
+                "unsupported ELF machine {} (expected x86_64 or aarch64)",
+                self.machine
+            )),
+            Some(arch) => match &self.interpreter {
+                None => problems.push(format!(
+                    "no ELF interpreter (PT_INTERP): not a dynamically linked executable; \
+                     expected {}",
+                    arch.interpreter
+                )),
+                Some(interp) if interp != arch.interpreter => problems.push(format!(
+                    "ELF interpreter is {interp}, expected {} ({})",
+                    arch.interpreter, arch.name
+                )),
+                Some(_) => {}
+            },
+        }
+        for path in &self.rpath {
+            problems.push(format!("has DT_RPATH {path}"));
+        }
+        for path in &self.runpath {
+            problems.push(format!("has DT_RUNPATH {path}"));
+        }
+        if self.needed != [LIBC_SONAME] {
+            problems.push(format!(
+                "DT_NEEDED is [{}], expected exactly [{LIBC_SONAME}]",
+                self.needed.join(", ")
+            ));
+        }
+        for version in self.glibc_versions() {
+            match parse_glibc_version(version) {
+                Some((major, minor, _)) if (major, minor) > MAX_GLIBC => problems.push(format!(
+                    "needs {version}, newer than GLIBC_{}.{} (Amazon Linux 2023)",
+                    MAX_GLIBC.0, MAX_GLIBC.1
+                )),
+                Some(_) => {}
+                None => problems.push(format!(
+                    "needs {version}, not a plain GLIBC_x.y version \
+                     (GLIBC_ABI_DT_RELR means glibc >= 2.36)"
+                )),
+            }
+        }
+        for name in &self.imports {
+            if ALLOCATION_FUNCTIONS.contains(&name.as_str()) {
+                problems.push(format!("imports allocation function {name}"));
+            }
+        }
+        if self.nix_store {
+            problems.push("contains the bytes /nix/store".to_owned());
+        }
+        problems
+    }
+}
+
+/// `GLIBC_2.2.5` → `(2, 2, 5)`, `GLIBC_2.34` → `(2, 34, 0)`; `None` for `GLIBC_PRIVATE` etc.
+pub fn parse_glibc_version(name: &str) -> Option<(u32, u32, u32)> {
+    let mut parts = name.strip_prefix("GLIBC_")?.split('.');
+    let major = parts.next()?.parse().ok()?;
+    let minor = parts.next()?.parse().ok()?;
+    let patch = parts.next().map_or(Some(0), |p| p.parse().ok())?;
+    parts.next().is_none().then_some((major, minor, patch))
+}
+
+fn string(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Reads the facts the verifier needs from a 64-bit ELF file.
+pub fn elf_facts(data: &[u8]) -> Result<ElfFacts, String> {
+    inspect(data).map_err(|e| format!("not a readable 64-bit ELF file: {e}"))
+}
+
+fn inspect(data: &[u8]) -> Result<ElfFacts, String> {
+    let e = |e: object::read::Error| e.to_string();
+    let file = ElfFile64::<Endianness>::parse(data).map_err(e)?;
+    let endian = file.endian();
+    let mut facts = ElfFacts {
+        machine: file.elf_header().e_machine(endian).0,
+        nix_store: data
+            .windows(b"/nix/store".len())
+            .any(|w| w == b"/nix/store"),
+        ..ElfFacts::default()
+    };
+    for segment in file.elf_program_headers() {
+        if let Some(interp) = segment.interpreter(endian, data).map_err(e)? {
+            facts.interpreter = Some(string(interp));
+        }
+    }
+
+    let sections = file.elf_section_table();
+    if sections.is_empty() {
+        return Err(
+            "no section headers (the verifier reads .dynamic, .dynsym and .gnu.version_r)".into(),
+        );
+    }
+    if let Some((dynamic, link)) = sections.dynamic(endian, data).map_err(e)? {
+        let strings = sections.strings(endian, data, link).map_err(e)?;
+        for entry in dynamic {
+            let tag = entry.tag(endian);
+            if tag == elf::DT_NULL {
+                break;
+            }
+            let list = match tag {
+                elf::DT_NEEDED => &mut facts.needed,
+                elf::DT_RPATH => &mut facts.rpath,
+                elf::DT_RUNPATH => &mut facts.runpath,
+                _ => continue,
+            };
+            list.push(string(entry.string(endian, strings).map_err(e)?));
+        }
+    }
+    if let Some((mut needs, link)) = sections.gnu_verneed(endian, data).map_err(e)? {
+        let strings = sections.strings(endian, data, link).map_err(e)?;
+        while let Some((need, mut aux)) = needs.next().map_err(e)? {
+            let file = string(need.file(endian, strings).map_err(e)?);
+            while let Some(version) = aux.next().map_err(e)? {
+                let version = string(version.name(endian, strings).map_err(e)?);
+                facts.version_needs.push((file.clone(), version));
+            }
+        }
+    }
+    let symbols = sections.symbols(endian, data, elf::SHT_DYNSYM).map_err(e)?;
+    for symbol in symbols.iter() {
+        if symbol.is_undefined(endian) && symbol.st_name(endian) != 0 {
+            facts
+                .imports
+                .push(string(symbols.symbol_name(endian, symbol).map_err(e)?));
+        }
+    }
+    Ok(facts)
+}
+
+/// Every rule the ELF in `data` breaks (an unreadable file is one problem).
+pub fn elf_problems(data: &[u8]) -> Vec<String> {
+    match elf_facts(data) {
+        Ok(facts) => facts.problems(),
+        Err(e) => vec![e],
+    }
+}
+
+/// A verified deployment zip.
+#[derive(Debug, Default)]
+pub struct ZipReport {
+    pub zip_bytes: usize,
+    /// The `bootstrap` entry, if it could be read.
+    pub elf: Option<Vec<u8>>,
+    pub facts: Option<ElfFacts>,
+    pub problems: Vec<String>,
+}
+
+/// Checks a deployment zip: size, exactly one entry `bootstrap` with mode 0755, and the
+/// ELF inside it.
+pub fn check_zip(data: &[u8]) -> ZipReport {
+    let mut report = ZipReport {
+        zip_bytes: data.len(),
+        ..ZipReport::default()
+    };
+    if data.len() > MAX_ZIP_BYTES {
+        report.problems.push(format!(
+            "zip is {} bytes, more than the limit of {MAX_ZIP_BYTES}",
+            data.len()
+        ));
+    }
+    let mut archive = match zip::ZipArchive::new(Cursor::new(data)) {
+        Ok(archive) => archive,
+        Err(e) => {
+            report.problems.push(format!("not a readable zip: {e}"));
+            return report;
+        }
+    };
+    let names: Vec<String> = archive
+        .file_names()
+        .map(|name| name.map_or_else(|e| format!("<{e}>"), |n| n.into_owned()))
+        .collect();
+    if names != [ZIP_ENTRY] {
+        report.problems.push(format!(
+            "zip entries are [{}], expected exactly [{ZIP_ENTRY}]",
+            names.join(", ")
+        ));
+    }
+    let mut entry = match archive.by_name(ZIP_ENTRY) {
+        Ok(entry) => entry,
+        Err(e) => {
+            report
+                .problems
+                .push(format!("cannot open zip entry {ZIP_ENTRY}: {e}"));
+            return report;
+        }
+    };
+    match entry.unix_mode() {
+        Some(ZIP_ENTRY_MODE) => {}
+        Some(mode) => report.problems.push(format!(
+            "zip entry {ZIP_ENTRY} has mode {mode:o}, expected {ZIP_ENTRY_MODE:o}"
+        )),
+        None => report.problems.push(format!(
+            "zip entry {ZIP_ENTRY} has no unix mode, expected {ZIP_ENTRY_MODE:o}"
+        )),
+    }
+    let mut elf = Vec::new();
+    if let Err(e) = entry.read_to_end(&mut elf) {
+        report
+            .problems
+            .push(format!("cannot read zip entry {ZIP_ENTRY}: {e}"));
+        return report;
+    }
+    match elf_facts(&elf) {
+        Ok(facts) => {
+            report.problems.extend(facts.problems());
+            report.facts = Some(facts);
+        }
+        Err(e) => report.problems.push(e),
+    }
+    report.elf = Some(elf);
+    report
+}
+
+/// `cargo xtask verify`: checks each file (a zip or an ELF, told apart by magic bytes) and
+/// prints one line per file plus its problems. Fails if any file has a problem.
+pub fn verify_files(files: &[&Path]) -> crate::util::Result {
+    let mut failed = 0;
+    for path in files {
+        let data = crate::util::read(path)?;
+        let (summary, problems) = if data.starts_with(b"PK\x03\x04") {
+            let report = check_zip(&data);
+            let elf_bytes = report.elf.as_ref().map_or(0, Vec::len);
+            let summary = format!(
+                "zip {} B, ELF {elf_bytes} B{}",
+                report.zip_bytes,
+                glibc_note(report.facts.as_ref())
+            );
+            (summary, report.problems)
+        } else {
+            let facts = elf_facts(&data);
+            let summary = format!("ELF {} B{}", data.len(), glibc_note(facts.as_ref().ok()));
+            (summary, facts.map_or_else(|e| vec![e], |f| f.problems()))
+        };
+        if problems.is_empty() {
+            println!("ok    {} ({summary})", path.display());
+        } else {
+            failed += 1;
+            println!("FAIL  {} ({summary})", path.display());
+            for problem in &problems {
+                println!("      - {problem}");
+            }
+        }
+    }
+    if failed > 0 {
+        return Err(format!("verifier: {failed} of {} file(s) failed", files.len()).into());
+    }
+    Ok(())
+}
+
+fn glibc_note(facts: Option<&ElfFacts>) -> String {
+    match facts.and_then(ElfFacts::max_glibc) {
+        Some((major, minor, 0)) => format!(", needs GLIBC_{major}.{minor}"),
+        Some((major, minor, patch)) => format!(", needs GLIBC_{major}.{minor}.{patch}"),
+        None => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::PathBuf;
+    use std::process::Command;
+
+    #[test]
+    fn glibc_versions_parse() {
+        assert_eq!(parse_glibc_version("GLIBC_2.2.5"), Some((2, 2, 5)));
+        assert_eq!(parse_glibc_version("GLIBC_2.34"), Some((2, 34, 0)));
+        assert_eq!(parse_glibc_version("GLIBC_PRIVATE"), None);
+        assert_eq!(parse_glibc_version("GLIBC_ABI_DT_RELR"), None);
+        assert_eq!(parse_glibc_version("GCC_3.0"), None);
+        assert!((2, 35) > MAX_GLIBC && (2, 34) <= MAX_GLIBC && (2, 4) < MAX_GLIBC);
+    }
+
+    #[test]
+    fn garbage_is_not_an_elf() {
+        let problems = elf_problems(b"#!/bin/sh\necho hi\n");
+        assert_eq!(problems.len(), 1);
+        assert!(
+            problems[0].contains("not a readable 64-bit ELF"),
+            "{problems:?}"
+        );
+    }
+
+    #[test]
+    fn facts_report_every_rule() {
+        let good = ElfFacts {
+            machine: elf::EM_X86_64.0,
+            interpreter: Some("/lib64/ld-linux-x86-64.so.2".into()),
+            needed: vec!["libc.so.6".into()],
+            version_needs: vec![
+                ("libc.so.6".into(), "GLIBC_2.2.5".into()),
+                ("libc.so.6".into(), "GLIBC_2.34".into()),
+            ],
+            imports: vec!["write".into(), "socket".into()],
+            ..ElfFacts::default()
+        };
+        assert_eq!(good.problems(), Vec::<String>::new());
+        assert_eq!(good.max_glibc(), Some((2, 34, 0)));
+
+        let arm = ElfFacts {
+            machine: elf::EM_AARCH64.0,
+            interpreter: Some("/lib/ld-linux-aarch64.so.1".into()),
+            ..good.clone()
+        };
+        assert_eq!(arm.problems(), Vec::<String>::new());
+
+        let bad = ElfFacts {
+            interpreter: Some("/lib/ld-linux-aarch64.so.1".into()),
+            version_needs: vec![("libc.so.6".into(), "GLIBC_ABI_DT_RELR".into())],
+            imports: vec!["posix_memalign".into(), "strdup".into()],
+            nix_store: true,
+            ..good.clone()
+        };
+        let problems = bad.problems().join("\n");
+        for needle in [
+            "interpreter is /lib/ld-linux-aarch64.so.1",
+            "GLIBC_ABI_DT_RELR",
+            "posix_memalign",
+            "strdup",
+            "/nix/store",
+        ] {
+            assert!(
+                problems.contains(needle),
+                "{needle} missing in:\n{problems}"
+            );
+        }
+    }
+
+    // ---- Real ELF files built with the host C compiler. ----
+
+    /// A scratch directory removed on drop.
+    struct TempDir(PathBuf);
+
+    impl TempDir {
+        fn new(tag: &str) -> Self {
+            let dir = std::env::temp_dir().join(format!(
+                "xtask-verify-{tag}-{}-{:?}",
+                std::process::id(),
+                std::thread::current().id()
+            ));
+            let _ = std::fs::remove_dir_all(&dir);
+            std::fs::create_dir_all(&dir).unwrap();
+            Self(dir)
+        }
+    }
+
+    impl Drop for TempDir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+
+    /// Compiles and links `source` with the host `cc` and `flags`; `None` (after a loud
+    /// message) only if there is no `cc`. Panics if `cc` exists but fails.
+    fn host_cc(tag: &str, source: &str, flags: &[&str]) -> Option<Vec<u8>> {
+        if Command::new("cc").arg("--version").output().is_err() {
+            // Straight to the stderr handle: libtest's capture only intercepts eprintln!.
+            use std::io::Write as _;
+            let _ = writeln!(
+                std::io::stderr(),
+                "SKIPPED {tag}: no host `cc` on PATH; this verifier test did not run"
+            );
+            return None;
+        }
+        let dir = TempDir::new(tag);
+        let src = dir.0.join("test.c");
+        let out = dir.0.join("test.elf");
+        std::fs::write(&src, source).unwrap();
+        let result = Command::new("cc")
+            .arg("-o")
+            .arg(&out)
+            .arg(&src)
+            .args(flags)
+            .output()
+            .unwrap();
+        assert!(
+            result.status.success(),
+            "cc {flags:?} failed:\n{}",
+            String::from_utf8_lossy(&result.stderr)
+        );
+        Some(std::fs::read(&out).unwrap())
+    }
+
+    fn assert_reports(problems: &[String], needle: &str) {
+        assert!(
+            problems.iter().any(|p| p.contains(needle)),
+            "expected a problem mentioning {needle:?}, got {problems:#?}"
+        );
+    }
+
+    /// Verifier tests need a valid zip, not the smallest one: zlib-rs level 9 is fast.
+    fn zip_fast(elf: &[u8]) -> Vec<u8> {
+        crate::dist::zip_bootstrap_with_level(elf, 9).unwrap()
+    }
+
+    const MAIN: &str = "int main(void) { return 0; }\n";
+
+    #[test]
+    fn plain_host_binary_passes() {
+        // Debian 12's glibc is 2.36, but a trivial program needs at most GLIBC_2.34
+        // (__libc_start_main), has the FHS interpreter and only libc.so.6.
+        let Some(elf) = host_cc("plain", MAIN, &[]) else {
+            return;
+        };
+        let facts = elf_facts(&elf).unwrap();
+        assert_eq!(facts.problems(), Vec::<String>::new(), "{facts:#?}");
+        assert_eq!(facts.needed, ["libc.so.6"]);
+        assert!(facts.max_glibc().is_some());
+    }
+
+    #[test]
+    fn malloc_and_friends_are_reported() {
+        let source = r#"
+            #include <stdlib.h>
+            #include <string.h>
+            int main(int argc, char **argv) {
+                char *p = malloc(argc);
+                char *q = calloc(argc, 2);
+                p = realloc(p, 64);
+                char *s = strdup(argv[0]);
+                int r = p[0] + q[0] + s[0];
+                free(p); free(q); free(s);
+                return r;
+            }
+        "#;
+        let Some(elf) = host_cc("malloc", source, &[]) else {
+            return;
+        };
+        let problems = elf_problems(&elf);
+        for name in ["malloc", "calloc", "realloc", "free", "strdup"] {
+            assert_reports(&problems, &format!("allocation function {name}"));
+        }
+    }
+
+    #[test]
+    fn runpath_and_rpath_are_reported() {
+        let Some(elf) = host_cc(
+            "runpath",
+            MAIN,
+            &["-Wl,-rpath,/opt/x", "-Wl,--enable-new-dtags"],
+        ) else {
+            return;
+        };
+        assert_reports(&elf_problems(&elf), "DT_RUNPATH /opt/x");
+        let Some(elf) = host_cc(
+            "rpath",
+            MAIN,
+            &["-Wl,-rpath,/opt/y", "-Wl,--disable-new-dtags"],
+        ) else {
+            return;
+        };
+        assert_reports(&elf_problems(&elf), "DT_RPATH /opt/y");
+    }
+
+    #[test]
+    fn glibc_newer_than_2_34_is_reported() {
+        // arc4random is GLIBC_2.36 (Debian 12 has 2.36; Amazon Linux 2023 has 2.34).
+        let source = r#"
+            #include <stdlib.h>
+            int main(void) { return (int)(arc4random() & 1); }
+        "#;
+        let Some(elf) = host_cc("arc4random", source, &[]) else {
+            return;
+        };
+        let facts = elf_facts(&elf).unwrap();
+        assert_eq!(facts.max_glibc(), Some((2, 36, 0)), "{facts:#?}");
+        assert_reports(&facts.problems(), "needs GLIBC_2.36, newer than GLIBC_2.34");
+    }
+
+    #[test]
+    fn extra_needed_library_is_reported() {
+        let source = r#"
+            #include <math.h>
+            int main(int argc, char **argv) { return (int)cos((double)argc); }
+        "#;
+        let Some(elf) = host_cc("libm", source, &["-Wl,--no-as-needed", "-lm"]) else {
+            return;
+        };
+        assert_reports(&elf_problems(&elf), "libm.so.6");
+    }
+
+    #[test]
+    fn nix_store_interpreter_is_reported() {
+        let interp =
+            "/nix/store/00000000000000000000000000000000-glibc-2.42/lib/ld-linux-x86-64.so.2";
+        let flag = format!("-Wl,--dynamic-linker={interp}");
+        let Some(elf) = host_cc("nix", MAIN, &[&flag]) else {
+            return;
+        };
+        let problems = elf_problems(&elf);
+        assert_reports(&problems, &format!("ELF interpreter is {interp}"));
+        assert_reports(&problems, "/nix/store");
+    }
+
+    #[test]
+    fn nix_store_string_is_reported() {
+        let source = r#"
+            const char *where = "/nix/store/abc-thing";
+            int main(void) { return where[1]; }
+        "#;
+        let Some(elf) = host_cc("nixstr", source, &[]) else {
+            return;
+        };
+        assert_eq!(elf_problems(&elf), ["contains the bytes /nix/store"]);
+    }
+
+    #[test]
+    fn static_binary_is_reported() {
+        let Some(elf) = host_cc("static", MAIN, &["-static"]) else {
+            return;
+        };
+        let problems = elf_problems(&elf);
+        assert_reports(&problems, "no ELF interpreter");
+        assert_reports(&problems, "DT_NEEDED is []");
+    }
+
+    #[test]
+    fn zip_of_host_binary_is_checked() {
+        let Some(elf) = host_cc("zip", MAIN, &[]) else {
+            return;
+        };
+        let zip = zip_fast(&elf);
+        let report = check_zip(&zip);
+        assert_eq!(report.problems, Vec::<String>::new());
+        assert_eq!(report.elf.as_deref(), Some(&elf[..]));
+
+        // The same ELF with a malloc import inside a zip is still caught.
+        let Some(bad) = host_cc(
+            "zipmalloc",
+            "#include <stdlib.h>\nint main(int c, char **v) { free(malloc(c)); return 0; }\n",
+            &[],
+        ) else {
+            return;
+        };
+        let report = check_zip(&zip_fast(&bad));
+        assert_reports(&report.problems, "allocation function malloc");
+    }
+
+    #[test]
+    fn oversized_zip_is_reported() {
+        // Incompressible bytes (xorshift) make the zip larger than the limit.
+        let mut x = 0x2545_f491_4f6c_dd1d_u64;
+        let noise: Vec<u8> = (0..MAX_ZIP_BYTES + 512)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                x as u8
+            })
+            .collect();
+        let report = check_zip(&zip_fast(&noise));
+        assert_reports(&report.problems, "more than the limit of 4096");
+        assert_reports(&report.problems, "not a readable 64-bit ELF");
+    }
+}
