@@ -10,10 +10,21 @@ fn main() {
     }
     let out = std::path::PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
     let script = out.join("discard.ld");
-    std::fs::write(&script, "SECTIONS { /DISCARD/ : { *(.eh_frame) *(.eh_frame_hdr) *(.comment) } } INSERT AFTER .text;\n")
-        .expect("write the linker script");
+    std::fs::write(
+        &script,
+        "SECTIONS { /DISCARD/ : { *(.eh_frame) *(.eh_frame_hdr) *(.comment) } } INSERT AFTER .text;\n",
+    )
+    .expect("write the linker script");
     let script = format!("-Wl,-T,{}", script.display());
-    for arg in ["-nostartfiles", "-Wl,-e,__lambda_libc_start", "-Wl,--build-id=none", "-Wl,-z,norelro", "-Wl,--no-eh-frame-hdr", &script] {
+    for arg in [
+        "-nostartfiles",
+        "-Wl,-e,__lambda_libc_start",
+        "-Wl,--build-id=none",
+        "-Wl,--hash-style=gnu",
+        "-Wl,-z,norelro",
+        "-Wl,--no-eh-frame-hdr",
+        &script,
+    ] {
         println!("cargo:rustc-link-arg-bins={arg}");
     }
 }

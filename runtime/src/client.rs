@@ -1,7 +1,8 @@
 //! The wire client: one keep-alive connection, requests written with one `sendmsg`,
 //! responses read into caller-supplied buffers.
 
-use crate::http::{self, Chunked, Framing, MAX_HEAD, nth};
+use crate::context::Spans;
+use crate::http::{self, Chunked, FAILURES, Framing, HTTP_ERRORS, MAX_HEAD, nth};
 use crate::json;
 use crate::sys::{self, Addr, Errno, Socket};
 
@@ -11,10 +12,16 @@ macro_rules! user_agent {
     };
 }
 
-const GET_NEXT: &[u8] = b"GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nHost: ";
-const GET_NEXT_END: &[u8] = concat!(user_agent!(), "\r\n").as_bytes();
+/// The request line of `GET /next`, up to the protocol version.
+pub(crate) const GET_NEXT: &[u8] = b"GET /2018-06-01/runtime/invocation/next";
 const POST: &[u8] = b"POST /2018-06-01/runtime/";
+/// Ends the request line and starts the `Host` header.
+pub(crate) const HTTP_HOST: &[u8] = b" HTTP/1.1\r\nHost: ";
+/// The rest of the `GET /next` request after the host.
+pub(crate) const GET_END: &[u8] = concat!(user_agent!(), "\r\n").as_bytes();
 const POST_HEAD_END: &[u8] = concat!(user_agent!(), "Content-Length: ").as_bytes();
+const ERROR_HEADERS: &[u8] =
+    b"\r\nContent-Type: application/vnd.aws.lambda.error+json\r\nLambda-Runtime-Function-Error-Type: ";
 
 /// Where the Runtime API is: its address and the `Host` header value.
 pub struct Endpoint {
@@ -22,55 +29,40 @@ pub struct Endpoint {
     pub(crate) host: &'static [u8],
 }
 
-/// What went wrong with one exchange.
+/// What went wrong with one exchange: an index into [`FAILURES`] and the OS error (0 if
+/// none).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Fail {
-    /// `connect` failed.
-    Connect(Errno),
-    /// Sending the request failed.
-    Send(Errno),
-    /// The connection ended, or failed, before any byte of the response.
-    NoResponse,
-    /// Reading failed after part of the response had arrived.
-    Recv(Errno),
-    /// The connection ended in the middle of the response.
-    Truncated,
-    /// Bytes arrived after the end of the response.
-    ExtraData,
-    /// The response is not valid HTTP/1.1.
-    Malformed(http::Error),
-}
+pub(crate) struct Fail(usize, Errno);
 
-impl Fail {
-    fn describe(self) -> (&'static [u8], Errno) {
-        let (n, errno) = match self {
-            Fail::Connect(e) => (0, e),
-            Fail::Send(e) => (1, e),
-            Fail::NoResponse => (2, 0),
-            Fail::Recv(e) => (3, e),
-            Fail::Truncated => (4, 0),
-            Fail::ExtraData => (5, 0),
-            Fail::Malformed(e) => return (e.message(), 0),
-        };
-        let messages = b"cannot connect\0send failed\0connection closed before a response\0receive failed\0\
-            connection closed in the middle of the response\0unexpected bytes after the response";
-        (nth(messages, n), errno)
-    }
+/// `connect` failed.
+const CONNECT: usize = 0;
+/// Sending the request failed.
+const SEND: usize = 1;
+/// The connection ended, or failed, before any byte of the response.
+const NO_RESPONSE: usize = 2;
+/// Reading failed after part of the response had arrived.
+const RECV: usize = 3;
+/// The connection ended in the middle of the response.
+const TRUNCATED: usize = 4;
+/// Bytes arrived after the end of the response.
+const EXTRA_DATA: usize = 5;
+
+/// The response is not valid HTTP/1.1.
+fn malformed(e: http::Error) -> Fail {
+    Fail(HTTP_ERRORS + e as usize, 0)
 }
 
 /// A response, as positions in the buffer it was read into.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Reply {
-    pub status: u16,
+    status: u16,
     keep_alive: bool,
-    /// The header block is `buf[..head_len]`.
-    pub head_len: usize,
-    /// The decoded body is `buf[head_len..head_len + body_len]`, unless `too_large`.
-    pub body_len: usize,
-    /// The body's length once decoded, including what was drained.
-    pub total: u64,
     /// The body exceeded the limit and was read and discarded.
     pub too_large: bool,
+    /// The header block is `buf[..head_len]`.
+    head_len: usize,
+    /// The decoded body is `buf[head_len..head_len + body_len]`, unless `too_large`.
+    body_len: usize,
 }
 
 impl Reply {
@@ -90,40 +82,57 @@ pub(crate) struct Conn<'b> {
     reply: &'b mut [u8],
     /// Where error documents are composed.
     scratch: &'b mut [u8],
+    /// Where the context headers of the last response are.
+    pub spans: Spans,
 }
 
 impl<'b> Conn<'b> {
     pub fn new(ep: &'b Endpoint, reply: &'b mut [u8], scratch: &'b mut [u8]) -> Self {
-        Conn { ep, sock: None, reply, scratch }
+        Conn { ep, sock: None, reply, scratch, spans: Default::default() }
     }
 
-    /// Sends a request and reads its response into `buf`, keeping at most `limit` bytes of
-    /// body. Reconnects when the connection is gone; retries once on a fresh connection
-    /// when a reused one fails before any byte of the response arrives.
-    pub fn exchange(&mut self, parts: &[&[u8]], buf: &mut [u8], limit: usize) -> Result<Reply, Fail> {
+    /// Sends a request (`parts[..4]` name it in diagnostics) and reads the response into
+    /// `event` with at most [`MAX_EVENT`](crate::MAX_EVENT) bytes of body (`GET /next`), or
+    /// into the reply buffer (posts). Reconnects when the connection is gone; retries once
+    /// on a fresh connection when a reused one fails before any byte of the response
+    /// arrives.
+    ///
+    /// Exits with a one-line message when the exchange fails, or the status is not 200
+    /// (`GET /next`) or is a 5xx (posts); logs any other status but 2xx.
+    pub fn exchange(&mut self, parts: &[&[u8]], event: Option<&mut [u8]>) -> Reply {
+        let next = event.is_some();
+        let (buf, limit) = match event {
+            Some(e) => (e, crate::MAX_EVENT),
+            None => (&mut *self.reply, REPLY_BODY),
+        };
         let mut retried = false;
-        loop {
+        let result = loop {
             let (sock, reused) = match self.sock.take() {
                 Some(s) => (s, true),
-                None => (Socket::connect(&self.ep.addr).map_err(Fail::Connect)?, false),
+                None => match Socket::connect(&self.ep.addr) {
+                    Ok(s) => (s, false),
+                    Err(e) => break Err(Fail(CONNECT, e)),
+                },
             };
-            match sock.send(parts).map_err(Fail::Send).and_then(|()| read_reply(&sock, buf, limit)) {
+            match sock
+                .send(parts)
+                .map_err(|e| Fail(SEND, e))
+                .and_then(|()| read_reply(&sock, buf, limit, &mut self.spans))
+            {
                 Ok(reply) => {
                     if reply.keep_alive {
                         self.sock = Some(sock);
                     }
-                    return Ok(reply);
+                    break Ok(reply);
                 }
-                Err(Fail::Send(_) | Fail::NoResponse) if reused && !retried => retried = true,
-                Err(e) => return Err(e),
+                Err(Fail(SEND | NO_RESPONSE, _)) if reused && !retried => retried = true,
+                Err(e) => break Err(e),
             }
+        };
+        match result {
+            Ok(reply) if reply.status == 200 || (!next && reply.status / 100 == 2) => reply,
+            _ => complain(parts, result, buf, next),
         }
-    }
-
-    /// `GET /next` into `buf`.
-    pub fn next(&mut self, buf: &mut [u8], limit: usize) -> Reply {
-        let parts: [&[u8]; 3] = [GET_NEXT, self.ep.host, GET_NEXT_END];
-        self.exchange(&parts, buf, limit).unwrap_or_else(|e| fail([b"GET /next", b"", b"", b""], e))
     }
 
     /// Posts to `/runtime/{path}{id}{kind}` (kind `/response` or `/error`). A 2xx is
@@ -131,36 +140,23 @@ impl<'b> Conn<'b> {
     /// response) ends the process, as the Runtime API asks.
     pub fn post(&mut self, path: &[u8], id: &[u8], kind: &[u8], invocation_id: &[u8], error_type: &[u8], body: &[u8]) {
         let mut digits = [0u8; 20];
-        let has_inv = !invocation_id.is_empty();
-        let has_type = !error_type.is_empty();
-        let parts: [&[u8]; 16] = [
+        let parts: [&[u8]; 14] = [
             POST,
             path,
             id,
             kind,
-            b" HTTP/1.1\r\nHost: ",
+            HTTP_HOST,
             self.ep.host,
             POST_HEAD_END,
             decimal(body.len() as u64, &mut digits),
-            if has_inv { b"\r\nLambda-Runtime-Invocation-Id: " } else { b"" },
+            if invocation_id.is_empty() { b"" } else { b"\r\nLambda-Runtime-Invocation-Id: " },
             invocation_id,
-            if has_type { b"\r\nLambda-Runtime-Function-Error-Type: " } else { b"" },
+            if error_type.is_empty() { b"" } else { ERROR_HEADERS },
             error_type,
-            if has_type { b"\r\nContent-Type: application/vnd.aws.lambda.error+json" } else { b"" },
             b"\r\n\r\n",
             body,
-            b"",
         ];
-        let buf = core::mem::take(&mut self.reply);
-        let reply = self.exchange(&parts, buf, REPLY_BODY).unwrap_or_else(|e| fail([b"POST ", path, id, kind], e));
-        let mut status = [0u8; 20];
-        let line: [&[u8]; 8] = [b"POST ", path, id, kind, b": HTTP ", decimal(reply.status as u64, &mut status), b" ", reply.body(buf)];
-        match reply.status {
-            200..=299 => {}
-            500.. => sys::fatal(&line),
-            _ => sys::log(&line),
-        }
-        self.reply = buf;
+        self.exchange(&parts, None);
     }
 
     /// Posts an error document for `error_type` (`Function.Unknown` unless it matches
@@ -174,15 +170,31 @@ impl<'b> Conn<'b> {
     }
 }
 
-/// Logs a failed exchange (`what` names the request) and exits.
-pub(crate) fn fail(what: [&[u8]; 4], e: Fail) -> ! {
-    let (msg, errno) = e.describe();
+/// Logs a failed exchange, or a reply with an unwelcome status (see [`Conn::exchange`]),
+/// and exits unless it was a 4xx to a post.
+#[cold]
+#[inline(never)]
+fn complain(parts: &[&[u8]], result: Result<Reply, Fail>, buf: &[u8], next: bool) -> Reply {
     let mut digits = [0u8; 20];
-    let (open, code, close): (&[u8], &[u8], &[u8]) = match errno {
-        0 => (b"", b"", b""),
-        e => (b" (errno ", decimal(e as u64, &mut digits), b")"),
+    let (line, fatal): ([&[u8]; 5], bool) = match result {
+        Err(Fail(what, errno)) => {
+            let code = decimal(errno as u64, &mut digits);
+            let errno: [&[u8]; 3] = if errno == 0 { [b"", b"", b""] } else { [b" (errno ", code, b")"] };
+            ([b": ", nth(FAILURES, what), errno[0], errno[1], errno[2]], true)
+        }
+        Ok(reply) => {
+            let body = reply.body(buf);
+            let status = decimal(reply.status as u64, &mut digits);
+            ([b": HTTP ", status, b" ", body.get(..256).unwrap_or(body), b""], next || reply.status >= 500)
+        }
     };
-    sys::fatal(&[what[0], what[1], what[2], what[3], b": ", msg, open, code, close])
+    if let [a, b, c, d, ..] = *parts {
+        sys::log(&[a, b, c, d, line[0], line[1], line[2], line[3], line[4]]);
+    }
+    match result {
+        Ok(reply) if !fatal => reply,
+        _ => sys::exit(1),
+    }
 }
 
 /// Formats `n` in decimal into `buf`.
@@ -201,7 +213,8 @@ pub(crate) fn decimal(mut n: u64, buf: &mut [u8; 20]) -> &[u8] {
 
 /// Reads one response from `sock` into `buf`: the header block, then the body, decoded in
 /// place after it. Bodies longer than `limit` are drained and flagged `too_large`.
-fn read_reply(sock: &Socket, buf: &mut [u8], limit: usize) -> Result<Reply, Fail> {
+#[inline(never)]
+fn read_reply(sock: &Socket, buf: &mut [u8], limit: usize, spans: &mut Spans) -> Result<Reply, Fail> {
     let head_max = MAX_HEAD.min(buf.len());
     let mut filled = 0;
     let head_len = loop {
@@ -210,53 +223,48 @@ fn read_reply(sock: &Socket, buf: &mut [u8], limit: usize) -> Result<Reply, Fail
         }
         let room = buf.get_mut(filled..).filter(|_| filled < head_max);
         let Some(room) = room else {
-            return Err(Fail::Malformed(http::Error::HeadTooLarge));
+            return Err(malformed(http::Error::HeadTooLarge));
         };
         filled += match sock.recv(room) {
-            Ok(0) | Err(_) if filled == 0 => return Err(Fail::NoResponse),
-            Ok(0) => return Err(Fail::Truncated),
+            Ok(0) | Err(_) if filled == 0 => return Err(Fail(NO_RESPONSE, 0)),
+            Ok(0) => return Err(Fail(TRUNCATED, 0)),
             Ok(n) => n,
-            Err(e) => return Err(Fail::Recv(e)),
+            Err(e) => return Err(Fail(RECV, e)),
         };
     };
-    let (head, body) = buf.split_at_mut_checked(head_len).ok_or(Fail::ExtraData)?;
-    let head = http::parse_head(head).map_err(Fail::Malformed)?;
-    let (status, keep_alive, framing) = (head.status, head.keep_alive, head.framing);
+    let (head, body) = buf.split_at_mut_checked(head_len).ok_or(Fail(EXTRA_DATA, 0))?;
+    let head = http::parse_into(head, spans).map_err(malformed)?;
     let limit = limit.min(body.len().saturating_sub(1));
-    let mut chunked = Chunked::new();
+    let until_close = head.framing == Framing::UntilClose;
+    // The body length still expected, unless chunked.
+    let mut want = match head.framing {
+        Framing::Length(n) => n,
+        Framing::UntilClose => u64::MAX,
+        _ => 0,
+    };
+    let mut chunked = (head.framing == Framing::Chunked).then(Chunked::new);
     // Decoded data is body[..out]; raw bytes not yet decoded are body[out..end].
-    let (mut out, mut end, mut total, mut too_large) = (0, filled - head_len, 0u64, false);
+    let (mut out, mut end, mut too_large) = (0, filled - head_len, false);
     loop {
-        let before = out;
-        let done = match framing {
-            Framing::Empty => {
-                if end > 0 {
-                    return Err(Fail::ExtraData);
-                }
-                true
-            }
-            Framing::Length(n) => {
-                let want = n - total;
-                if (end - out) as u64 > want {
-                    return Err(Fail::ExtraData);
-                }
-                out = end;
-                (end - before) as u64 == want
-            }
-            Framing::UntilClose => {
-                out = end;
-                false
-            }
-            Framing::Chunked => {
-                let p = chunked.decode(body, out, out, end).map_err(Fail::Malformed)?;
+        let done = match &mut chunked {
+            Some(c) => {
+                let p = c.decode(body, out, out, end).map_err(malformed)?;
                 if p.end.is_some_and(|e| e != end) {
-                    return Err(Fail::ExtraData);
+                    return Err(Fail(EXTRA_DATA, 0));
                 }
                 out = p.out;
                 p.end.is_some()
             }
+            None => {
+                let n = (end - out) as u64;
+                if n > want {
+                    return Err(Fail(EXTRA_DATA, 0));
+                }
+                want -= n;
+                out = end;
+                want == 0
+            }
         };
-        total += (out - before) as u64;
         if out > limit {
             too_large = true;
             out = 0;
@@ -265,11 +273,11 @@ fn read_reply(sock: &Socket, buf: &mut [u8], limit: usize) -> Result<Reply, Fail
             break;
         }
         match sock.recv(body.get_mut(out..).unwrap_or_default()) {
-            Ok(0) if framing == Framing::UntilClose => break,
-            Ok(0) => return Err(Fail::Truncated),
+            Ok(0) if until_close => break,
+            Ok(0) => return Err(Fail(TRUNCATED, 0)),
             Ok(n) => end = out + n,
-            Err(e) => return Err(Fail::Recv(e)),
+            Err(e) => return Err(Fail(RECV, e)),
         }
     }
-    Ok(Reply { status, keep_alive, head_len, body_len: out, total, too_large })
+    Ok(Reply { status: head.status, keep_alive: head.keep_alive, too_large, head_len, body_len: out })
 }

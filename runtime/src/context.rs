@@ -27,6 +27,10 @@ pub enum Field {
 /// How many [`Field`]s there are.
 pub const FIELDS: usize = 9;
 
+/// Where each [`Field`] lies in a header block: `start..end` byte ranges (`0..0` when
+/// absent).
+pub(crate) type Spans = [[usize; 2]; FIELDS];
+
 /// The context of one invocation.
 ///
 /// Every value is the raw header value with surrounding whitespace trimmed, borrowed from
@@ -34,13 +38,16 @@ pub const FIELDS: usize = 9;
 /// instances server sends empty ones), reads as an empty slice.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Context<'a> {
-    pub(crate) fields: [&'a [u8]; FIELDS],
+    /// The header block the spans point into.
+    pub(crate) head: &'a [u8],
+    pub(crate) spans: Spans,
 }
 
 impl<'a> Context<'a> {
     /// The value of one header.
     pub fn field(&self, field: Field) -> &'a [u8] {
-        self.fields[field as usize]
+        let [start, end] = self.spans[field as usize];
+        self.head.get(start..end).unwrap_or_default()
     }
 
     /// The request id (`Lambda-Runtime-Aws-Request-Id`). Never empty for an invocation the

@@ -35,8 +35,21 @@ mod tests {
         assert_eq!(split(b"127.0.0.1:9001"), Some((Host::Plain(b"127.0.0.1"), 9001)));
         assert_eq!(split(b"[::1]:9001"), Some((Host::Bracketed(b"::1"), 9001)));
         assert_eq!(split(b"localhost:65535"), Some((Host::Plain(b"localhost"), 65535)));
-        for bad in [&b""[..], b"127.0.0.1", b"127.0.0.1:", b":9001", b"127.0.0.1:0", b"127.0.0.1:65536", b"127.0.0.1:9x",
-            b"::1:9001", b"[]:9001", b"[::1]9001", b"[::1:9001", b"host:+80", b"host: 80"] {
+        for bad in [
+            &b""[..],
+            b"127.0.0.1",
+            b"127.0.0.1:",
+            b":9001",
+            b"127.0.0.1:0",
+            b"127.0.0.1:65536",
+            b"127.0.0.1:9x",
+            b"::1:9001",
+            b"[]:9001",
+            b"[::1]9001",
+            b"[::1:9001",
+            b"host:+80",
+            b"host: 80",
+        ] {
             assert_eq!(split(bad), None, "{:?}", core::str::from_utf8(bad));
         }
     }

@@ -4,7 +4,7 @@
 //! the framing and the invocation [`Context`], and [`Chunked`] decodes a chunked body in
 //! place, from any split of the bytes across reads.
 
-use crate::context::{Context, FIELDS};
+use crate::context::{Context, FIELDS, Spans};
 
 /// The largest header block accepted (status line, headers and the blank line).
 pub const MAX_HEAD: usize = 64 * 1024;
@@ -43,22 +43,57 @@ pub enum Error {
     ChunkFraming,
 }
 
+/// What went wrong with an exchange, NUL-separated: the client's failures, then one
+/// message per [`Error`], from [`HTTP_ERRORS`] on.
+pub(crate) const FAILURES: &[u8] = b"cannot connect\0send failed\0connection closed before a response\0\
+    receive failed\0connection closed in the middle of the response\0unexpected bytes after the response\0\
+    header block over 65536 bytes\0malformed status line\0malformed header line\0malformed Content-Length\0\
+    unsupported Transfer-Encoding\0both Content-Length and Transfer-Encoding\0malformed chunk size\0\
+    malformed chunk framing";
+/// The index of the first [`Error`] message in [`FAILURES`].
+pub(crate) const HTTP_ERRORS: usize = 6;
+
 impl Error {
     /// A short ASCII description, for the one-line diagnostics.
     pub fn message(self) -> &'static [u8] {
-        nth(
-            b"header block over 65536 bytes\0malformed status line\0malformed header line\0\
-              malformed Content-Length\0unsupported Transfer-Encoding\0\
-              both Content-Length and Transfer-Encoding\0malformed chunk size\0malformed chunk framing",
-            self as usize,
-        )
+        nth(FAILURES, HTTP_ERRORS + self as usize)
     }
 }
 
 /// The `n`th entry of a NUL-separated list (a table without pointers, so without
 /// relocations in a position-independent executable).
 pub(crate) fn nth(list: &'static [u8], n: usize) -> &'static [u8] {
-    list.split(|&b| b == 0).nth(n).unwrap_or_default()
+    let mut rest = list;
+    for _ in 0..n {
+        rest = cut(rest, 0).1;
+    }
+    cut(rest, 0).0
+}
+
+/// Splits `s` at the first `c`: what precedes it and what follows it (empty if absent).
+fn cut(s: &[u8], c: u8) -> (&[u8], &[u8]) {
+    let i = s.iter().position(|&b| b == c).unwrap_or(s.len());
+    (s.get(..i).unwrap_or_default(), s.get(i + 1..).unwrap_or_default())
+}
+
+/// The index of `s` in a NUL-terminated list of lower-case entries, compared ASCII
+/// case-insensitively; the number of entries if it is not there.
+fn lookup(s: &[u8], list: &[u8]) -> usize {
+    let (mut i, mut k) = (0, 0);
+    for &c in list {
+        if c == 0 {
+            if k == s.len() {
+                return i;
+            }
+            i += 1;
+            k = 0;
+        } else if s.get(k).map(u8::to_ascii_lowercase) == Some(c) {
+            k += 1;
+        } else {
+            k = usize::MAX;
+        }
+    }
+    i
 }
 
 /// A parsed response head. Header values are borrowed from the input.
@@ -80,30 +115,44 @@ pub fn head_len(buf: &[u8]) -> Option<usize> {
     buf.windows(4).position(|w| w == b"\r\n\r\n").map(|i| i + 4)
 }
 
-/// ASCII case-insensitive equality with a lower-case `lower`.
-fn eq_lower(s: &[u8], lower: &[u8]) -> bool {
-    s.len() == lower.len() && s.iter().zip(lower).all(|(a, b)| a.to_ascii_lowercase() == *b)
-}
-
-// Header names the parser looks for, lower case and NUL-separated. The first `FIELDS`
+// Header names the parser looks for, lower case and NUL-terminated. The first `FIELDS`
 // fill the context, in the order of `context::Field`.
 const NAMES: &[u8] = b"lambda-runtime-aws-request-id\0lambda-runtime-deadline-ms\0\
     lambda-runtime-invoked-function-arn\0lambda-runtime-trace-id\0lambda-runtime-client-context\0\
     lambda-runtime-cognito-identity\0lambda-runtime-aws-tenant-id\0lambda-runtime-invocation-id\0\
-    content-type\0content-length\0transfer-encoding\0connection";
+    content-type\0content-length\0transfer-encoding\0connection\0";
 const CONTENT_LENGTH: usize = FIELDS;
 const TRANSFER_ENCODING: usize = FIELDS + 1;
+const CONNECTION: usize = FIELDS + 2;
 
 /// Parses a header block: `head` must be exactly what [`head_len`] measured.
 pub fn parse_head(head: &[u8]) -> Result<Head<'_>, Error> {
-    let mut lines = head.split(|&b| b == b'\n').map(strip_cr);
-    let (status, http10) = parse_status_line(lines.next().flatten().ok_or(Error::StatusLine)?)?;
+    let mut context = Context { head, spans: Default::default() };
+    let m = parse_into(head, &mut context.spans)?;
+    Ok(Head { status: m.status, keep_alive: m.keep_alive, framing: m.framing, context })
+}
+
+/// What [`parse_head`] finds besides the context.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Meta {
+    pub status: u16,
+    pub keep_alive: bool,
+    pub framing: Framing,
+}
+
+/// [`parse_head`], recording where the context headers are in `spans`.
+#[inline(never)]
+pub(crate) fn parse_into(head: &[u8], spans: &mut Spans) -> Result<Meta, Error> {
+    *spans = Default::default();
+    let (status_line, mut rest) = cut(head, b'\n');
+    let (status, http10) = parse_status_line(strip_cr(status_line).ok_or(Error::StatusLine)?)?;
     let mut keep_alive = !http10;
     let mut length: Option<u64> = None;
     let mut chunked = false;
-    let mut context = Context::default();
-    for line in lines {
-        let line = line.ok_or(Error::HeaderLine)?;
+    loop {
+        let (line, tail) = cut(rest, b'\n');
+        rest = tail;
+        let line = strip_cr(line).ok_or(Error::HeaderLine)?;
         if line.is_empty() {
             break;
         }
@@ -112,35 +161,38 @@ pub fn parse_head(head: &[u8]) -> Result<Head<'_>, Error> {
         if name.is_empty() || !name.iter().all(|&b| is_token(b)) || !value.iter().all(|&b| is_value(b)) {
             return Err(Error::HeaderLine);
         }
-        match NAMES.split(|&b| b == 0).position(|n| eq_lower(name, n)) {
-            Some(i) if i < FIELDS => {
-                if let Some(f) = context.fields.get_mut(i) {
-                    *f = value;
-                }
-            }
-            Some(CONTENT_LENGTH) => {
+        match lookup(name, NAMES) {
+            CONTENT_LENGTH => {
                 let n = parse_decimal(value).ok_or(Error::ContentLength)?;
                 if length.is_some_and(|l| l != n) {
                     return Err(Error::ContentLength);
                 }
                 length = Some(n);
             }
-            Some(TRANSFER_ENCODING) => {
-                if !eq_lower(value, b"chunked") {
+            TRANSFER_ENCODING => {
+                if lookup(value, b"chunked\0") != 0 {
                     return Err(Error::TransferEncoding);
                 }
                 chunked = true;
             }
-            Some(_) => {
-                for token in value.split(|&b| b == b',').map(trim) {
-                    if eq_lower(token, b"close") {
-                        keep_alive = false;
-                    } else if eq_lower(token, b"keep-alive") {
-                        keep_alive = true;
+            CONNECTION => {
+                let mut tokens = value;
+                while !tokens.is_empty() {
+                    let (token, tail) = cut(tokens, b',');
+                    tokens = tail;
+                    match lookup(trim(token), b"close\0keep-alive\0") {
+                        0 => keep_alive = false,
+                        1 => keep_alive = true,
+                        _ => {}
                     }
                 }
             }
-            None => {}
+            i => {
+                if let Some(span) = spans.get_mut(i) {
+                    let start = value.as_ptr() as usize - head.as_ptr() as usize;
+                    *span = [start, start + value.len()];
+                }
+            }
         }
     }
     let framing = match (chunked, length) {
@@ -153,25 +205,28 @@ pub fn parse_head(head: &[u8]) -> Result<Head<'_>, Error> {
             Framing::UntilClose
         }
     };
-    Ok(Head { status, keep_alive, framing, context })
+    Ok(Meta { status, keep_alive, framing })
 }
 
 /// `HTTP/1.x NNN[ reason]` → (status, is HTTP/1.0).
 fn parse_status_line(line: &[u8]) -> Result<(u16, bool), Error> {
-    let [b'H', b'T', b'T', b'P', b'/', b'1', b'.', minor, b' ', code @ .., ] = line else {
-        return Err(Error::StatusLine);
-    };
-    let (digits, rest) = match code {
-        [a, b, c, rest @ ..] => ([*a, *b, *c], rest),
-        _ => return Err(Error::StatusLine),
-    };
-    let reason_ok = match rest {
-        [] => true,
-        [b' ', reason @ ..] => reason.iter().all(|&b| is_value(b)),
+    // The minor version and the status code, as one decimal number.
+    let mut n: u16 = 0;
+    let reason_ok = match line.get(12..) {
+        Some([]) => true,
+        Some([b' ', reason @ ..]) => reason.iter().all(|&b| is_value(b)),
         _ => false,
     };
-    match parse_decimal(&digits) {
-        Some(n @ 100..=999) if reason_ok && minor.is_ascii_digit() => Ok((n as u16, *minor == b'0')),
+    for (&t, &b) in b"HTTP/1.0 000".iter().zip(line) {
+        let d = b.wrapping_sub(b'0');
+        if t == b'0' && d < 10 {
+            n = n * 10 + d as u16;
+        } else if t != b || t == b'0' {
+            return Err(Error::StatusLine);
+        }
+    }
+    match n % 1000 {
+        code @ 100.. if reason_ok => Ok((code, n < 1000)),
         _ => Err(Error::StatusLine),
     }
 }
@@ -209,27 +264,56 @@ pub(crate) fn parse_decimal(s: &[u8]) -> Option<u64> {
     if s.is_empty() {
         return None;
     }
-    s.iter().try_fold(0u64, |n, &b| {
-        let d = (b as char).to_digit(10)?;
-        n.checked_mul(10)?.checked_add(d as u64)
-    })
+    let mut n: u64 = 0;
+    for &b in s {
+        let d = b.wrapping_sub(b'0');
+        if d > 9 {
+            return None;
+        }
+        n = n.checked_mul(10)?.checked_add(d as u64)?;
+    }
+    Some(n)
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum State {
-    SizeStart,
-    Size,
-    SizeSpace,
-    Extension,
-    SizeLf,
-    Data,
-    DataCr,
-    DataLf,
-    TrailerStart,
-    Trailer,
-    TrailerLf,
-    EndLf,
-}
+// Decoder states. Before `DATA` a malformed byte is a chunk-size error, from it on a
+// framing error.
+const SIZE_START: u8 = 0;
+const SIZE: u8 = 1;
+const SIZE_SPACE: u8 = 2;
+const EXTENSION: u8 = 3;
+const SIZE_LF: u8 = 4;
+const DATA: u8 = 5;
+const DATA_CR: u8 = 6;
+const DATA_LF: u8 = 7;
+const TRAILER_START: u8 = 8;
+const TRAILER: u8 = 9;
+const TRAILER_LF: u8 = 10;
+const END_LF: u8 = 11;
+const DONE: u8 = 12;
+const ERROR: u8 = 13;
+
+/// The next state by state (rows) and byte class (columns): LF, CR, hex digit, space or
+/// tab, `;`, another field-content byte, a control character.
+#[rustfmt::skip]
+const TRANSITIONS: [u8; 7 * 12] = {
+    const E: u8 = ERROR;
+    const X: u8 = EXTENSION;
+    const T: u8 = TRAILER;
+    [
+        E, E, SIZE, E, E, E, E, // SIZE_START
+        E, SIZE_LF, SIZE, SIZE_SPACE, X, E, E, // SIZE
+        E, SIZE_LF, E, SIZE_SPACE, X, E, E, // SIZE_SPACE
+        E, SIZE_LF, X, X, X, X, E, // EXTENSION
+        DATA, E, E, E, E, E, E, // SIZE_LF (DATA becomes TRAILER_START after a zero size)
+        E, E, E, E, E, E, E, // DATA (copied, not classified)
+        E, DATA_LF, E, E, E, E, E, // DATA_CR
+        SIZE_START, E, E, E, E, E, E, // DATA_LF
+        E, END_LF, T, T, T, T, E, // TRAILER_START
+        E, TRAILER_LF, T, T, T, T, E, // TRAILER
+        TRAILER_START, E, E, E, E, E, E, // TRAILER_LF
+        DONE, E, E, E, E, E, E, // END_LF
+    ]
+};
 
 /// An incremental, in-place decoder for a chunked body.
 ///
@@ -237,7 +321,7 @@ enum State {
 /// that the decoded body ends up contiguous at the start of the buffer.
 #[derive(Debug, Clone)]
 pub struct Chunked {
-    state: State,
+    state: u8,
     remaining: u64,
 }
 
@@ -259,61 +343,62 @@ pub struct Progress {
 impl Chunked {
     /// A decoder at the start of a body.
     pub const fn new() -> Self {
-        Chunked { state: State::SizeStart, remaining: 0 }
+        Chunked { state: SIZE_START, remaining: 0 }
     }
 
     /// Decodes the raw bytes `buf[raw..end]`, appending their data at `buf[out..]`.
     ///
-    /// Requires `out <= raw <= end <= buf.len()` (data is not moved otherwise); since framing is never shorter than the
+    /// Requires `out <= raw <= end <= buf.len()`; since framing is never shorter than the
     /// data it wraps, the output never overtakes the input. All input up to the end of the
     /// body is consumed; on completion [`Progress::end`] tells where the body ended.
+    #[inline(never)]
     pub fn decode(&mut self, buf: &mut [u8], mut out: usize, mut raw: usize, end: usize) -> Result<Progress, Error> {
         let end = end.min(buf.len());
         while raw < end {
-            if self.state == State::Data {
-                let n = (end - raw).min(self.remaining.min(usize::MAX as u64) as usize);
-                crate::sys::move_down(buf, raw, out, n);
-                out += n;
-                raw += n;
-                self.remaining -= n as u64;
+            let st = self.state;
+            let Some(&b) = buf.get(raw) else { break };
+            raw += 1;
+            if st == DATA {
+                // Data bytes move down over the framing, one at a time: chunked bodies are
+                // rare, and this keeps the decoder small.
+                if let Some(d) = buf.get_mut(out) {
+                    *d = b;
+                }
+                out += 1;
+                self.remaining -= 1;
                 if self.remaining == 0 {
-                    self.state = State::DataCr;
+                    self.state = DATA_CR;
                 }
                 continue;
             }
-            let Some(&b) = buf.get(raw) else { break };
-            raw += 1;
-            self.state = match (self.state, b) {
-                (State::SizeStart | State::Size, _) if b.is_ascii_hexdigit() => {
-                    let digit = (b as char).to_digit(16).unwrap_or(0) as u64;
-                    self.remaining = self
-                        .remaining
-                        .checked_mul(16)
-                        .and_then(|n| n.checked_add(digit))
-                        .ok_or(Error::ChunkSize)?;
-                    State::Size
-                }
-                (State::Size | State::SizeSpace, b' ' | b'\t') => State::SizeSpace,
-                (State::Size | State::SizeSpace | State::Extension, b';') => State::Extension,
-                (State::Size | State::SizeSpace | State::Extension, b'\r') => State::SizeLf,
-                (State::Extension, _) if is_value(b) => State::Extension,
-                (State::SizeLf, b'\n') if self.remaining == 0 => State::TrailerStart,
-                (State::SizeLf, b'\n') => State::Data,
-                (State::DataCr, b'\r') => State::DataLf,
-                (State::DataLf, b'\n') => State::SizeStart,
-                (State::TrailerStart, b'\r') => State::EndLf,
-                (State::TrailerStart | State::Trailer, _) if is_value(b) => State::Trailer,
-                (State::Trailer, b'\r') => State::TrailerLf,
-                (State::TrailerLf, b'\n') => State::TrailerStart,
-                (State::EndLf, b'\n') => {
-                    self.state = State::SizeStart;
-                    return Ok(Progress { out, end: Some(raw) });
-                }
-                (State::SizeStart | State::Size | State::SizeSpace | State::Extension | State::SizeLf, _) => {
+            let class = match b {
+                b'\n' => 0,
+                b'\r' => 1,
+                b'0'..=b'9' | b'a'..=b'f' | b'A'..=b'F' => 2,
+                b' ' | b'\t' => 3,
+                b';' => 4,
+                _ if is_value(b) => 5,
+                _ => 6,
+            };
+            let mut next = TRANSITIONS.get(st as usize * 7 + class).copied().unwrap_or(ERROR);
+            if next == SIZE {
+                let digit = (b as char).to_digit(16).unwrap_or(0) as u64;
+                if self.remaining >> 60 != 0 {
                     return Err(Error::ChunkSize);
                 }
-                _ => return Err(Error::ChunkFraming),
-            };
+                self.remaining = self.remaining << 4 | digit;
+            }
+            if next == DATA && self.remaining == 0 {
+                next = TRAILER_START;
+            }
+            if next == DONE {
+                self.state = SIZE_START;
+                return Ok(Progress { out, end: Some(raw) });
+            }
+            if next == ERROR {
+                return Err(if st < DATA { Error::ChunkSize } else { Error::ChunkFraming });
+            }
+            self.state = next;
         }
         Ok(Progress { out, end: None })
     }
@@ -406,7 +491,8 @@ mod tests {
             assert_eq!(head(raw).err(), Some(Error::HeaderLine), "{:?}", core::str::from_utf8(raw));
         }
         // obs-text and tabs are legal in values.
-        let h = head(b"HTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Tenant-Id: t\xc3\xa9\tx\r\nContent-Length: 0\r\n\r\n").unwrap();
+        let h = head(b"HTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Tenant-Id: t\xc3\xa9\tx\r\nContent-Length: 0\r\n\r\n")
+            .unwrap();
         assert_eq!(h.context.tenant_id(), "t\u{e9}\tx".as_bytes());
     }
 
@@ -427,7 +513,10 @@ mod tests {
             (b"HTTP/1.1 200 OK\r\nContent-Length:\r\n\r\n", Err(Error::ContentLength)),
             (b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n", Err(Error::ContentLength)),
             (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", Err(Error::TransferEncoding)),
-            (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n", Err(Error::AmbiguousFraming)),
+            (
+                b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n",
+                Err(Error::AmbiguousFraming),
+            ),
         ] {
             assert_eq!(head(raw).map(|h| h.framing), want, "{:?}", core::str::from_utf8(raw));
         }

@@ -6,14 +6,21 @@ const TRUNCATED: &[u8] = b" [truncated]";
 /// Whether `t` matches `(Runtime|Function)\.[A-Z][a-zA-Z]+`, the error types the Runtime
 /// API accepts (anything else is recorded as `Runtime.Unknown`).
 pub fn valid_error_type(t: &[u8]) -> bool {
-    let name = t.strip_prefix(b"Runtime.").or_else(|| t.strip_prefix(b"Function."));
+    let name = strip(t, b"Runtime.").or_else(|| strip(t, b"Function."));
     matches!(name, Some([first, rest @ ..]) if first.is_ascii_uppercase() && !rest.is_empty() && rest.iter().all(u8::is_ascii_alphabetic))
+}
+
+/// `t` without `prefix`, if it starts with it (a loop: slice equality would import `bcmp`).
+fn strip<'a>(t: &'a [u8], prefix: &[u8]) -> Option<&'a [u8]> {
+    let rest = t.get(prefix.len()..)?;
+    t.iter().zip(prefix).all(|(a, b)| a == b).then_some(rest)
 }
 
 /// Writes the error document for `error_type` (used verbatim: validate it first) and the
 /// message, given as UTF-8 pieces written one after another, into `dst`; returns its
 /// length. A message too long for `dst` is cut at a character boundary and marked
 /// ` [truncated]`. `dst` must hold at least 128 bytes.
+#[inline(never)]
 pub fn error_body(dst: &mut [u8], error_type: &[u8], message: &[&[u8]]) -> usize {
     let mut w = Cursor { dst, len: 0 };
     w.put(b"{\"errorMessage\":\"");
@@ -93,7 +100,10 @@ mod tests {
     fn pieces_are_concatenated() {
         let mut buf = [0u8; 128];
         let n = error_body(&mut buf, b"Runtime.Panic", &[b"boom", b" at ", b"src/main.rs", b":", b"7"]);
-        assert_eq!(&buf[..n], br#"{"errorMessage":"boom at src/main.rs:7","errorType":"Runtime.Panic","stackTrace":[]}"#);
+        assert_eq!(
+            &buf[..n],
+            br#"{"errorMessage":"boom at src/main.rs:7","errorType":"Runtime.Panic","stackTrace":[]}"#
+        );
     }
 
     #[test]
@@ -101,7 +111,17 @@ mod tests {
         for ok in ["Runtime.Unknown", "Function.ResponseSizeTooLarge", "Runtime.Xy"] {
             assert!(valid_error_type(ok.as_bytes()), "{ok}");
         }
-        for bad in ["", "Runtime.", "Runtime.X", "Runtime.x1", "Function.lower", "Sandbox.Timeout", "unhandled", "Runtime.Bad Name", "Runtime.Über"] {
+        for bad in [
+            "",
+            "Runtime.",
+            "Runtime.X",
+            "Runtime.x1",
+            "Function.lower",
+            "Sandbox.Timeout",
+            "unhandled",
+            "Runtime.Bad Name",
+            "Runtime.Über",
+        ] {
             assert!(!valid_error_type(bad.as_bytes()), "{bad}");
         }
     }

@@ -57,7 +57,8 @@
 //! ## Features
 //! Both are for `no_std` executables and take effect through [`main!`] or [`bootstrap!`],
 //! so the library itself never defines a lang item or a symbol that could clash.
-//! - `panic-handler`: a `#[panic_handler]` that calls [`report_panic`].
+//! - `panic-handler`: a `#[panic_handler]` that calls `report_panic` (defined with this
+//!   feature): the panic becomes a `Runtime.Panic` error of the current invocation.
 //! - `start`: the process entry point `__lambda_libc_start`, for executables linked with
 //!   `-Wl,-e,__lambda_libc_start` (and `-nostartfiles` where the linker driver honours it):
 //!   glibc's startup code is left out, it calls `main` and exits with its result.
@@ -73,7 +74,6 @@ pub mod http;
 mod json;
 mod runtime;
 mod sys;
-
 
 pub use context::Context;
 pub use handler::{Error, Handler, Invocation, Outcome, Overflow, Writer};

@@ -1,11 +1,11 @@
 //! The runtime: the buffers, the invocation loop and its low-level steps.
 
-use crate::client::{Conn, Endpoint, REPLY_BODY, decimal};
+use crate::client::{Conn, GET_END, GET_NEXT, HTTP_HOST, REPLY_BODY, decimal};
 use crate::context::Context;
-use crate::handler::{Error, Handler, Invocation, Writer};
-use crate::http::{self, MAX_HEAD};
-use crate::sys::{self, Phase};
 use crate::endpoint;
+use crate::handler::{Error, Handler, Invocation, Writer};
+use crate::http::MAX_HEAD;
+use crate::sys::{self, Phase};
 
 /// The largest event the Runtime API sends: 6 MiB + 100 bytes. A larger one is drained
 /// and reported as `Runtime.EventTooLarge`.
@@ -27,8 +27,6 @@ pub struct Runtime {
     out: &'static mut [u8],
     /// An invocation was handed out and not answered yet.
     pending: bool,
-    /// Where the header block of the last `/next` response ends.
-    head_len: usize,
 }
 
 /// The next invocation, the writer for its response and the one way to answer it.
@@ -54,14 +52,14 @@ impl Responder<'_> {
     /// Posts `body` to `/response`.
     pub fn respond(self, body: &[u8]) {
         let (id, inv) = (self.context.request_id(), self.context.invocation_id());
-        self.conn.post(b"invocation/", id, b"/response", inv, b"", body);
+        self.conn.post(INVOCATION, id, b"/response", inv, b"", body);
         self.done();
     }
 
     /// Posts `error` to `/error`.
     pub fn fail(self, error: &Error<'_>) {
         let (id, inv) = (self.context.request_id(), self.context.invocation_id());
-        self.conn.post_error(b"invocation/", id, inv, error.error_type.as_bytes(), &[error.message.as_bytes()]);
+        self.conn.post_error(INVOCATION, id, inv, error.error_type.as_bytes(), &[error.message.as_bytes()]);
         self.done();
     }
 
@@ -71,24 +69,27 @@ impl Responder<'_> {
     }
 }
 
+const INVOCATION: &[u8] = b"invocation/";
+
+// The runtime's own error documents are constants, so that a bootstrap whose handler never
+// fails links no JSON escaping at all.
+const NO_RESPONSE: &[u8] =
+    br#"{"errorMessage":"the handler returned without responding","errorType":"Runtime.NoResponse","stackTrace":[]}"#;
+const TOO_LARGE: &[u8] = br#"{"errorMessage":"the event exceeds the 6291556-byte limit","errorType":"Runtime.EventTooLarge","stackTrace":[]}"#;
+
 impl Runtime {
     /// Reads `AWS_LAMBDA_RUNTIME_API` and maps the buffers. The connection is opened by
     /// the first [`next`](Runtime::next). Exits with a one-line message if the variable is
     /// missing or malformed, or its host cannot be resolved. One per process.
     pub fn from_env() -> Runtime {
-        let var = c"AWS_LAMBDA_RUNTIME_API";
-        let Some(value) = sys::getenv(var) else {
-            sys::fatal(&[b"AWS_LAMBDA_RUNTIME_API is not set"]);
+        let Some(value) = sys::getenv(c"AWS_LAMBDA_RUNTIME_API") else {
+            sys::die(b"AWS_LAMBDA_RUNTIME_API is not set");
         };
-        let Some((host, port)) = endpoint::split(value) else {
-            sys::fatal(&[b"AWS_LAMBDA_RUNTIME_API=", value, b" is not host:port, [ipv6]:port or name:port"]);
+        let ep = match endpoint::split(value) {
+            Some((host, port)) => sys::publish(host, port, value),
+            None => Err(&b" is not host:port, [ipv6]:port or name:port"[..]),
         };
-        let Some(addr) = sys::resolve(host, port) else {
-            sys::fatal(&[b"AWS_LAMBDA_RUNTIME_API=", value, b": cannot resolve the host"]);
-        };
-        let Some(ep) = sys::publish(Endpoint { addr, host: value }) else {
-            sys::fatal(&[b"only one Runtime per process"]);
-        };
+        let ep = ep.unwrap_or_else(|problem| sys::fatal(&[b"AWS_LAMBDA_RUNTIME_API=", value, problem]));
         let regions = sys::map(REPLY_LEN + SCRATCH_LEN + EVENT_LEN + MAX_RESPONSE).and_then(|m| {
             let (reply, m) = m.split_at_mut_checked(REPLY_LEN)?;
             let (scratch, m) = m.split_at_mut_checked(SCRATCH_LEN)?;
@@ -96,47 +97,53 @@ impl Runtime {
             Some((reply, scratch, event, out))
         });
         let Some((reply, scratch, event, out)) = regions else {
-            sys::fatal(&[b"cannot map the buffers"]);
+            sys::die(b"cannot map the buffers");
         };
-        Runtime { conn: Conn::new(ep, reply, scratch), event, out, pending: false, head_len: 0 }
+        Runtime { conn: Conn::new(ep, reply, scratch), event, out, pending: false }
     }
-
 
     /// Waits for the next invocation (`GET /next`, no timeout).
     ///
     /// Exits with a one-line message when the Runtime API answers anything but 200, sends
     /// no valid request id, or a response that is not valid HTTP/1.1. An event over
     /// [`MAX_EVENT`] bytes is reported to `/error` and the next one is fetched.
+    #[allow(clippy::should_implement_trait)] // the public API's name; not an iterator: it never ends
     pub fn next(&mut self) -> Next<'_> {
         if self.pending {
+            // Nothing was exchanged since this invocation's `/next`: its spans are current.
+            let ctx = Context { head: &*self.event, spans: self.conn.spans };
+            self.conn.post(
+                INVOCATION,
+                ctx.request_id(),
+                b"/error",
+                ctx.invocation_id(),
+                b"Runtime.NoResponse",
+                NO_RESPONSE,
+            );
             self.pending = false;
-            let ctx = context(self.event, self.head_len);
-            let msg: &[&[u8]] = &[b"the handler returned without responding"];
-            self.conn.post_error(b"invocation/", ctx.request_id(), ctx.invocation_id(), b"Runtime.NoResponse", msg);
         }
         let reply = loop {
-            let reply = self.conn.next(self.event, MAX_EVENT);
-            self.head_len = reply.head_len;
-            let mut digits = [0u8; 20];
-            if reply.status != 200 {
-                let status = decimal(reply.status as u64, &mut digits);
-                let body = reply.body(self.event);
-                sys::fatal(&[b"GET /next: HTTP ", status, b" ", body.get(..256).unwrap_or(body)]);
-            }
-            let ctx = context(self.event, self.head_len);
+            let parts: [&[u8]; 7] = [GET_NEXT, b"", b"", b"", HTTP_HOST, self.conn.ep.host, GET_END];
+            let reply = self.conn.exchange(&parts, Some(self.event));
+            let ctx = Context { head: &*self.event, spans: self.conn.spans };
             if !valid_request_id(ctx.request_id()) {
-                sys::fatal(&[b"GET /next: missing or malformed Lambda-Runtime-Aws-Request-Id"]);
+                sys::die(b"GET /next: missing or malformed Lambda-Runtime-Aws-Request-Id");
             }
             if !reply.too_large {
                 break reply;
             }
-            let size = decimal(reply.total, &mut digits);
-            let msg: &[&[u8]] = &[b"event of ", size, b" bytes exceeds the 6291556-byte limit"];
-            self.conn.post_error(b"invocation/", ctx.request_id(), ctx.invocation_id(), b"Runtime.EventTooLarge", msg);
+            self.conn.post(
+                INVOCATION,
+                ctx.request_id(),
+                b"/error",
+                ctx.invocation_id(),
+                b"Runtime.EventTooLarge",
+                TOO_LARGE,
+            );
         };
         self.pending = true;
         let event: &[u8] = self.event;
-        let context = context(event, reply.head_len);
+        let context = Context { head: event, spans: self.conn.spans };
         sys::set_phase(Phase::Invoking(context.request_id(), context.invocation_id()));
         Next {
             invocation: Invocation { event: reply.body(event), context },
@@ -162,12 +169,6 @@ impl Runtime {
             }
         }
     }
-}
-
-/// The context of the `/next` response whose header block is `event[..head_len]` (it was
-/// parsed once already, so it cannot fail).
-fn context(event: &[u8], head_len: usize) -> Context<'_> {
-    http::parse_head(event.get(..head_len).unwrap_or_default()).map(|h| h.context).unwrap_or_default()
 }
 
 /// A request id goes into a URL path: visible ASCII without `/ ? # %`.
@@ -204,6 +205,18 @@ pub(crate) fn report_panic(message: &[u8], file: &[u8], line: u32) -> ! {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn constant_documents_are_what_json_would_write() {
+        for (doc, t, m) in [
+            (NO_RESPONSE, "Runtime.NoResponse", "the handler returned without responding"),
+            (TOO_LARGE, "Runtime.EventTooLarge", "the event exceeds the 6291556-byte limit"),
+        ] {
+            let mut buf = [0u8; 256];
+            let n = crate::json::error_body(&mut buf, t.as_bytes(), &[m.as_bytes()]);
+            assert_eq!(&buf[..n], doc);
+        }
+    }
 
     #[test]
     fn request_ids() {

@@ -21,23 +21,24 @@ fn errno() -> Errno {
     unsafe { *libc::__errno_location() }
 }
 
-fn iovecs<'a>(parts: impl IntoIterator<Item = &'a &'a [u8]>) -> ([libc::iovec; MAX_PARTS], usize) {
-    let mut iov = [libc::iovec { iov_base: core::ptr::null_mut(), iov_len: 0 }; MAX_PARTS];
-    let mut n = 0;
-    for (v, p) in iov.iter_mut().zip(parts) {
-        *v = libc::iovec { iov_base: p.as_ptr() as *mut _, iov_len: p.len() };
-        n += 1;
-    }
-    (iov, n)
+fn iovec(p: &[u8]) -> libc::iovec {
+    libc::iovec { iov_base: p.as_ptr() as *mut _, iov_len: p.len() }
 }
 
 /// Writes `lambda-libc: <parts…>\n` (at most 14 parts) to stderr with one `writev`.
 pub fn log(parts: &[&[u8]]) {
-    let (prefix, newline): (&[u8], &[u8]) = (b"lambda-libc: ", b"\n");
-    let (iov, n) = iovecs([&prefix].into_iter().chain(parts.iter().take(MAX_PARTS - 2)).chain([&newline]));
-    // SAFETY: the iovecs point into `all`'s slices, alive for the call. A failed write to
+    let mut iov = [iovec(b"lambda-libc: "); MAX_PARTS];
+    let mut n = 1;
+    for (v, p) in iov.iter_mut().skip(1).zip(parts.iter().take(MAX_PARTS - 2)) {
+        *v = iovec(p);
+        n += 1;
+    }
+    if let Some(v) = iov.get_mut(n) {
+        *v = iovec(b"\n");
+    }
+    // SAFETY: the iovecs point into `parts`' slices, alive for the call. A failed write to
     // stderr has nowhere to be reported, so its result is ignored.
-    unsafe { libc::writev(2, iov.as_ptr(), n as libc::c_int) };
+    unsafe { libc::writev(2, iov.as_ptr(), n as libc::c_int + 1) };
 }
 
 /// Logs the message and exits with status 1.
@@ -46,20 +47,15 @@ pub fn fatal(parts: &[&[u8]]) -> ! {
     exit(1)
 }
 
+/// [`fatal`] with a one-part message.
+pub fn die(message: &[u8]) -> ! {
+    fatal(&[message])
+}
+
 /// Exits the process (running `atexit` handlers and flushing stdio).
 pub fn exit(code: i32) -> ! {
     // SAFETY: exit never returns; no Rust state needs dropping under panic=abort.
     unsafe { libc::exit(code) }
-}
-
-/// Moves `n` bytes within `buf` from `src` down to `dst` (overlap allowed), like
-/// `copy_within` but without its panics: does nothing unless `dst <= src` and
-/// `src + n <= buf.len()`.
-pub fn move_down(buf: &mut [u8], src: usize, dst: usize, n: usize) {
-    if dst <= src && src.checked_add(n).is_some_and(|end| end <= buf.len()) {
-        // SAFETY: both ranges lie inside `buf` (checked above); ptr::copy allows overlap.
-        unsafe { core::ptr::copy(buf.as_ptr().add(src), buf.as_mut_ptr().add(dst), n) }
-    }
 }
 
 /// Runs the executable's C `main` and exits with its result.
@@ -78,10 +74,17 @@ pub fn getenv(name: &core::ffi::CStr) -> Option<&'static [u8]> {
     // SAFETY: `name` is NUL-terminated. getenv returns NULL or a NUL-terminated string in
     // the environment block, which lives as long as the process: the runtime never unsets
     // or replaces the variables it reads (setenv of `_X_AMZN_TRACE_ID` leaks the old value
-    // and never frees other variables).
+    // and never frees other variables). The scan stops at the NUL.
     unsafe {
-        let p = libc::getenv(name.as_ptr());
-        (!p.is_null()).then(|| core::ffi::CStr::from_ptr(p).to_bytes())
+        let p = libc::getenv(name.as_ptr()).cast::<u8>();
+        if p.is_null() {
+            return None;
+        }
+        let mut n = 0;
+        while *p.add(n) != 0 {
+            n += 1;
+        }
+        Some(core::slice::from_raw_parts(p, n))
     }
 }
 
@@ -118,63 +121,71 @@ pub struct Addr {
     len: libc::socklen_t,
 }
 
-/// Resolves the endpoint host. IPv4 and bracketed IPv6 literals are converted without
-/// DNS; only a plain host that is not an IPv4 literal goes to `getaddrinfo`.
-pub fn resolve(host: Host<'_>, port: u16) -> Option<Addr> {
+/// Resolves the endpoint host into `addr`; `false` if it cannot. IPv4 and bracketed IPv6
+/// literals are converted without DNS; only a plain host that is not an IPv4 literal goes
+/// to `getaddrinfo`. The host must not contain NUL bytes (it comes from the environment).
+fn resolve(host: Host<'_>, port: u16, addr: &mut Addr) -> bool {
     let (text, bracketed) = match host {
         Host::Bracketed(h) => (h, true),
         Host::Plain(h) => (h, false),
     };
     let mut name = [0u8; 256];
-    if text.len() >= name.len() || text.iter().any(|&b| b == 0) {
-        return None;
+    if text.len() >= name.len() {
+        return false;
     }
     for (d, s) in name.iter_mut().zip(text) {
         *d = *s;
     }
     let cname = name.as_ptr().cast::<libc::c_char>();
-    // SAFETY: sockaddr_storage is plain data, valid when zeroed.
-    let mut storage: libc::sockaddr_storage = unsafe { zeroed() };
-    let sin = (&raw mut storage).cast::<libc::sockaddr_in>();
-    let sin6 = (&raw mut storage).cast::<libc::sockaddr_in6>();
+    let storage = &raw mut addr.storage;
+    let sin = storage.cast::<libc::sockaddr_in>();
+    let sin6 = storage.cast::<libc::sockaddr_in6>();
     let port = port.to_be();
     // SAFETY: `name` is NUL-terminated (256 bytes, text at most 255, checked above);
-    // sockaddr_storage is large and aligned enough for sockaddr_in and sockaddr_in6; the
-    // addrinfo list is only read before freeaddrinfo, and ai_addrlen is checked against
-    // the storage size before copying.
+    // sockaddr_storage is large and aligned enough for sockaddr_in and sockaddr_in6 and
+    // starts zeroed; the addrinfo list is only read before freeaddrinfo, and ai_addrlen is
+    // checked against the size of the address read from ai_addr.
     unsafe {
         if !bracketed && inet_pton(libc::AF_INET, cname, (&raw mut (*sin).sin_addr).cast()) == 1 {
             (*sin).sin_family = libc::AF_INET as libc::sa_family_t;
             (*sin).sin_port = port;
-            return Some(Addr { storage, len: size_of::<libc::sockaddr_in>() as libc::socklen_t });
+            addr.len = size_of::<libc::sockaddr_in>() as libc::socklen_t;
+            return true;
         }
         if bracketed {
             if inet_pton(libc::AF_INET6, cname, (&raw mut (*sin6).sin6_addr).cast()) != 1 {
-                return None;
+                return false;
             }
             (*sin6).sin6_family = libc::AF_INET6 as libc::sa_family_t;
             (*sin6).sin6_port = port;
-            return Some(Addr { storage, len: size_of::<libc::sockaddr_in6>() as libc::socklen_t });
+            addr.len = size_of::<libc::sockaddr_in6>() as libc::socklen_t;
+            return true;
         }
         let mut hints: libc::addrinfo = zeroed();
         hints.ai_socktype = libc::SOCK_STREAM;
         let mut list: *mut libc::addrinfo = core::ptr::null_mut();
         if libc::getaddrinfo(cname, core::ptr::null(), &hints, &mut list) != 0 || list.is_null() {
-            return None;
+            return false;
         }
         let ai = &*list;
-        let fits = (ai.ai_addrlen as usize) <= size_of::<libc::sockaddr_storage>();
-        if fits {
-            core::ptr::copy_nonoverlapping(ai.ai_addr.cast::<u8>(), (&raw mut storage).cast::<u8>(), ai.ai_addrlen as usize);
-        }
-        let len = ai.ai_addrlen;
+        let len = ai.ai_addrlen as usize;
+        let ok = match (*ai.ai_addr).sa_family as libc::c_int {
+            libc::AF_INET if len >= size_of::<libc::sockaddr_in>() => {
+                *sin = core::ptr::read_unaligned(ai.ai_addr.cast());
+                (*sin).sin_port = port;
+                addr.len = size_of::<libc::sockaddr_in>() as libc::socklen_t;
+                true
+            }
+            libc::AF_INET6 if len >= size_of::<libc::sockaddr_in6>() => {
+                *sin6 = core::ptr::read_unaligned(ai.ai_addr.cast());
+                (*sin6).sin6_port = port;
+                addr.len = size_of::<libc::sockaddr_in6>() as libc::socklen_t;
+                true
+            }
+            _ => false,
+        };
         libc::freeaddrinfo(list);
-        match storage.ss_family as libc::c_int {
-            libc::AF_INET if fits => (*sin).sin_port = port,
-            libc::AF_INET6 if fits => (*sin6).sin6_port = port,
-            _ => return None,
-        }
-        Some(Addr { storage, len })
+        ok
     }
 }
 
@@ -193,7 +204,13 @@ impl Socket {
             }
             let sock = Socket(fd);
             let one: libc::c_int = 1;
-            libc::setsockopt(fd, libc::IPPROTO_TCP, libc::TCP_NODELAY, (&raw const one).cast(), size_of::<libc::c_int>() as _);
+            libc::setsockopt(
+                fd,
+                libc::IPPROTO_TCP,
+                libc::TCP_NODELAY,
+                (&raw const one).cast(),
+                size_of::<libc::c_int>() as _,
+            );
             if libc::connect(fd, (&raw const addr.storage).cast(), addr.len) < 0 {
                 return Err(errno());
             }
@@ -205,7 +222,12 @@ impl Socket {
     /// unless the socket buffer fills). `MSG_NOSIGNAL`: a closed peer is an error, never a
     /// SIGPIPE.
     pub fn send(&self, parts: &[&[u8]]) -> Result<(), Errno> {
-        let (mut iov, n) = iovecs(parts);
+        let mut iov = [iovec(b""); MAX_PARTS];
+        let mut n = 0;
+        for (v, p) in iov.iter_mut().zip(parts) {
+            *v = iovec(p);
+            n += 1;
+        }
         let mut first = 0;
         while first < n {
             // SAFETY: msghdr is plain data, valid when zeroed.
@@ -262,7 +284,7 @@ impl Drop for Socket {
 /// NUL bytes: the parser rejects control characters.
 pub fn set_trace_env(value: &[u8]) -> bool {
     let mut buf = [0u8; 1024];
-    if value.len() >= buf.len() || value.iter().any(|&b| b == 0) {
+    if value.len() >= buf.len() || value.contains(&0) {
         return false;
     }
     for (d, s) in buf.iter_mut().zip(value) {
@@ -288,16 +310,22 @@ unsafe impl Sync for Slot {}
 static ENDPOINT: Slot = Slot(UnsafeCell::new(MaybeUninit::uninit()));
 static PUBLISHED: AtomicBool = AtomicBool::new(false);
 
-/// Stores the endpoint for the life of the process; `None` if one was stored before.
-pub fn publish(endpoint: Endpoint) -> Option<&'static Endpoint> {
+/// Resolves the endpoint (see [`resolve`]) and stores it for the life of the process, with
+/// `text` as its `Host` header value. Fails with the problem, worded to follow the
+/// variable's value, if it cannot be resolved or one was stored before.
+pub fn publish(host: Host<'_>, port: u16, text: &'static [u8]) -> Result<&'static Endpoint, &'static [u8]> {
     if PUBLISHED.load(Ordering::Acquire) {
-        return None;
+        return Err(b": only one Runtime per process");
     }
-    // SAFETY: the slot has not been written (checked above; the runtime is single-threaded
-    // during init) and nothing reads it before PUBLISHED is set.
-    let ep: &'static Endpoint = unsafe { (*ENDPOINT.0.get()).write(endpoint) };
+    // SAFETY: the slot has not been published (checked above; the runtime is
+    // single-threaded during init), so nothing reads it; sockaddr_storage is plain data,
+    // valid when zeroed.
+    let ep = unsafe { (*ENDPOINT.0.get()).write(Endpoint { addr: Addr { storage: zeroed(), len: 0 }, host: text }) };
+    if !resolve(host, port, &mut ep.addr) {
+        return Err(b": cannot resolve the host");
+    }
     PUBLISHED.store(true, Ordering::Release);
-    Some(ep)
+    Ok(ep)
 }
 
 /// The endpoint, once published.
@@ -343,7 +371,12 @@ pub fn phase() -> Phase<'static> {
         0 => Phase::Init,
         // SAFETY: set_phase stored these from live slices, and the runtime keeps them
         // unmodified until it sets another phase; the panic handler reads them last.
-        2 => unsafe { Phase::Invoking(core::slice::from_raw_parts(a as *const u8, b), core::slice::from_raw_parts(c as *const u8, d)) },
+        2 => unsafe {
+            Phase::Invoking(
+                core::slice::from_raw_parts(a as *const u8, b),
+                core::slice::from_raw_parts(c as *const u8, d),
+            )
+        },
         _ => Phase::Busy,
     }
 }

@@ -60,10 +60,7 @@ pub const ARCHES: &[&Arch] = &[&X86_64, &ARM64];
 #[derive(Debug)]
 pub enum Source {
     /// A binary of a workspace package, built with cargo.
-    Cargo {
-        package: &'static str,
-        bin: &'static str,
-    },
+    Cargo { package: &'static str, bin: &'static str },
 }
 
 /// A deployment zip in `dist/`.
@@ -78,10 +75,7 @@ pub struct Bootstrap {
 /// The deployment zips `cargo xtask dist` writes.
 pub const BOOTSTRAPS: &[Bootstrap] = &[Bootstrap {
     zip: "bootstrap-rust-x86_64.zip",
-    source: Source::Cargo {
-        package: "lambda-libc-example",
-        bin: "bootstrap",
-    },
+    source: Source::Cargo { package: "lambda-libc-example", bin: "bootstrap" },
     arch: &X86_64,
 }];
 
@@ -93,11 +87,7 @@ pub struct Extra {
     pub arch: &'static Arch,
 }
 
-pub const EXTRAS: &[Extra] = &[Extra {
-    package: "lambda-libc-fixtures",
-    bin_prefix: "fixture",
-    arch: &X86_64,
-}];
+pub const EXTRAS: &[Extra] = &[Extra { package: "lambda-libc-fixtures", bin_prefix: "fixture", arch: &X86_64 }];
 
 /// zip's deflate level: 10..=264 select zopfli with `level - 9` iterations, i.e. 255 at 264
 /// (the crate's best). Measured on a 14,728 B bootstrap: zlib-rs level 9 gave an 8,437 B
@@ -140,9 +130,7 @@ pub fn zip_bootstrap_with_level(elf: &[u8], level: i64) -> Result<Vec<u8>> {
         .unix_permissions(ZIP_ENTRY_MODE & 0o777)
         .large_file(false);
     let mut writer = ZipWriter::new(Cursor::new(Vec::new()));
-    writer
-        .start_file(ZIP_ENTRY, options)
-        .context("zip: start entry")?;
+    writer.start_file(ZIP_ENTRY, options).context("zip: start entry")?;
     writer.write_all(elf).context("zip: write entry")?;
     Ok(writer.finish().context("zip: finish")?.into_inner())
 }
@@ -159,11 +147,7 @@ pub struct Built {
 pub fn build(ws: &Workspace) -> Result {
     let zig = Zig::ensure(ws)?;
     let mut arches: Vec<&Arch> = Vec::new();
-    for arch in BOOTSTRAPS
-        .iter()
-        .map(|b| b.arch)
-        .chain(EXTRAS.iter().map(|e| e.arch))
-    {
+    for arch in BOOTSTRAPS.iter().map(|b| b.arch).chain(EXTRAS.iter().map(|e| e.arch)) {
         if !arches.iter().any(|a| a.rust_target == arch.rust_target) {
             arches.push(arch);
         }
@@ -171,30 +155,20 @@ pub fn build(ws: &Workspace) -> Result {
     for arch in arches {
         let linker = zig.linker_wrapper(ws, arch)?;
         let mut packages = BTreeSet::new();
-        for b in BOOTSTRAPS
-            .iter()
-            .filter(|b| b.arch.rust_target == arch.rust_target)
-        {
+        for b in BOOTSTRAPS.iter().filter(|b| b.arch.rust_target == arch.rust_target) {
             let Source::Cargo { package, .. } = b.source;
             packages.insert(package);
         }
-        for e in EXTRAS
-            .iter()
-            .filter(|e| e.arch.rust_target == arch.rust_target)
-        {
+        for e in EXTRAS.iter().filter(|e| e.arch.rust_target == arch.rust_target) {
             packages.insert(e.package);
         }
         let mut cmd = cargo();
         // Always --target: the bootstraps' link flags must never reach build scripts.
-        cmd.current_dir(&ws.root)
-            .args(["build", "--release", "--target", arch.rust_target]);
+        cmd.current_dir(&ws.root).args(["build", "--release", "--target", arch.rust_target]);
         for package in packages {
             cmd.args(["-p", package]);
         }
-        let var = format!(
-            "CARGO_TARGET_{}_LINKER",
-            arch.rust_target.to_uppercase().replace('-', "_")
-        );
+        let var = format!("CARGO_TARGET_{}_LINKER", arch.rust_target.to_uppercase().replace('-', "_"));
         cmd.env(var, &linker);
         run(&mut cmd)?;
     }
@@ -217,17 +191,9 @@ pub fn package(ws: &Workspace, out: &mut dyn Write) -> Result<Vec<Built>> {
         if let Some(facts) = &report.facts
             && facts.machine != b.arch.elf_machine
         {
-            problems.push(format!(
-                "ELF machine {} is not {}",
-                facts.machine, b.arch.name
-            ));
+            problems.push(format!("ELF machine {} is not {}", facts.machine, b.arch.name));
         }
-        built.push(Built {
-            name: b.name().to_owned(),
-            elf_bytes: elf.len(),
-            zip_bytes: Some(zip.len()),
-            problems,
-        });
+        built.push(Built { name: b.name().to_owned(), elf_bytes: elf.len(), zip_bytes: Some(zip.len()), problems });
     }
     write_if_changed(&ws.dist.join("SHA256SUMS"), sums.as_bytes())?;
 
@@ -241,9 +207,7 @@ pub fn package(ws: &Workspace, out: &mut dyn Write) -> Result<Vec<Built>> {
         entries.sort_by_key(|entry| entry.file_name());
         for entry in entries {
             let file_name = entry.file_name().to_string_lossy().into_owned();
-            let executable = entry
-                .metadata()
-                .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0);
+            let executable = entry.metadata().is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0);
             if !file_name.starts_with(extra.bin_prefix) || file_name.contains('.') || !executable {
                 continue;
             }
@@ -257,13 +221,7 @@ pub fn package(ws: &Workspace, out: &mut dyn Write) -> Result<Vec<Built>> {
             });
         }
         if !found {
-            return Err(format!(
-                "no {}* binaries of {} in {}",
-                extra.bin_prefix,
-                extra.package,
-                dir.display()
-            )
-            .into());
+            return Err(format!("no {}* binaries of {} in {}", extra.bin_prefix, extra.package, dir.display()).into());
         }
     }
 
@@ -279,34 +237,16 @@ pub fn fail_on_problems(built: &[Built]) -> Result {
             let _ = write!(message, "\n  {}: {problem}", b.name);
         }
     }
-    if message.is_empty() {
-        Ok(())
-    } else {
-        Err(format!("verifier failed:{message}").into())
-    }
+    if message.is_empty() { Ok(()) } else { Err(format!("verifier failed:{message}").into()) }
 }
 
 fn print_table(built: &[Built], out: &mut dyn Write) -> std::io::Result<()> {
     let width = built.iter().map(|b| b.name.len()).max().unwrap_or(0).max(9);
-    writeln!(
-        out,
-        "{:<width$}  {:>9}  {:>9}  verifier",
-        "bootstrap", "ELF bytes", "zip bytes"
-    )?;
+    writeln!(out, "{:<width$}  {:>9}  {:>9}  verifier", "bootstrap", "ELF bytes", "zip bytes")?;
     for b in built {
-        let zip = b
-            .zip_bytes
-            .map_or_else(|| "-".to_owned(), |n| n.to_string());
-        let verdict = if b.problems.is_empty() {
-            "ok".to_owned()
-        } else {
-            format!("{} problem(s)", b.problems.len())
-        };
-        writeln!(
-            out,
-            "{:<width$}  {:>9}  {:>9}  {verdict}",
-            b.name, b.elf_bytes, zip
-        )?;
+        let zip = b.zip_bytes.map_or_else(|| "-".to_owned(), |n| n.to_string());
+        let verdict = if b.problems.is_empty() { "ok".to_owned() } else { format!("{} problem(s)", b.problems.len()) };
+        writeln!(out, "{:<width$}  {:>9}  {:>9}  {verdict}", b.name, b.elf_bytes, zip)?;
     }
     Ok(())
 }
@@ -336,11 +276,7 @@ mod tests {
         assert_eq!(&a[..4], b"PK\x03\x04");
         assert_eq!(u16::from_le_bytes([a[8], a[9]]), 8, "deflate");
         assert_eq!(u16::from_le_bytes([a[10], a[11]]), 0, "time 00:00");
-        assert_eq!(
-            u16::from_le_bytes([a[12], a[13]]),
-            (1 << 5) | 1,
-            "date 1980-01-01"
-        );
+        assert_eq!(u16::from_le_bytes([a[12], a[13]]), (1 << 5) | 1, "date 1980-01-01");
         assert_eq!(u16::from_le_bytes([a[26], a[27]]), 9, "name length");
         assert_eq!(u16::from_le_bytes([a[28], a[29]]), 0, "no extra fields");
         assert_eq!(&a[30..39], b"bootstrap");
@@ -359,10 +295,7 @@ mod tests {
     #[test]
     fn tables_are_consistent() {
         for b in BOOTSTRAPS {
-            assert!(
-                b.zip.ends_with(".zip") && b.name().contains(b.arch.name),
-                "{b:?}"
-            );
+            assert!(b.zip.ends_with(".zip") && b.name().contains(b.arch.name), "{b:?}");
             assert!(ARCHES.iter().any(|a| a.rust_target == b.arch.rust_target));
         }
         let names: BTreeSet<_> = BOOTSTRAPS.iter().map(|b| b.zip).collect();

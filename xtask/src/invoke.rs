@@ -48,14 +48,11 @@ pub fn invoke(ws: &Workspace, options: Options) -> Result {
         }
     };
     // Absolute, because the child runs in the bootstrap's directory.
-    let bootstrap = std::fs::canonicalize(&bootstrap)
-        .context(format_args!("cannot find {}", bootstrap.display()))?;
-    let elf_bytes = std::fs::metadata(&bootstrap)
-        .context(format_args!("cannot stat {}", bootstrap.display()))?
-        .len();
+    let bootstrap = std::fs::canonicalize(&bootstrap).context(format_args!("cannot find {}", bootstrap.display()))?;
+    let elf_bytes = std::fs::metadata(&bootstrap).context(format_args!("cannot stat {}", bootstrap.display()))?.len();
 
-    let server = MockServer::start(Script::new().event(Event::json(payload)))
-        .context("cannot start the mock Runtime API")?;
+    let server =
+        MockServer::start(Script::new().event(Event::json(payload))).context("cannot start the mock Runtime API")?;
     let started = Instant::now();
     let mut child = lambda_command(&bootstrap, &server.runtime_api())?
         .envs(options.env)
@@ -65,12 +62,7 @@ pub fn invoke(ws: &Workspace, options: Options) -> Result {
     // Wait for an answer (or an init error), noticing if the bootstrap dies first.
     let mut exited = None;
     let finished = |reqs: &[lambda_libc_mock::Request]| {
-        reqs.iter().any(|r| {
-            matches!(
-                r.route,
-                Route::Response(_) | Route::Error(_) | Route::InitError
-            )
-        })
+        reqs.iter().any(|r| matches!(r.route, Route::Response(_) | Route::Error(_) | Route::InitError))
     };
     while started.elapsed() < ANSWER_TIMEOUT {
         if server.wait_until(Duration::from_millis(20), finished) {
@@ -98,8 +90,7 @@ pub fn invoke(ws: &Workspace, options: Options) -> Result {
     if let Some(init) = requests.iter().find(|r| r.route == Route::InitError) {
         return Err(format!(
             "the bootstrap reported an init error after {elapsed:.1?} ({sizes}): {} {}",
-            init.header("Lambda-Runtime-Function-Error-Type")
-                .unwrap_or("-"),
+            init.header("Lambda-Runtime-Function-Error-Type").unwrap_or("-"),
             init.body_str()
         )
         .into());
@@ -126,31 +117,19 @@ pub fn invoke(ws: &Workspace, options: Options) -> Result {
     if kind == AnswerKind::Error {
         eprintln!(
             "xtask: the function answered /error, Lambda-Runtime-Function-Error-Type: {}",
-            request
-                .header("Lambda-Runtime-Function-Error-Type")
-                .unwrap_or("(none)")
+            request.header("Lambda-Runtime-Function-Error-Type").unwrap_or("(none)")
         );
     }
-    eprintln!(
-        "xtask: /{} after {elapsed:.1?} ({sizes}) from {}",
-        kind.as_str(),
-        bootstrap.display()
-    );
+    eprintln!("xtask: /{} after {elapsed:.1?} ({sizes}) from {}", kind.as_str(), bootstrap.display());
     Ok(())
 }
 
 /// The bootstrap with a Lambda-like environment (and nothing inherited from cargo).
 fn lambda_command(bootstrap: &Path, runtime_api: &str) -> Result<Command> {
-    let task_root = bootstrap
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
+    let task_root = bootstrap.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let name = DEFAULT_FUNCTION_ARN.rsplit(':').next().unwrap_or("mock");
     // The bootstrap's stdout is its log: keep it off our stdout, which carries the answer.
-    let log = std::io::stderr()
-        .as_fd()
-        .try_clone_to_owned()
-        .context("dup stderr")?;
+    let log = std::io::stderr().as_fd().try_clone_to_owned().context("dup stderr")?;
     let mut cmd = Command::new(bootstrap);
     cmd.env_clear()
         .envs([
@@ -159,10 +138,7 @@ fn lambda_command(bootstrap: &Path, runtime_api: &str) -> Result<Command> {
             ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST"),
             ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128"),
             ("AWS_LAMBDA_LOG_GROUP_NAME", &format!("/aws/lambda/{name}")),
-            (
-                "AWS_LAMBDA_LOG_STREAM_NAME",
-                "2026/01/01/[$LATEST]00000000000000000000000000000000",
-            ),
+            ("AWS_LAMBDA_LOG_STREAM_NAME", "2026/01/01/[$LATEST]00000000000000000000000000000000"),
             ("AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand"),
             ("AWS_REGION", "us-east-1"),
             ("AWS_DEFAULT_REGION", "us-east-1"),

@@ -85,11 +85,7 @@ fn parse_invoke(args: &[String]) -> Result<invoke::Options> {
     let mut env = Vec::new();
     let mut args = args.iter();
     while let Some(arg) = args.next() {
-        let mut value = |flag: &str| {
-            args.next()
-                .cloned()
-                .ok_or_else(|| format!("{flag} needs a value"))
-        };
+        let mut value = |flag: &str| args.next().cloned().ok_or_else(|| format!("{flag} needs a value"));
         let new = match arg.as_str() {
             "--event" => Some(invoke::Payload::File(value("--event")?.into())),
             "--bootstrap" => {
@@ -98,9 +94,8 @@ fn parse_invoke(args: &[String]) -> Result<invoke::Options> {
             }
             "--env" => {
                 let pair = value("--env")?;
-                let (name, val) = pair
-                    .split_once('=')
-                    .ok_or_else(|| format!("--env needs NAME=VALUE, got `{pair}`"))?;
+                let (name, val) =
+                    pair.split_once('=').ok_or_else(|| format!("--env needs NAME=VALUE, got `{pair}`"))?;
                 env.push((name.to_owned(), val.to_owned()));
                 None
             }
@@ -114,11 +109,6 @@ fn parse_invoke(args: &[String]) -> Result<invoke::Options> {
             payload = Some(new);
         }
     }
-    let payload =
-        payload.ok_or("usage: cargo xtask invoke JSON | --event FILE [--bootstrap PATH]")?;
-    Ok(invoke::Options {
-        payload,
-        bootstrap,
-        env,
-    })
+    let payload = payload.ok_or("usage: cargo xtask invoke JSON | --event FILE [--bootstrap PATH]")?;
+    Ok(invoke::Options { payload, bootstrap, env })
 }

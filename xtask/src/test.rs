@@ -19,26 +19,14 @@ pub fn test(ws: &Workspace) -> Result {
     step("fmt", run(&mut cargo_in_root(&["fmt", "--all", "--check"])))?;
 
     banner("2/4 cargo clippy --workspace --all-targets -- -D warnings");
-    step(
-        "clippy",
-        run(&mut cargo_in_root(&[
-            "clippy",
-            "--workspace",
-            "--all-targets",
-            "--",
-            "-D",
-            "warnings",
-        ])),
-    )?;
+    step("clippy", run(&mut cargo_in_root(&["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"])))?;
 
     banner("3/4 dist (zig build, zips, verifier)");
     step("dist", dist::dist(ws))?;
 
     banner("4/4 cargo test --workspace");
     let mut tests = cargo_in_root(&["test", "--workspace"]);
-    tests
-        .env("LAMBDA_LIBC_BIN_DIR", ws.release_dir(X86_64.rust_target))
-        .env("LAMBDA_LIBC_DIST_DIR", &ws.dist);
+    tests.env("LAMBDA_LIBC_BIN_DIR", ws.release_dir(X86_64.rust_target)).env("LAMBDA_LIBC_DIST_DIR", &ws.dist);
     step("cargo test", run(&mut tests))?;
 
     eprintln!("xtask: test: all 4 steps passed");

@@ -40,20 +40,12 @@ impl Workspace {
         let manifest = env::var_os("CARGO_MANIFEST_DIR")
             .map(PathBuf::from)
             .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
-        let root = manifest
-            .parent()
-            .ok_or("CARGO_MANIFEST_DIR has no parent directory")?
-            .to_path_buf();
+        let root = manifest.parent().ok_or("CARGO_MANIFEST_DIR has no parent directory")?.to_path_buf();
         let target = match env::var_os("CARGO_TARGET_DIR") {
             Some(dir) => root.join(dir),
             None => root.join("target"),
         };
-        Ok(Self {
-            dist: root.join("dist"),
-            tools: target.join("tools"),
-            target,
-            root,
-        })
+        Ok(Self { dist: root.join("dist"), tools: target.join("tools"), target, root })
     }
 
     /// `<target>/<triple>/release`: where `cargo build --release --target <triple>` puts binaries.
@@ -85,23 +77,13 @@ pub fn command_line(cmd: &Command) -> String {
 /// Runs `cmd` with inherited stdio (output streams through); fails unless it exits with 0.
 pub fn run(cmd: &mut Command) -> Result {
     eprintln!("xtask: $ {}", command_line(cmd));
-    let status = cmd.status().context(format_args!(
-        "cannot start `{}`",
-        cmd.get_program().display()
-    ))?;
-    if status.success() {
-        Ok(())
-    } else {
-        Err(format!("`{}` failed ({status})", command_line(cmd)).into())
-    }
+    let status = cmd.status().context(format_args!("cannot start `{}`", cmd.get_program().display()))?;
+    if status.success() { Ok(()) } else { Err(format!("`{}` failed ({status})", command_line(cmd)).into()) }
 }
 
 /// Runs `cmd` and returns its stdout; stderr is part of the error message on failure.
 pub fn output(cmd: &mut Command) -> Result<String> {
-    let out = cmd.output().context(format_args!(
-        "cannot start `{}`",
-        cmd.get_program().display()
-    ))?;
+    let out = cmd.output().context(format_args!("cannot start `{}`", cmd.get_program().display()))?;
     if !out.status.success() {
         return Err(format!(
             "`{}` failed ({}):\n{}",

@@ -34,11 +34,7 @@ impl Zig {
             _ => install(ws, &venv)?,
         };
         let cache = ws.tools.join("zig-cache");
-        Ok(Self {
-            exe,
-            global_cache: cache.join("global"),
-            local_cache: cache.join("local"),
-        })
+        Ok(Self { exe, global_cache: cache.join("global"), local_cache: cache.join("local") })
     }
 
     /// Writes (if changed) the linker wrapper for `arch` and returns its path.
@@ -82,9 +78,7 @@ fn find_in_venv(venv: &Path) -> Option<PathBuf> {
 
 fn version(exe: &Path) -> Option<String> {
     let out = Command::new(exe).arg("version").output().ok()?;
-    out.status
-        .success()
-        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
+    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
 }
 
 fn install(ws: &Workspace, venv: &Path) -> Result<PathBuf> {
@@ -103,14 +97,9 @@ fn install(ws: &Workspace, venv: &Path) -> Result<PathBuf> {
         "--disable-pip-version-check",
         &format!("ziglang=={ZIG_VERSION}"),
     ]))?;
-    let exe = find_in_venv(venv)
-        .ok_or_else(|| format!("no ziglang/zig in {} after pip install", venv.display()))?;
+    let exe = find_in_venv(venv).ok_or_else(|| format!("no ziglang/zig in {} after pip install", venv.display()))?;
     match version(&exe) {
         Some(v) if v == ZIG_VERSION => Ok(exe),
-        other => Err(format!(
-            "{} reports version {other:?}, expected {ZIG_VERSION}",
-            exe.display()
-        )
-        .into()),
+        other => Err(format!("{} reports version {other:?}, expected {ZIG_VERSION}", exe.display()).into()),
     }
 }
