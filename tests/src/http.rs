@@ -49,9 +49,7 @@ impl Head {
         self.version == "HTTP/1.1"
             && self.body != BodyKind::None
             && self.body != BodyKind::Length(0)
-            && self
-                .header("expect")
-                .is_some_and(|v| v.eq_ignore_ascii_case("100-continue"))
+            && self.header("expect").is_some_and(|v| v.eq_ignore_ascii_case("100-continue"))
     }
 
     /// True when the connection must be closed after the reply: HTTP/1.0 (the mock does not
@@ -103,17 +101,11 @@ pub(crate) enum ReadError {
 }
 
 fn bad(status: u16, reason: impl Into<String>) -> ReadError {
-    ReadError::Bad {
-        status,
-        reason: reason.into(),
-    }
+    ReadError::Bad { status, reason: reason.into() }
 }
 
 pub(crate) fn find_header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    headers
-        .iter()
-        .find(|(n, _)| n.eq_ignore_ascii_case(name))
-        .map(|(_, v)| v.as_str())
+    headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
 }
 
 fn is_tchar(b: u8) -> bool {
@@ -130,11 +122,7 @@ fn read_line(
     first: bool,
 ) -> Result<Option<Vec<u8>>, ReadError> {
     let mut line = Vec::new();
-    let n = match r
-        .by_ref()
-        .take(*budget as u64 + 1)
-        .read_until(b'\n', &mut line)
-    {
+    let n = match r.by_ref().take(*budget as u64 + 1).read_until(b'\n', &mut line) {
         Ok(n) => n,
         Err(_) if first && line.is_empty() => return Err(ReadError::Closed),
         Err(e) => return Err(ReadError::Truncated(format!("read error: {e}"))),
@@ -147,9 +135,7 @@ fn read_line(
     }
     *budget -= n;
     if line.last() != Some(&b'\n') {
-        return Err(ReadError::Truncated(
-            "connection closed in the middle of a line".into(),
-        ));
+        return Err(ReadError::Truncated("connection closed in the middle of a line".into()));
     }
     line.pop();
     if line.last() != Some(&b'\r') {
@@ -167,19 +153,10 @@ fn parse_field(line: &[u8]) -> Result<(String, String), ReadError> {
     if matches!(line.first(), Some(b' ' | b'\t')) {
         return Err(bad(400, "obsolete line folding is not allowed"));
     }
-    let colon = line
-        .iter()
-        .position(|&b| b == b':')
-        .ok_or_else(|| bad(400, "header line without a colon"))?;
+    let colon = line.iter().position(|&b| b == b':').ok_or_else(|| bad(400, "header line without a colon"))?;
     let name = &line[..colon];
     if name.is_empty() || !name.iter().all(|&b| is_tchar(b)) {
-        return Err(bad(
-            400,
-            format!(
-                "invalid header name {:?}",
-                String::from_utf8_lossy(name).into_owned()
-            ),
-        ));
+        return Err(bad(400, format!("invalid header name {:?}", String::from_utf8_lossy(name).into_owned())));
     }
     let mut value = &line[colon + 1..];
     while let [b' ' | b'\t', rest @ ..] = value {
@@ -191,10 +168,7 @@ fn parse_field(line: &[u8]) -> Result<(String, String), ReadError> {
     if value.iter().any(|&b| (b < 0x20 && b != b'\t') || b == 0x7f) {
         return Err(bad(400, "control character in a header value"));
     }
-    Ok((
-        String::from_utf8_lossy(name).into_owned(),
-        String::from_utf8_lossy(value).into_owned(),
-    ))
+    Ok((String::from_utf8_lossy(name).into_owned(), String::from_utf8_lossy(value).into_owned()))
 }
 
 /// Reads a request line and header section into `head` (which holds whatever was parsed
@@ -227,20 +201,15 @@ pub(crate) fn read_head(r: &mut impl BufRead, head: &mut Head) -> Result<(), Rea
         _ => return Err(bad(400, "malformed HTTP version")),
     }
     loop {
-        let line = read_line(r, &mut budget, 431, false)?.ok_or_else(|| {
-            ReadError::Truncated("connection closed inside the header section".into())
-        })?;
+        let line = read_line(r, &mut budget, 431, false)?
+            .ok_or_else(|| ReadError::Truncated("connection closed inside the header section".into()))?;
         if line.is_empty() {
             break;
         }
         head.headers.push(parse_field(&line)?);
     }
 
-    let hosts = head
-        .headers
-        .iter()
-        .filter(|(n, _)| n.eq_ignore_ascii_case("host"))
-        .count();
+    let hosts = head.headers.iter().filter(|(n, _)| n.eq_ignore_ascii_case("host")).count();
     if head.version == "HTTP/1.1" && hosts == 0 {
         return Err(bad(400, "missing required Host header"));
     }
@@ -293,38 +262,26 @@ fn read_exact_into(r: &mut impl Read, out: &mut Vec<u8>, n: usize) -> Result<(),
         .read_to_end(out)
         .map_err(|e| ReadError::Truncated(format!("read error in body: {e}")))?;
     if got < n {
-        return Err(ReadError::Truncated(format!(
-            "connection closed after {} of {n} body bytes",
-            out.len() - start
-        )));
+        return Err(ReadError::Truncated(format!("connection closed after {} of {n} body bytes", out.len() - start)));
     }
     Ok(())
 }
 
 /// Reads the body `head` announces. `out` receives what was read, also on error.
-pub(crate) fn read_body(
-    r: &mut impl BufRead,
-    head: &Head,
-    out: &mut Body,
-    max: usize,
-) -> Result<(), ReadError> {
+pub(crate) fn read_body(r: &mut impl BufRead, head: &Head, out: &mut Body, max: usize) -> Result<(), ReadError> {
     match head.body {
         BodyKind::None => Ok(()),
         BodyKind::Length(n) => {
             if n > max {
-                return Err(bad(
-                    413,
-                    format!("Content-Length {n} exceeds the mock's limit"),
-                ));
+                return Err(bad(413, format!("Content-Length {n} exceeds the mock's limit")));
             }
             read_exact_into(r, &mut out.bytes, n)
         }
         BodyKind::Chunked => {
             let mut budget = MAX_HEAD_BYTES;
             loop {
-                let line = read_line(r, &mut budget, 400, false)?.ok_or_else(|| {
-                    ReadError::Truncated("connection closed before a chunk".into())
-                })?;
+                let line = read_line(r, &mut budget, 400, false)?
+                    .ok_or_else(|| ReadError::Truncated("connection closed before a chunk".into()))?;
                 let size = parse_chunk_size(&line)?;
                 if size == 0 {
                     break;
@@ -342,9 +299,8 @@ pub(crate) fn read_body(
             }
             let mut budget = MAX_HEAD_BYTES;
             loop {
-                let line = read_line(r, &mut budget, 431, false)?.ok_or_else(|| {
-                    ReadError::Truncated("connection closed inside the trailer section".into())
-                })?;
+                let line = read_line(r, &mut budget, 431, false)?
+                    .ok_or_else(|| ReadError::Truncated("connection closed inside the trailer section".into()))?;
                 if line.is_empty() {
                     return Ok(());
                 }
@@ -357,15 +313,7 @@ pub(crate) fn read_body(
 /// `hex[ \t]*[;extension]`
 fn parse_chunk_size(line: &[u8]) -> Result<usize, ReadError> {
     let digits = line.iter().take_while(|b| b.is_ascii_hexdigit()).count();
-    let bad_line = || {
-        bad(
-            400,
-            format!(
-                "bad chunk size line {:?}",
-                String::from_utf8_lossy(line).into_owned()
-            ),
-        )
-    };
+    let bad_line = || bad(400, format!("bad chunk size line {:?}", String::from_utf8_lossy(line).into_owned()));
     if digits == 0 || digits > 16 {
         return Err(bad_line());
     }
@@ -426,14 +374,7 @@ pub(crate) struct Response {
 
 impl Response {
     pub fn new(status: u16, headers: Vec<(String, String)>, body: Vec<u8>) -> Self {
-        Self {
-            status,
-            http10: false,
-            headers,
-            body,
-            framing: Framing::ContentLength,
-            close: false,
-        }
+        Self { status, http10: false, headers, body, framing: Framing::ContentLength, close: false }
     }
 
     /// The bytes on the wire, and the header fields as written (in order).
@@ -462,14 +403,7 @@ impl Response {
 
         let mut out = Vec::with_capacity(self.body.len() + 512);
         let version = if self.http10 { "HTTP/1.0" } else { "HTTP/1.1" };
-        out.extend_from_slice(
-            format!(
-                "{version} {} {}\r\n",
-                self.status,
-                reason_phrase(self.status)
-            )
-            .as_bytes(),
-        );
+        out.extend_from_slice(format!("{version} {} {}\r\n", self.status, reason_phrase(self.status)).as_bytes());
         for (n, v) in &headers {
             out.extend_from_slice(n.as_bytes());
             out.extend_from_slice(b": ");
@@ -488,11 +422,8 @@ impl Response {
 }
 
 fn chunk_size_line(n: usize, c: &Chunked, out: &mut Vec<u8>) {
-    let s = if c.uppercase {
-        format!("{n:0width$X}", width = c.width)
-    } else {
-        format!("{n:0width$x}", width = c.width)
-    };
+    let s =
+        if c.uppercase { format!("{n:0width$X}", width = c.width) } else { format!("{n:0width$x}", width = c.width) };
     out.extend_from_slice(s.as_bytes());
     if let Some(ext) = &c.extension {
         out.extend_from_slice(ext.as_bytes());
@@ -505,12 +436,7 @@ pub(crate) fn encode_chunked(body: &[u8], c: &Chunked, out: &mut Vec<u8>) {
     let mut pos = 0;
     let mut k = 0;
     while pos < body.len() {
-        let want = c
-            .sizes
-            .get(k)
-            .or(c.sizes.last())
-            .copied()
-            .unwrap_or(body.len());
+        let want = c.sizes.get(k).or(c.sizes.last()).copied().unwrap_or(body.len());
         let n = want.min(body.len() - pos);
         chunk_size_line(n, c, out);
         out.extend_from_slice(&body[pos..pos + n]);
@@ -558,8 +484,7 @@ pub(crate) fn json_string(s: &str) -> String {
 
 /// Milliseconds since the Unix epoch.
 pub(crate) fn epoch_ms(t: SystemTime) -> u64 {
-    t.duration_since(UNIX_EPOCH)
-        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+    t.duration_since(UNIX_EPOCH).map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
 /// An IMF-fixdate, e.g. `Sun, 06 Nov 1994 08:49:37 GMT`.
@@ -569,9 +494,7 @@ pub(crate) fn http_date(t: SystemTime) -> String {
     let rem = secs % 86_400;
     let (y, m, d) = civil_from_days(days as i64);
     const WD: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
-    const MON: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
+    const MON: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
     format!(
         "{}, {:02} {} {} {:02}:{:02}:{:02} GMT",
         WD[(days % 7) as usize],
@@ -640,28 +563,14 @@ mod tests {
         assert_eq!(bad_status(b"GET / HTTP/1.1\r\nHost: h\r\n x\r\n\r\n"), 400);
         assert_eq!(bad_status(b"GET /  HTTP/1.1\r\nHost: h\r\n\r\n"), 400);
         assert_eq!(bad_status(b"GET / HTTP/2.0\r\nHost: h\r\n\r\n"), 505);
-        assert_eq!(
-            bad_status(
-                b"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab"
-            ),
-            400
-        );
-        assert_eq!(
-            bad_status(b"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: +1\r\n\r\na"),
-            400
-        );
-        assert_eq!(
-            bad_status(b"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip\r\n\r\n"),
-            501
-        );
+        assert_eq!(bad_status(b"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab"), 400);
+        assert_eq!(bad_status(b"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: +1\r\n\r\na"), 400);
+        assert_eq!(bad_status(b"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip\r\n\r\n"), 501);
         assert_eq!(
             bad_status(b"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\nContent-Length: 1\r\n\r\n"),
             400
         );
-        assert_eq!(
-            bad_status(b"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"),
-            400
-        );
+        assert_eq!(bad_status(b"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"), 400);
         assert_eq!(
             bad_status(b"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nabc\r\n0\r\n\r\n"),
             400
@@ -671,10 +580,7 @@ mod tests {
     #[test]
     fn truncation_and_clean_eof_are_told_apart() {
         assert!(matches!(parse(b""), Err(ReadError::Closed)));
-        assert!(matches!(
-            parse(b"GET / HTTP/1.1\r\nHost: h\r\n"),
-            Err(ReadError::Truncated(_))
-        ));
+        assert!(matches!(parse(b"GET / HTTP/1.1\r\nHost: h\r\n"), Err(ReadError::Truncated(_))));
         assert!(matches!(
             parse(b"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\nab"),
             Err(ReadError::Truncated(_))
@@ -683,11 +589,7 @@ mod tests {
 
     #[test]
     fn chunked_encoding_follows_the_layout() {
-        let c = Chunked::sizes([1, 2])
-            .extension(";a=b")
-            .uppercase_hex()
-            .zero_padded(3)
-            .trailer("X-T", "1");
+        let c = Chunked::sizes([1, 2]).extension(";a=b").uppercase_hex().zero_padded(3).trailer("X-T", "1");
         let mut out = Vec::new();
         encode_chunked(b"abcdefghijklmnopqrstuvwxyz0123", &c, &mut out);
         let want = "001;a=b\r\na\r\n002;a=b\r\nbc\r\n002;a=b\r\nde\r\n";
@@ -713,10 +615,8 @@ mod tests {
 
     #[test]
     fn path_strips_query_and_authority() {
-        let head = Head {
-            target: "http://127.0.0.1:9001/2018-06-01/runtime/invocation/next?x=1".into(),
-            ..Head::default()
-        };
+        let head =
+            Head { target: "http://127.0.0.1:9001/2018-06-01/runtime/invocation/next?x=1".into(), ..Head::default() };
         assert_eq!(head.path(), "/2018-06-01/runtime/invocation/next");
     }
 }

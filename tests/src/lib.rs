@@ -60,9 +60,8 @@ mod server;
 pub use http::{MAX_BODY_BYTES, MAX_HEAD_BYTES};
 pub use record::{Answer, AnswerKind, Request, Route};
 pub use script::{
-    ACCEPTED_BODY, Chunked, DEFAULT_FUNCTION_ARN, DEFAULT_TIMEOUT, EXAMPLE_CLIENT_CONTEXT,
-    EXAMPLE_COGNITO_IDENTITY, EXAMPLE_TENANT_ID, Event, Exhausted, Fault, Framing,
-    INVALID_REQUEST_ID_BODY, INVALID_RESPONSE_MODE_BODY, MAX_PAYLOAD_SIZE, Reply, Script,
-    TOO_LARGE_BODY, default_request_id, default_trace_id,
+    ACCEPTED_BODY, Chunked, DEFAULT_FUNCTION_ARN, DEFAULT_TIMEOUT, EXAMPLE_CLIENT_CONTEXT, EXAMPLE_COGNITO_IDENTITY,
+    EXAMPLE_TENANT_ID, Event, Exhausted, Fault, Framing, INVALID_REQUEST_ID_BODY, INVALID_RESPONSE_MODE_BODY,
+    MAX_PAYLOAD_SIZE, Reply, Script, TOO_LARGE_BODY, default_request_id, default_trace_id,
 };
 pub use server::{API_PREFIX, MockServer};

@@ -70,11 +70,7 @@ impl Request {
 
     /// Every value of a header, in order.
     pub fn header_all(&self, name: &str) -> Vec<&str> {
-        self.headers
-            .iter()
-            .filter(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-            .collect()
+        self.headers.iter().filter(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str()).collect()
     }
 
     /// First value of a trailer field, name compared case-insensitively.
@@ -163,12 +159,7 @@ impl Answer {
             Route::Error(id) => (AnswerKind::Error, id.clone()),
             _ => return None,
         };
-        Some(Self {
-            kind,
-            request_id: id,
-            event: request.event,
-            request: request.clone(),
-        })
+        Some(Self { kind, request_id: id, event: request.event, request: request.clone() })
     }
 
     /// The body bytes.

@@ -37,11 +37,7 @@ pub fn default_request_id(index: usize) -> String {
 /// The `Lambda-Runtime-Trace-Id` the mock renders for the event at `index` when the script
 /// sets none, e.g. `Root=1-65f1c0de-000000000000000000000001;Parent=0000000000000001;Sampled=0`.
 pub fn default_trace_id(index: usize) -> String {
-    format!(
-        "Root=1-65f1c0de-{:024x};Parent={:016x};Sampled=0",
-        index + 1,
-        index + 1
-    )
+    format!("Root=1-65f1c0de-{:024x};Parent={:016x};Sampled=0", index + 1, index + 1)
 }
 
 /// The ordered list of events the mock serves, plus server-wide defaults.
@@ -174,14 +170,8 @@ impl Chunked {
     /// If a size is 0 (a zero-size chunk is the end marker).
     pub fn sizes(sizes: impl IntoIterator<Item = usize>) -> Self {
         let sizes: Vec<usize> = sizes.into_iter().collect();
-        assert!(
-            sizes.iter().all(|&s| s > 0),
-            "chunk sizes must be non-zero (a 0 chunk ends the body)"
-        );
-        Self {
-            sizes,
-            ..Self::default()
-        }
+        assert!(sizes.iter().all(|&s| s > 0), "chunk sizes must be non-zero (a 0 chunk ends the body)");
+        Self { sizes, ..Self::default() }
     }
 
     /// Appends this chunk extension (e.g. `";a=b"`, written verbatim) to every chunk-size
@@ -225,21 +215,13 @@ pub struct Reply {
 impl Reply {
     /// A reply with this status, `Content-Type` and body.
     pub fn new(status: u16, content_type: &str, body: impl Into<Vec<u8>>) -> Self {
-        Self {
-            status,
-            headers: vec![("Content-Type".to_owned(), content_type.to_owned())],
-            body: body.into(),
-        }
+        Self { status, headers: vec![("Content-Type".to_owned(), content_type.to_owned())], body: body.into() }
     }
 
     /// A JSON error reply `{"errorMessage":message,"errorType":error_type}\n` with
     /// `Content-Type: application/json`, the shape of every Runtime API error.
     pub fn error(status: u16, error_type: &str, message: &str) -> Self {
-        let body = format!(
-            "{{\"errorMessage\":{},\"errorType\":{}}}\n",
-            json_string(message),
-            json_string(error_type)
-        );
+        let body = format!("{{\"errorMessage\":{},\"errorType\":{}}}\n", json_string(message), json_string(error_type));
         Self::new(status, "application/json", body)
     }
 
@@ -285,8 +267,7 @@ impl Reply {
     pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
         let name = name.into();
         if name.eq_ignore_ascii_case("content-type") {
-            self.headers
-                .retain(|(n, _)| !n.eq_ignore_ascii_case("content-type"));
+            self.headers.retain(|(n, _)| !n.eq_ignore_ascii_case("content-type"));
         }
         self.headers.push((name, value.into()));
         self
@@ -315,7 +296,8 @@ pub const INVALID_REQUEST_ID_BODY: &str =
 
 /// Body of the `400` reply to a `/response` whose `Lambda-Runtime-Function-Response-Mode`
 /// is neither empty nor `streaming`.
-pub const INVALID_RESPONSE_MODE_BODY: &str = "{\"errorMessage\":\"Invalid function response mode\",\"errorType\":\"InvalidFunctionResponseMode\"}\n";
+pub const INVALID_RESPONSE_MODE_BODY: &str =
+    "{\"errorMessage\":\"Invalid function response mode\",\"errorType\":\"InvalidFunctionResponseMode\"}\n";
 
 /// A misbehaviour the mock injects into one reply.
 ///
@@ -535,12 +517,9 @@ impl Event {
     /// tenant id ([`EXAMPLE_TENANT_ID`]) and an invocation id derived from the request id
     /// (`inv-<request id>`) unless already set.
     pub fn with_all_context(mut self) -> Self {
-        self.client_context
-            .get_or_insert_with(|| EXAMPLE_CLIENT_CONTEXT.to_owned());
-        self.cognito_identity
-            .get_or_insert_with(|| EXAMPLE_COGNITO_IDENTITY.to_owned());
-        self.tenant_id
-            .get_or_insert_with(|| EXAMPLE_TENANT_ID.to_owned());
+        self.client_context.get_or_insert_with(|| EXAMPLE_CLIENT_CONTEXT.to_owned());
+        self.cognito_identity.get_or_insert_with(|| EXAMPLE_COGNITO_IDENTITY.to_owned());
+        self.tenant_id.get_or_insert_with(|| EXAMPLE_TENANT_ID.to_owned());
         self.derive_invocation_id = true;
         self
     }
@@ -554,8 +533,7 @@ impl Event {
 
     /// Adds a response header even if one of that name exists (duplicates).
     pub fn append_header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
-        self.edits
-            .push(HeaderEdit::Append(name.into(), value.into()));
+        self.edits.push(HeaderEdit::Append(name.into(), value.into()));
         self
     }
 

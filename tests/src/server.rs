@@ -11,8 +11,8 @@ use std::time::{Duration, Instant, SystemTime};
 use crate::http::{self, Body, BodyKind, Head, ReadError, Response};
 use crate::record::{Answer, Request, Route};
 use crate::script::{
-    Deadline, Event, Exhausted, Fault, Framing, HeaderEdit, MAX_PAYLOAD_SIZE, Reply, Script,
-    default_request_id, default_trace_id,
+    Deadline, Event, Exhausted, Fault, Framing, HeaderEdit, MAX_PAYLOAD_SIZE, Reply, Script, default_request_id,
+    default_trace_id,
 };
 
 /// Path prefix of every Runtime API resource.
@@ -86,19 +86,14 @@ impl Inner {
     /// Sleeps `d` unless the server stops first; returns false if it stopped.
     fn sleep(&self, d: Duration) -> bool {
         let st = self.lock();
-        let (_st, _) = self
-            .changed
-            .wait_timeout_while(st, d, |_| !self.stopped())
-            .unwrap_or_else(PoisonError::into_inner);
+        let (_st, _) =
+            self.changed.wait_timeout_while(st, d, |_| !self.stopped()).unwrap_or_else(PoisonError::into_inner);
         !self.stopped()
     }
 
     fn wait_for_stop(&self) {
         let st = self.lock();
-        let _st = self
-            .changed
-            .wait_while(st, |_| !self.stopped())
-            .unwrap_or_else(PoisonError::into_inner);
+        let _st = self.changed.wait_while(st, |_| !self.stopped()).unwrap_or_else(PoisonError::into_inner);
     }
 
     fn record(&self, rec: Request, unsent: bool) {
@@ -133,25 +128,14 @@ impl MockServer {
         let listener = TcpListener::bind(addr)?;
         listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
-        let state = State {
-            answered: vec![false; script.events.len()],
-            ..State::default()
-        };
-        let inner = Arc::new(Inner {
-            script,
-            state: Mutex::new(state),
-            changed: Condvar::new(),
-            stop: AtomicBool::new(false),
-        });
+        let state = State { answered: vec![false; script.events.len()], ..State::default() };
+        let inner =
+            Arc::new(Inner { script, state: Mutex::new(state), changed: Condvar::new(), stop: AtomicBool::new(false) });
         let accept_inner = Arc::clone(&inner);
         let accept = thread::Builder::new()
             .name("mock-runtime-accept".into())
             .spawn(move || accept_loop(&accept_inner, &listener))?;
-        Ok(Self {
-            inner,
-            addr,
-            accept: Some(accept),
-        })
+        Ok(Self { inner, addr, accept: Some(accept) })
     }
 
     /// The address the server listens on.
@@ -171,12 +155,7 @@ impl MockServer {
 
     /// Only the `/response` and `/error` requests, in order.
     pub fn answers(&self) -> Vec<Answer> {
-        self.inner
-            .lock()
-            .requests
-            .iter()
-            .filter_map(Answer::from_request)
-            .collect()
+        self.inner.lock().requests.iter().filter_map(Answer::from_request).collect()
     }
 
     /// Number of TCP connections accepted so far.
@@ -202,21 +181,13 @@ impl MockServer {
                 return false;
             }
             st = match deadline {
-                None => self
-                    .inner
-                    .changed
-                    .wait(st)
-                    .unwrap_or_else(PoisonError::into_inner),
+                None => self.inner.changed.wait(st).unwrap_or_else(PoisonError::into_inner),
                 Some(d) => {
                     let now = Instant::now();
                     if now >= d {
                         return false;
                     }
-                    self.inner
-                        .changed
-                        .wait_timeout(st, d - now)
-                        .unwrap_or_else(PoisonError::into_inner)
-                        .0
+                    self.inner.changed.wait_timeout(st, d - now).unwrap_or_else(PoisonError::into_inner).0
                 }
             };
         }
@@ -225,10 +196,7 @@ impl MockServer {
     /// Waits until at least `n` `/response` or `/error` requests have been recorded.
     pub fn wait_for_answers(&self, n: usize, timeout: Duration) -> bool {
         self.wait_until(timeout, |reqs| {
-            reqs.iter()
-                .filter(|r| matches!(r.route, Route::Response(_) | Route::Error(_)))
-                .count()
-                >= n
+            reqs.iter().filter(|r| matches!(r.route, Route::Response(_) | Route::Error(_))).count() >= n
         })
     }
 
@@ -247,12 +215,7 @@ impl MockServer {
             if now >= deadline {
                 return false;
             }
-            st = self
-                .inner
-                .changed
-                .wait_timeout(st, deadline - now)
-                .unwrap_or_else(PoisonError::into_inner)
-                .0;
+            st = self.inner.changed.wait_timeout(st, deadline - now).unwrap_or_else(PoisonError::into_inner).0;
         }
         true
     }
@@ -342,10 +305,7 @@ fn reject(inner: &Inner, stream: &TcpStream, conn: usize, head: Head, body: Body
         ReadError::Closed => {}
         ReadError::Truncated(msg) => inner.record(malformed(conn, head, body, msg, None), false),
         ReadError::Bad { status, reason } => {
-            inner.record(
-                malformed(conn, head, body, reason.clone(), Some(status)),
-                true,
-            );
+            inner.record(malformed(conn, head, body, reason.clone(), Some(status)), true);
             let _ = (&*stream).write_all(&http::bad_request_bytes(status, &reason));
             inner.sent();
         }
@@ -363,11 +323,7 @@ fn serve_connection(inner: &Inner, stream: TcpStream, conn: usize) {
             reject(inner, &stream, conn, head, Body::default(), e);
             break End::Close;
         }
-        if head.expects_continue()
-            && (&stream)
-                .write_all(b"HTTP/1.1 100 Continue\r\n\r\n")
-                .is_err()
-        {
+        if head.expects_continue() && (&stream).write_all(b"HTTP/1.1 100 Continue\r\n\r\n").is_err() {
             break End::Close;
         }
         let mut body = Body::default();
@@ -400,10 +356,7 @@ fn serve_connection(inner: &Inner, stream: TcpStream, conn: usize) {
 }
 
 fn route(method: &str, path: &str) -> Route {
-    let Some(rest) = path
-        .strip_prefix(API_PREFIX)
-        .and_then(|r| r.strip_prefix('/'))
-    else {
+    let Some(rest) = path.strip_prefix(API_PREFIX).and_then(|r| r.strip_prefix('/')) else {
         return Route::NotFound;
     };
     let valid_id = |id: &str| !id.is_empty() && !id.contains('/');
@@ -449,14 +402,7 @@ fn handle(inner: &Inner, stream: &TcpStream, conn: usize, head: Head, body: Body
         Route::Next => serve_next(inner, stream, close, rec),
         Route::Response(id) => serve_answer(inner, stream, close, rec, &id, true),
         Route::Error(id) => serve_answer(inner, stream, close, rec, &id, false),
-        Route::InitError => deliver(
-            inner,
-            stream,
-            reply_response(&Reply::accepted()),
-            &[],
-            close,
-            rec,
-        ),
+        Route::InitError => deliver(inner, stream, reply_response(&Reply::accepted()), &[], close, rec),
         Route::NotFound | Route::Malformed => {
             let resp = Response::new(
                 404,
@@ -507,9 +453,7 @@ fn serve_next(inner: &Inner, stream: &TcpStream, close: bool, mut rec: Request) 
                 inner.record(rec, false);
                 End::Close
             }
-            Exhausted::Reply(reply) => {
-                deliver(inner, stream, reply_response(reply), &[], close, rec)
-            }
+            Exhausted::Reply(reply) => deliver(inner, stream, reply_response(reply), &[], close, rec),
         };
     };
     let event = &script.events[index];
@@ -536,15 +480,9 @@ fn render_event(script: &Script, event: &Event, index: usize) -> Response {
         Deadline::Timeout(t) => now.saturating_add(ms(t)),
         Deadline::EpochMs(v) => v,
     };
-    let request_id = event
-        .request_id
-        .clone()
-        .unwrap_or_else(|| default_request_id(index));
-    let invocation_id = event.invocation_id.clone().or_else(|| {
-        event
-            .derive_invocation_id
-            .then(|| format!("inv-{request_id}"))
-    });
+    let request_id = event.request_id.clone().unwrap_or_else(|| default_request_id(index));
+    let invocation_id =
+        event.invocation_id.clone().or_else(|| event.derive_invocation_id.then(|| format!("inv-{request_id}")));
     let mut headers: Vec<(String, String)> = Vec::new();
     let mut set = |name: &str, value: Option<String>| {
         if let Some(v) = value.filter(|v| !v.is_empty()) {
@@ -552,40 +490,18 @@ fn render_event(script: &Script, event: &Event, index: usize) -> Response {
         }
     };
     set("Lambda-Runtime-Aws-Request-Id", Some(request_id));
-    set(
-        "Lambda-Runtime-Trace-Id",
-        Some(
-            event
-                .trace_id
-                .clone()
-                .unwrap_or_else(|| default_trace_id(index)),
-        ),
-    );
-    set(
-        "Lambda-Runtime-Client-Context",
-        event.client_context.clone(),
-    );
-    set(
-        "Lambda-Runtime-Cognito-Identity",
-        event.cognito_identity.clone(),
-    );
+    set("Lambda-Runtime-Trace-Id", Some(event.trace_id.clone().unwrap_or_else(|| default_trace_id(index))));
+    set("Lambda-Runtime-Client-Context", event.client_context.clone());
+    set("Lambda-Runtime-Cognito-Identity", event.cognito_identity.clone());
     set(
         "Lambda-Runtime-Invoked-Function-Arn",
-        Some(
-            event
-                .function_arn
-                .clone()
-                .unwrap_or_else(|| script.function_arn.clone()),
-        ),
+        Some(event.function_arn.clone().unwrap_or_else(|| script.function_arn.clone())),
     );
     set("Lambda-Runtime-Deadline-Ms", Some(deadline.to_string()));
     set("Lambda-Runtime-Aws-Tenant-Id", event.tenant_id.clone());
     set("Lambda-Runtime-Invocation-Id", invocation_id);
-    let content_type = event
-        .content_type
-        .clone()
-        .filter(|c| !c.is_empty())
-        .unwrap_or_else(|| "application/json".to_owned());
+    let content_type =
+        event.content_type.clone().filter(|c| !c.is_empty()).unwrap_or_else(|| "application/json".to_owned());
     set("Content-Type", Some(content_type));
     for edit in &event.edits {
         match edit {
@@ -602,14 +518,7 @@ fn render_event(script: &Script, event: &Event, index: usize) -> Response {
     resp
 }
 
-fn serve_answer(
-    inner: &Inner,
-    stream: &TcpStream,
-    close: bool,
-    mut rec: Request,
-    id: &str,
-    is_response: bool,
-) -> End {
+fn serve_answer(inner: &Inner, stream: &TcpStream, close: bool, mut rec: Request, id: &str, is_response: bool) -> End {
     let script = &inner.script;
     let (index, reply, faults): (Option<usize>, Reply, &[Fault]) = {
         let mut st = inner.lock();
@@ -618,17 +527,11 @@ fn serve_answer(
             Some(i) if st.answered[i] => (Some(i), Reply::for_status(400), &[]),
             Some(i) => {
                 st.answered[i] = true;
-                let mode = rec
-                    .header("Lambda-Runtime-Function-Response-Mode")
-                    .unwrap_or("");
+                let mode = rec.header("Lambda-Runtime-Function-Response-Mode").unwrap_or("");
                 let reply = if !is_response {
                     Reply::accepted()
                 } else if !mode.is_empty() && mode != "streaming" {
-                    Reply::error(
-                        400,
-                        "InvalidFunctionResponseMode",
-                        "Invalid function response mode",
-                    )
+                    Reply::error(400, "InvalidFunctionResponseMode", "Invalid function response mode")
                 } else if mode != "streaming" && rec.body.len() > MAX_PAYLOAD_SIZE {
                     Reply::for_status(413)
                 } else {
@@ -710,22 +613,11 @@ fn deliver(
     let (mut bytes, end) = match replace {
         Some(Replace::Nothing) => {
             inner.record(rec, false);
-            return if reset_now {
-                End::Reset { settle: false }
-            } else {
-                End::Close
-            };
+            return if reset_now { End::Reset { settle: false } } else { End::Close };
         }
         Some(Replace::Raw(bytes)) => {
             inner.record(rec, true);
-            (
-                bytes,
-                if reset {
-                    End::Reset { settle: true }
-                } else {
-                    End::Close
-                },
-            )
+            (bytes, if reset { End::Reset { settle: true } } else { End::Close })
         }
         None => {
             let (bytes, headers) = resp.render();
@@ -767,11 +659,7 @@ fn write_with(inner: &Inner, stream: &TcpStream, bytes: &[u8], mode: &Mode) -> b
             true
         }
         Mode::Split(offsets) => {
-            let mut cuts: Vec<usize> = offsets
-                .iter()
-                .copied()
-                .filter(|&o| o > 0 && o < bytes.len())
-                .collect();
+            let mut cuts: Vec<usize> = offsets.iter().copied().filter(|&o| o > 0 && o < bytes.len()).collect();
             cuts.sort_unstable();
             cuts.dedup();
             cuts.push(bytes.len());

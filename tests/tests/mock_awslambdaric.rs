@@ -66,10 +66,7 @@ fn awslambdaric_available() -> bool {
 }
 
 fn start_runtime(api: &str) -> Runtime {
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .subsec_nanos();
+    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().subsec_nanos();
     let dir = std::env::temp_dir().join(format!("mock-ric-{}-{nanos}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("echo_handler.py"), HANDLER).unwrap();
@@ -92,8 +89,7 @@ fn start_runtime(api: &str) -> Runtime {
 }
 
 fn json(bytes: &[u8]) -> Value {
-    serde_json::from_slice(bytes)
-        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(bytes)))
+    serde_json::from_slice(bytes).unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(bytes)))
 }
 
 fn dir_is_gone(p: &Path) -> bool {
@@ -110,21 +106,15 @@ fn awslambdaric_runs_a_session_against_the_mock() {
         return;
     }
 
-    let big: Vec<Value> = (0..300)
-        .map(|i| serde_json::json!({"i": i, "text": "chunked ünïcode payload"}))
-        .collect();
+    let big: Vec<Value> = (0..300).map(|i| serde_json::json!({"i": i, "text": "chunked ünïcode payload"})).collect();
     let big = serde_json::to_vec(&serde_json::json!({"kind": "chunked", "items": big})).unwrap();
     assert!(big.len() > 4096 + 8);
     let arn = "arn:aws:lambda:us-east-1:123456789012:function:mock:live";
     let events = [
         Event::json(r#"{"kind":"content-length","n":1,"s":"h\u00e9llo","list":[1,2.5,null,true]}"#)
             .request_id("ric-cl"),
-        Event::json(big)
-            .request_id("ric-chunked")
-            .chunked([1, 7, 4096]),
-        Event::json(r#"{"kind":"all-context"}"#)
-            .request_id("ric-ctx")
-            .with_all_context(),
+        Event::json(big).request_id("ric-chunked").chunked([1, 7, 4096]),
+        Event::json(r#"{"kind":"all-context"}"#).request_id("ric-ctx").with_all_context(),
         Event::json(r#"{"probe":true}"#)
             .request_id("ric-probe")
             .with_all_context()
@@ -147,29 +137,19 @@ fn awslambdaric_runs_a_session_against_the_mock() {
     }
     // The runtime comes back for a sixth event (which hangs).
     assert!(
-        server.wait_until(WAIT, |r| r
-            .iter()
-            .filter(|r| r.route == Route::Next)
-            .count()
-            == 6),
+        server.wait_until(WAIT, |r| r.iter().filter(|r| r.route == Route::Next).count() == 6),
         "no sixth /next: {:#?}",
         server.requests()
     );
 
     let answers = server.answers();
     let ids: Vec<&str> = answers.iter().map(|a| a.request_id.as_str()).collect();
-    assert_eq!(
-        ids,
-        ["ric-cl", "ric-chunked", "ric-ctx", "ric-probe", "ric-raise"]
-    );
+    assert_eq!(ids, ["ric-cl", "ric-chunked", "ric-ctx", "ric-probe", "ric-raise"]);
     for (i, a) in answers.iter().enumerate() {
         assert_eq!(a.event, Some(i));
         assert_eq!(a.status(), Some(202), "{a:#?}");
         let kind = if i == 4 { "error" } else { "response" };
-        assert_eq!(
-            a.request.path(),
-            format!("/2018-06-01/runtime/invocation/{}/{kind}", a.request_id)
-        );
+        assert_eq!(a.request.path(), format!("/2018-06-01/runtime/invocation/{}/{kind}", a.request_id));
     }
 
     // Echoed events (awslambdaric re-serialises JSON, so compare values).
@@ -178,10 +158,7 @@ fn awslambdaric_runs_a_session_against_the_mock() {
         assert_eq!(json(answers[i].body()), json(&bodies[i]), "event {i}");
     }
     // The invocation id is echoed where the mock sent one.
-    assert_eq!(
-        answers[2].header("Lambda-Runtime-Invocation-Id"),
-        Some("inv-ric-ctx")
-    );
+    assert_eq!(answers[2].header("Lambda-Runtime-Invocation-Id"), Some("inv-ric-ctx"));
     assert_eq!(answers[0].header("Lambda-Runtime-Invocation-Id"), None);
 
     // The context headers reached the handler's context object.
@@ -189,24 +166,12 @@ fn awslambdaric_runs_a_session_against_the_mock() {
     assert_eq!(probe["aws_request_id"], "ric-probe");
     assert_eq!(probe["invoked_function_arn"], arn);
     assert_eq!(probe["tenant_id"], lambda_libc_mock::EXAMPLE_TENANT_ID);
-    assert_eq!(
-        probe["cognito_identity_id"],
-        "us-east-1:11111111-2222-3333-4444-555555555555"
-    );
-    assert_eq!(
-        probe["cognito_identity_pool_id"],
-        "us-east-1:66666666-7777-8888-9999-000000000000"
-    );
-    assert_eq!(
-        probe["client_custom"],
-        serde_json::json!({"source": "mock"})
-    );
+    assert_eq!(probe["cognito_identity_id"], "us-east-1:11111111-2222-3333-4444-555555555555");
+    assert_eq!(probe["cognito_identity_pool_id"], "us-east-1:66666666-7777-8888-9999-000000000000");
+    assert_eq!(probe["client_custom"], serde_json::json!({"source": "mock"}));
     assert_eq!(probe["client_installation_id"], "mock-installation");
     assert_eq!(probe["remaining_positive"], true);
-    assert_eq!(
-        probe["trace_env"],
-        "Root=1-65f1c0de-0123456789abcdef01234567;Parent=1122334455667788;Sampled=1"
-    );
+    assert_eq!(probe["trace_env"], "Root=1-65f1c0de-0123456789abcdef01234567;Parent=1122334455667788;Sampled=1");
 
     // The raising handler becomes a /error in the standard format. awslambdaric 4.x
     // (aws-lambda-cpp) labels it `application/json` and reports the type in the X-Ray
@@ -214,35 +179,23 @@ fn awslambdaric_runs_a_session_against_the_mock() {
     let err = &answers[4];
     assert_eq!(err.kind, AnswerKind::Error);
     let content_type = err.header("Content-Type").unwrap_or_default();
-    assert!(
-        ["application/json", "application/vnd.aws.lambda.error+json"].contains(&content_type),
-        "{content_type:?}"
-    );
+    assert!(["application/json", "application/vnd.aws.lambda.error+json"].contains(&content_type), "{content_type:?}");
     if let Some(t) = err.header("Lambda-Runtime-Function-Error-Type") {
-        assert!(
-            t.contains("ValueError") || t.starts_with("Function."),
-            "{t:?}"
-        );
+        assert!(t.contains("ValueError") || t.starts_with("Function."), "{t:?}");
     }
     let body = json(err.body());
     assert_eq!(body["errorMessage"], "boom");
     assert_eq!(body["errorType"], "ValueError");
     assert_eq!(body["requestId"], "ric-raise");
     assert!(body["stackTrace"].is_array());
-    let cause = json(
-        err.header("Lambda-Runtime-Function-XRay-Error-Cause")
-            .expect("X-Ray error cause header")
-            .as_bytes(),
-    );
+    let cause =
+        json(err.header("Lambda-Runtime-Function-XRay-Error-Cause").expect("X-Ray error cause header").as_bytes());
     assert_eq!(cause["exceptions"][0]["type"], "ValueError");
     assert_eq!(cause["exceptions"][0]["message"], "boom");
 
     // Every request was well-formed HTTP the mock could parse.
     let reqs = server.requests();
-    assert!(
-        reqs.iter()
-            .all(|r| r.route != Route::Malformed && r.route != Route::NotFound)
-    );
+    assert!(reqs.iter().all(|r| r.route != Route::Malformed && r.route != Route::NotFound));
     assert!(reqs.iter().all(|r| r.header("User-Agent").is_some()));
 
     drop(server);

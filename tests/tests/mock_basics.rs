@@ -6,19 +6,15 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use common::{Client, NEXT, error_path, response_path};
 use lambda_libc_mock::{
-    ACCEPTED_BODY, AnswerKind, DEFAULT_FUNCTION_ARN, EXAMPLE_CLIENT_CONTEXT,
-    EXAMPLE_COGNITO_IDENTITY, EXAMPLE_TENANT_ID, Event, Exhausted, INVALID_REQUEST_ID_BODY,
-    INVALID_RESPONSE_MODE_BODY, MAX_PAYLOAD_SIZE, MockServer, Reply, Route, Script, TOO_LARGE_BODY,
-    default_request_id, default_trace_id,
+    ACCEPTED_BODY, AnswerKind, DEFAULT_FUNCTION_ARN, EXAMPLE_CLIENT_CONTEXT, EXAMPLE_COGNITO_IDENTITY,
+    EXAMPLE_TENANT_ID, Event, Exhausted, INVALID_REQUEST_ID_BODY, INVALID_RESPONSE_MODE_BODY, MAX_PAYLOAD_SIZE,
+    MockServer, Reply, Route, Script, TOO_LARGE_BODY, default_request_id, default_trace_id,
 };
 
 const WAIT: Duration = Duration::from_secs(10);
 
 fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as u64
+    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_millis() as u64
 }
 
 #[test]
@@ -34,23 +30,10 @@ fn next_renders_the_invoke_headers_like_rapid() {
     assert_eq!(r.header("content-length"), Some("7"));
     assert_eq!(r.header("transfer-encoding"), None);
     assert_eq!(r.header("Content-Type"), Some("application/json"));
-    assert_eq!(
-        r.header("Lambda-Runtime-Aws-Request-Id"),
-        Some(default_request_id(0).as_str())
-    );
-    assert_eq!(
-        r.header("Lambda-Runtime-Invoked-Function-Arn"),
-        Some(DEFAULT_FUNCTION_ARN)
-    );
-    assert_eq!(
-        r.header("Lambda-Runtime-Trace-Id"),
-        Some(default_trace_id(0).as_str())
-    );
-    let deadline: u64 = r
-        .header("Lambda-Runtime-Deadline-Ms")
-        .unwrap()
-        .parse()
-        .unwrap();
+    assert_eq!(r.header("Lambda-Runtime-Aws-Request-Id"), Some(default_request_id(0).as_str()));
+    assert_eq!(r.header("Lambda-Runtime-Invoked-Function-Arn"), Some(DEFAULT_FUNCTION_ARN));
+    assert_eq!(r.header("Lambda-Runtime-Trace-Id"), Some(default_trace_id(0).as_str()));
+    let deadline: u64 = r.header("Lambda-Runtime-Deadline-Ms").unwrap().parse().unwrap();
     assert!(
         deadline >= before + 3000 && deadline <= now_ms() + 3000,
         "deadline {deadline} not now+3000 (before {before})"
@@ -61,11 +44,7 @@ fn next_renders_the_invoke_headers_like_rapid() {
         "Lambda-Runtime-Aws-Tenant-Id",
         "Lambda-Runtime-Invocation-Id",
     ] {
-        assert_eq!(
-            r.header(absent),
-            None,
-            "{absent} must be omitted when empty"
-        );
+        assert_eq!(r.header(absent), None, "{absent} must be omitted when empty");
     }
     // Go's order: handler headers sorted by name, then Date, then Content-Length.
     let names: Vec<&str> = r.headers.iter().map(|(n, _)| n.as_str()).collect();
@@ -87,10 +66,7 @@ fn next_renders_the_invoke_headers_like_rapid() {
     assert_eq!(rec.route, Route::Next);
     assert_eq!(rec.event, Some(0));
     assert_eq!(rec.status, Some(200));
-    assert_eq!(
-        rec.response_header("Lambda-Runtime-Deadline-Ms"),
-        r.header("Lambda-Runtime-Deadline-Ms")
-    );
+    assert_eq!(rec.response_header("Lambda-Runtime-Deadline-Ms"), r.header("Lambda-Runtime-Deadline-Ms"));
     assert_eq!(rec.header("host"), Some(server.runtime_api().as_str()));
 }
 
@@ -99,12 +75,7 @@ fn optional_context_headers_and_overrides() {
     let script = Script::new()
         .function_arn("arn:aws:lambda:eu-west-1:000000000000:function:f:live")
         .timeout(Duration::from_secs(900))
-        .event(
-            Event::json(b"{}")
-                .request_id("id-ctx")
-                .with_all_context()
-                .content_type("application/octet-stream"),
-        )
+        .event(Event::json(b"{}").request_id("id-ctx").with_all_context().content_type("application/octet-stream"))
         .event(
             Event::json(b"{}")
                 .request_id("id-2")
@@ -121,39 +92,23 @@ fn optional_context_headers_and_overrides() {
     let before = now_ms();
     let r = c.next();
     assert_eq!(r.header("Lambda-Runtime-Aws-Request-Id"), Some("id-ctx"));
-    assert_eq!(
-        r.header("Lambda-Runtime-Client-Context"),
-        Some(EXAMPLE_CLIENT_CONTEXT)
-    );
-    assert_eq!(
-        r.header("Lambda-Runtime-Cognito-Identity"),
-        Some(EXAMPLE_COGNITO_IDENTITY)
-    );
-    assert_eq!(
-        r.header("Lambda-Runtime-Aws-Tenant-Id"),
-        Some(EXAMPLE_TENANT_ID)
-    );
+    assert_eq!(r.header("Lambda-Runtime-Client-Context"), Some(EXAMPLE_CLIENT_CONTEXT));
+    assert_eq!(r.header("Lambda-Runtime-Cognito-Identity"), Some(EXAMPLE_COGNITO_IDENTITY));
+    assert_eq!(r.header("Lambda-Runtime-Aws-Tenant-Id"), Some(EXAMPLE_TENANT_ID));
     assert_eq!(r.header("Lambda-Runtime-Invocation-Id"), Some("inv-id-ctx"));
     assert_eq!(r.header("Content-Type"), Some("application/octet-stream"));
     assert_eq!(
         r.header("Lambda-Runtime-Invoked-Function-Arn"),
         Some("arn:aws:lambda:eu-west-1:000000000000:function:f:live")
     );
-    let deadline: u64 = r
-        .header("Lambda-Runtime-Deadline-Ms")
-        .unwrap()
-        .parse()
-        .unwrap();
+    let deadline: u64 = r.header("Lambda-Runtime-Deadline-Ms").unwrap().parse().unwrap();
     assert!(deadline >= before + 900_000 && deadline <= now_ms() + 900_000);
 
     let r = c.next();
     assert_eq!(r.header("Lambda-Runtime-Aws-Request-Id"), None);
     assert_eq!(r.header("Lambda-Runtime-Deadline-Ms"), Some("1234"));
     assert_eq!(r.header("Lambda-Runtime-Trace-Id"), Some("Root=1-x"));
-    assert_eq!(
-        r.header("Lambda-Runtime-Invoked-Function-Arn"),
-        Some("arn:other")
-    );
+    assert_eq!(r.header("Lambda-Runtime-Invoked-Function-Arn"), Some("arn:other"));
     assert_eq!(r.header_count("x-extra"), 2);
     assert_eq!(r.header_count("content-type"), 1);
     assert_eq!(r.header("Content-Type"), Some("text/plain"));
@@ -163,9 +118,7 @@ fn optional_context_headers_and_overrides() {
 
 #[test]
 fn keep_alive_serves_a_whole_session_on_one_connection() {
-    let script = Script::new()
-        .event(Event::json(b"1").request_id("a"))
-        .event(Event::json(b"2").request_id("b"));
+    let script = Script::new().event(Event::json(b"1").request_id("a")).event(Event::json(b"2").request_id("b"));
     let server = MockServer::start(script).unwrap();
     let mut c = Client::connect(server.addr());
     assert_eq!(c.next().body, b"1");
@@ -198,10 +151,7 @@ fn keep_alive_serves_a_whole_session_on_one_connection() {
     assert_eq!(answers[0].status(), Some(202));
     assert_eq!(answers[1].kind, AnswerKind::Error);
     assert_eq!(answers[1].event, Some(1));
-    assert_eq!(
-        answers[1].header("lambda-runtime-function-error-type"),
-        Some("Function.Boom")
-    );
+    assert_eq!(answers[1].header("lambda-runtime-function-error-type"), Some("Function.Boom"));
     assert!(server.requests().iter().all(|r| r.connection == 0));
     assert_eq!(server.requests().len(), 4);
 }
@@ -256,11 +206,7 @@ fn oversized_buffered_response_gets_the_exact_413() {
     assert_eq!(r.header("content-type"), Some("application/json"));
     // Exactly the limit is fine, and the connection survived the 413.
     c.next();
-    assert_eq!(
-        c.post(&response_path("max"), &vec![b'x'; MAX_PAYLOAD_SIZE])
-            .status,
-        202
-    );
+    assert_eq!(c.post(&response_path("max"), &vec![b'x'; MAX_PAYLOAD_SIZE]).status, 202);
     // Streaming responses are not held to the buffered limit.
     c.next();
     let r = c
@@ -282,14 +228,8 @@ fn invalid_response_mode_is_rejected() {
     let server = MockServer::start(Script::new().event(Event::json(b"1").request_id("a"))).unwrap();
     let mut c = Client::connect(server.addr());
     c.next();
-    let r = c
-        .request(
-            "POST",
-            &response_path("a"),
-            &[("Lambda-Runtime-Function-Response-Mode", "buffered")],
-            b"x",
-        )
-        .unwrap();
+    let r =
+        c.request("POST", &response_path("a"), &[("Lambda-Runtime-Function-Response-Mode", "buffered")], b"x").unwrap();
     assert_eq!(r.status, 400);
     assert_eq!(r.body, INVALID_RESPONSE_MODE_BODY.as_bytes());
 }
@@ -316,10 +256,7 @@ fn chunked_streaming_response_with_trailers_is_recorded() {
     assert!(a.request.chunked);
     assert_eq!(a.body(), b"hello world!");
     assert_eq!(a.request.chunks, [5, 1, 6]);
-    assert_eq!(
-        a.request.trailer("lambda-runtime-function-error-type"),
-        Some("Function.Mid")
-    );
+    assert_eq!(a.request.trailer("lambda-runtime-function-error-type"), Some("Function.Mid"));
     assert_eq!(a.request.trailers.len(), 2);
     assert_eq!(a.request.trailers[1].1, "eyJ9");
     // Keep-alive still works after a chunked request.
@@ -375,10 +312,7 @@ fn init_error_and_unknown_paths() {
     assert!(server.wait_for_requests(8, WAIT));
     let reqs = server.requests();
     assert_eq!(reqs[0].route, Route::InitError);
-    assert_eq!(
-        reqs[0].header("lambda-runtime-function-error-type"),
-        Some("Runtime.InitError")
-    );
+    assert_eq!(reqs[0].header("lambda-runtime-function-error-type"), Some("Runtime.InitError"));
     assert!(reqs[1..].iter().all(|r| r.route == Route::NotFound));
 }
 
@@ -386,22 +320,10 @@ fn init_error_and_unknown_paths() {
 fn malformed_requests_get_400_and_are_recorded() {
     let server = MockServer::start(Script::new()).unwrap();
     let cases: [(&[u8], u16); 4] = [
-        (
-            b"GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\n\r\n",
-            400,
-        ),
-        (
-            b"GET /2018-06-01/runtime/invocation/next HTTP/1.1\nHost: x\n\n",
-            400,
-        ),
-        (
-            b"POST /x HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nnothex\r\n",
-            400,
-        ),
-        (
-            b"GET / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n",
-            501,
-        ),
+        (b"GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\n\r\n", 400),
+        (b"GET /2018-06-01/runtime/invocation/next HTTP/1.1\nHost: x\n\n", 400),
+        (b"POST /x HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nnothex\r\n", 400),
+        (b"GET / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n", 501),
     ];
     for (raw, status) in cases {
         let mut c = Client::connect(server.addr());
@@ -413,17 +335,11 @@ fn malformed_requests_get_400_and_are_recorded() {
     }
     assert!(server.wait_for_requests(4, WAIT));
     let reqs = server.requests();
-    assert!(
-        reqs.iter()
-            .all(|r| r.route == Route::Malformed && r.error.is_some())
-    );
+    assert!(reqs.iter().all(|r| r.route == Route::Malformed && r.error.is_some()));
     assert!(reqs[0].error.as_deref().unwrap().contains("Host"));
     // A request cut short is recorded with no status.
     let mut c = Client::connect(server.addr());
-    c.send(
-        b"POST /2018-06-01/runtime/init/error HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc",
-    )
-    .unwrap();
+    c.send(b"POST /2018-06-01/runtime/init/error HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc").unwrap();
     c.stream.shutdown(std::net::Shutdown::Write).unwrap();
     assert!(c.is_closed());
     assert!(server.wait_for_requests(5, WAIT));
@@ -437,8 +353,7 @@ fn malformed_requests_get_400_and_are_recorded() {
 fn http10_request_gets_http10_reply_and_close() {
     let server = MockServer::start(Script::new().event(Event::json(b"{}"))).unwrap();
     let mut c = Client::connect(server.addr());
-    c.send(b"GET /2018-06-01/runtime/invocation/next HTTP/1.0\r\n\r\n")
-        .unwrap();
+    c.send(b"GET /2018-06-01/runtime/invocation/next HTTP/1.0\r\n\r\n").unwrap();
     let r = c.read_response().unwrap();
     assert_eq!(r.status, 200);
     assert_eq!(r.header("connection"), Some("close"));
@@ -449,9 +364,7 @@ fn http10_request_gets_http10_reply_and_close() {
 fn client_connection_close_is_honoured() {
     let server = MockServer::start(Script::new().event(Event::json(b"{}"))).unwrap();
     let mut c = Client::connect(server.addr());
-    let r = c
-        .request("GET", NEXT, &[("Connection", "close")], b"")
-        .unwrap();
+    let r = c.request("GET", NEXT, &[("Connection", "close")], b"").unwrap();
     assert_eq!(r.status, 200);
     assert_eq!(r.header("connection"), Some("close"));
     assert!(c.is_closed());
@@ -459,9 +372,7 @@ fn client_connection_close_is_honoured() {
 
 #[test]
 fn pipelined_requests_are_answered_in_order() {
-    let script = Script::new()
-        .event(Event::json(b"1").request_id("a"))
-        .event(Event::json(b"2").request_id("b"));
+    let script = Script::new().event(Event::json(b"1").request_id("a")).event(Event::json(b"2").request_id("b"));
     let server = MockServer::start(script).unwrap();
     let mut c = Client::connect(server.addr());
     let host = server.runtime_api();
@@ -476,50 +387,31 @@ fn exhausted_script_hangs_until_the_server_is_dropped() {
     let server = MockServer::start(Script::new().event(Event::json(b"1"))).unwrap();
     let mut c = Client::connect(server.addr());
     assert_eq!(c.next().status, 200);
-    c.stream
-        .set_read_timeout(Some(Duration::from_millis(300)))
-        .unwrap();
+    c.stream.set_read_timeout(Some(Duration::from_millis(300))).unwrap();
     c.send_request("GET", NEXT, &[], b"").unwrap();
     let err = c.read_response().unwrap_err();
     assert!(
-        matches!(
-            err.kind(),
-            std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
-        ),
+        matches!(err.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut),
         "expected a timeout, got {err:?}"
     );
     assert!(server.wait_for_requests(2, WAIT));
     let hanging = server.requests().pop().unwrap();
-    assert_eq!(
-        (hanging.route, hanging.event, hanging.status),
-        (Route::Next, None, None)
-    );
+    assert_eq!((hanging.route, hanging.event, hanging.status), (Route::Next, None, None));
     let t = Instant::now();
     drop(server);
-    assert!(
-        t.elapsed() < Duration::from_secs(2),
-        "drop took {:?}",
-        t.elapsed()
-    );
-    c.stream
-        .set_read_timeout(Some(Duration::from_secs(5)))
-        .unwrap();
+    assert!(t.elapsed() < Duration::from_secs(2), "drop took {:?}", t.elapsed());
+    c.stream.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
     assert!(c.is_closed());
 }
 
 #[test]
 fn exhausted_script_can_answer_500_or_close() {
-    let server =
-        MockServer::start(Script::new().when_exhausted(Exhausted::Reply(Reply::for_status(500))))
-            .unwrap();
+    let server = MockServer::start(Script::new().when_exhausted(Exhausted::Reply(Reply::for_status(500)))).unwrap();
     let mut c = Client::connect(server.addr());
     for _ in 0..2 {
         let r = c.next();
         assert_eq!(r.status, 500);
-        assert_eq!(
-            r.body,
-            b"{\"errorMessage\":\"Internal Server Error\",\"errorType\":\"InternalServerError\"}\n"
-        );
+        assert_eq!(r.body, b"{\"errorMessage\":\"Internal Server Error\",\"errorType\":\"InternalServerError\"}\n");
     }
     assert_eq!(server.connections(), 1);
 
@@ -536,15 +428,10 @@ fn concurrent_next_calls_get_distinct_events() {
     let server = MockServer::start(script).unwrap();
     let addr = server.addr();
     let bodies: Vec<Vec<u8>> = std::thread::scope(|s| {
-        let hs: Vec<_> = (0..4)
-            .map(|_| s.spawn(move || Client::connect(addr).next().body))
-            .collect();
+        let hs: Vec<_> = (0..4).map(|_| s.spawn(move || Client::connect(addr).next().body)).collect();
         hs.into_iter().map(|h| h.join().unwrap()).collect()
     });
-    let mut bodies: Vec<String> = bodies
-        .into_iter()
-        .map(|b| String::from_utf8(b).unwrap())
-        .collect();
+    let mut bodies: Vec<String> = bodies.into_iter().map(|b| String::from_utf8(b).unwrap()).collect();
     bodies.sort();
     assert_eq!(bodies, ["0", "1", "2", "3"]);
     assert_eq!(server.connections(), 4);

@@ -65,28 +65,21 @@ fn serves_events_prints_answers_and_exits() {
     std::fs::write(&file, b"{\"from\":\"file\"}").unwrap();
     let (mut guard, rx) = spawn(&["--json", r#"{"n":1}"#, "--event", file.to_str().unwrap()]);
     let first = rx.recv_timeout(WAIT).expect("address line");
-    let api = first
-        .strip_prefix("AWS_LAMBDA_RUNTIME_API=")
-        .unwrap_or_else(|| panic!("unexpected first line {first:?}"));
+    let api =
+        first.strip_prefix("AWS_LAMBDA_RUNTIME_API=").unwrap_or_else(|| panic!("unexpected first line {first:?}"));
     assert!(api.starts_with("127.0.0.1:"), "{api}");
 
     let mut c = Client::connect(api);
     let e1 = c.next();
     assert_eq!(e1.body, br#"{"n":1}"#);
-    let id1 = e1
-        .header("Lambda-Runtime-Aws-Request-Id")
-        .unwrap()
-        .to_owned();
+    let id1 = e1.header("Lambda-Runtime-Aws-Request-Id").unwrap().to_owned();
     assert_eq!(c.post(&response_path(&id1), b"line1\nline2").status, 202);
     let line = rx.recv_timeout(WAIT).expect("first answer line");
     assert_eq!(line, format!("{id1} response 202 line1\\nline2"));
 
     let e2 = c.next();
     assert_eq!(e2.body, b"{\"from\":\"file\"}");
-    let id2 = e2
-        .header("Lambda-Runtime-Aws-Request-Id")
-        .unwrap()
-        .to_owned();
+    let id2 = e2.header("Lambda-Runtime-Aws-Request-Id").unwrap().to_owned();
     let r = c
         .request(
             "POST",
@@ -97,10 +90,7 @@ fn serves_events_prints_answers_and_exits() {
         .unwrap();
     assert_eq!(r.status, 202);
     let line = rx.recv_timeout(WAIT).expect("second answer line");
-    assert_eq!(
-        line,
-        format!(r#"{id2} error 202 {{"errorMessage":"x","errorType":"X"}}"#)
-    );
+    assert_eq!(line, format!(r#"{id2} error 202 {{"errorMessage":"x","errorType":"X"}}"#));
 
     let status = wait_exit(&mut guard);
     assert!(status.success(), "{status:?}");
@@ -110,21 +100,10 @@ fn serves_events_prints_answers_and_exits() {
 
 #[test]
 fn exit_after_counts_rejected_answers_and_exhausted_status_applies() {
-    let (mut guard, rx) = spawn(&[
-        "--listen",
-        "127.0.0.1:0",
-        "--json",
-        "{}",
-        "--exit-after",
-        "2",
-        "--exhausted-status",
-        "500",
-    ]);
+    let (mut guard, rx) =
+        spawn(&["--listen", "127.0.0.1:0", "--json", "{}", "--exit-after", "2", "--exhausted-status", "500"]);
     let first = rx.recv_timeout(WAIT).unwrap();
-    let api = first
-        .strip_prefix("AWS_LAMBDA_RUNTIME_API=")
-        .unwrap()
-        .to_owned();
+    let api = first.strip_prefix("AWS_LAMBDA_RUNTIME_API=").unwrap().to_owned();
     let mut c = Client::connect(api.as_str());
     c.next();
     assert_eq!(c.post(&response_path("bogus"), b"?").status, 400);
@@ -136,19 +115,13 @@ fn exit_after_counts_rejected_answers_and_exhausted_status_applies() {
     assert!(guard.0.try_wait().unwrap().is_none());
     let id = lambda_libc_mock::default_request_id(0);
     assert_eq!(c.post(&response_path(&id), b"done").status, 202);
-    assert_eq!(
-        rx.recv_timeout(WAIT).unwrap(),
-        format!("{id} response 202 done")
-    );
+    assert_eq!(rx.recv_timeout(WAIT).unwrap(), format!("{id} response 202 done"));
     assert!(wait_exit(&mut guard).success());
 }
 
 #[test]
 fn bad_arguments_exit_2() {
-    let out = Command::new(env!("CARGO_BIN_EXE_mock-runtime-api"))
-        .args(["--bogus"])
-        .output()
-        .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_mock-runtime-api")).args(["--bogus"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     let mut err = String::new();
     out.stderr.as_slice().read_to_string(&mut err).unwrap();

@@ -6,19 +6,13 @@ use std::io::ErrorKind;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use common::{Client, NEXT, response_path};
-use lambda_libc_mock::{
-    Chunked, Event, Fault, Framing, MAX_PAYLOAD_SIZE, MockServer, Reply, Route, Script,
-};
+use lambda_libc_mock::{Chunked, Event, Fault, Framing, MAX_PAYLOAD_SIZE, MockServer, Reply, Route, Script};
 
 const WAIT: Duration = Duration::from_secs(10);
 
 fn serve(event: Event) -> (MockServer, Client) {
-    let server = MockServer::start(
-        Script::new()
-            .event(event)
-            .event(Event::json(b"second").request_id("second")),
-    )
-    .unwrap();
+    let server =
+        MockServer::start(Script::new().event(event).event(Event::json(b"second").request_id("second"))).unwrap();
     let client = Client::connect(server.addr());
     (server, client)
 }
@@ -77,20 +71,13 @@ fn connection_close_header_then_close() {
 
 #[test]
 fn close_after_answer_forces_a_reconnect() {
-    let (server, mut c) = serve(
-        Event::json(b"{}")
-            .request_id("a")
-            .answer_fault(Fault::CloseAfterResponse),
-    );
+    let (server, mut c) = serve(Event::json(b"{}").request_id("a").answer_fault(Fault::CloseAfterResponse));
     c.next();
     let r = c.post(&response_path("a"), b"ok");
     assert_eq!(r.status, 202);
     assert_eq!(r.header("connection"), None, "the close is not announced");
     let (rest, err) = c.read_to_end();
-    assert!(
-        rest.is_empty() && err.is_none(),
-        "expected FIN: {rest:?} {err:?}"
-    );
+    assert!(rest.is_empty() && err.is_none(), "expected FIN: {rest:?} {err:?}");
     let mut c2 = Client::connect(server.addr());
     assert_eq!(c2.next().body, b"second");
     assert_eq!(server.connections(), 2);
@@ -98,11 +85,7 @@ fn close_after_answer_forces_a_reconnect() {
 
 #[test]
 fn reset_after_answer_resets_the_idle_connection() {
-    let (_server, mut c) = serve(
-        Event::json(b"{}")
-            .request_id("a")
-            .answer_fault(Fault::ResetAfterResponse),
-    );
+    let (_server, mut c) = serve(Event::json(b"{}").request_id("a").answer_fault(Fault::ResetAfterResponse));
     c.next();
     let r = c.post(&response_path("a"), b"ok");
     assert_eq!(r.status, 202);
@@ -124,32 +107,22 @@ fn byte_by_byte_delivery_arrives_in_many_reads() {
     // Long enough (one write per byte) that a reading client sees it in pieces even when
     // its reads lag behind the writes.
     let body = vec![b'b'; 200_000];
-    let (_server, mut c) = serve(
-        Event::json(body.clone())
-            .fault(Fault::ByteByByte)
-            .fault(Fault::ConnectionClose),
-    );
+    let (_server, mut c) = serve(Event::json(body.clone()).fault(Fault::ByteByByte).fault(Fault::ConnectionClose));
     c.send_request("GET", NEXT, &[], b"").unwrap();
     let (bytes, sizes) = c.read_sizes_to_end();
     assert!(bytes.starts_with(b"HTTP/1.1 200 OK\r\n"));
     assert!(bytes.ends_with(&body));
-    assert!(
-        sizes.len() >= 5,
-        "{} bytes came in only {} reads: {sizes:?}",
-        bytes.len(),
-        sizes.len()
-    );
+    assert!(sizes.len() >= 5, "{} bytes came in only {} reads: {sizes:?}", bytes.len(), sizes.len());
 }
 
 #[test]
 fn paced_delivery_takes_its_time_in_small_pieces() {
     let raw = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok".to_vec();
-    let (_server, mut c) = serve(Event::json(b"{}").fault(Fault::Raw(raw.clone())).fault(
-        Fault::Paced {
-            bytes: 16,
-            pause: Duration::from_millis(15),
-        },
-    ));
+    let (_server, mut c) = serve(
+        Event::json(b"{}")
+            .fault(Fault::Raw(raw.clone()))
+            .fault(Fault::Paced { bytes: 16, pause: Duration::from_millis(15) }),
+    );
     let t = Instant::now();
     c.send_request("GET", NEXT, &[], b"").unwrap();
     let (bytes, sizes) = c.read_sizes_to_end();
@@ -162,11 +135,8 @@ fn paced_delivery_takes_its_time_in_small_pieces() {
 
 #[test]
 fn split_delivery_pauses_at_the_offsets() {
-    let (_server, mut c) = serve(
-        Event::json(vec![b's'; 100])
-            .fault(Fault::SplitAt(vec![10, 60]))
-            .fault(Fault::ConnectionClose),
-    );
+    let (_server, mut c) =
+        serve(Event::json(vec![b's'; 100]).fault(Fault::SplitAt(vec![10, 60])).fault(Fault::ConnectionClose));
     c.send_request("GET", NEXT, &[], b"").unwrap();
     let (bytes, sizes) = c.read_sizes_to_end();
     assert!(bytes.starts_with(b"HTTP/1.1 200 OK\r\n"));
@@ -176,28 +146,13 @@ fn split_delivery_pauses_at_the_offsets() {
 
 #[test]
 fn delay_holds_the_reply_and_the_deadline_counts_from_the_reply() {
-    let (_server, mut c) =
-        serve(Event::json(b"{}").fault(Fault::Delay(Duration::from_millis(300))));
+    let (_server, mut c) = serve(Event::json(b"{}").fault(Fault::Delay(Duration::from_millis(300))));
     let t = Instant::now();
     let r = c.next();
-    assert!(
-        t.elapsed() >= Duration::from_millis(300),
-        "{:?}",
-        t.elapsed()
-    );
-    let deadline: u64 = r
-        .header("Lambda-Runtime-Deadline-Ms")
-        .unwrap()
-        .parse()
-        .unwrap();
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as u64;
-    assert!(
-        deadline + 200 >= now + 3000,
-        "deadline {deadline} now {now}"
-    );
+    assert!(t.elapsed() >= Duration::from_millis(300), "{:?}", t.elapsed());
+    let deadline: u64 = r.header("Lambda-Runtime-Deadline-Ms").unwrap().parse().unwrap();
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_millis() as u64;
+    assert!(deadline + 200 >= now + 3000, "deadline {deadline} now {now}");
 }
 
 #[test]
@@ -224,38 +179,20 @@ fn close_and_reset_after_n_bytes() {
     c.send_request("GET", NEXT, &[], b"").unwrap();
     let (bytes, err) = c.read_to_end();
     let rec = server.requests();
-    let full_head_len = rec[0]
-        .response_headers
-        .iter()
-        .map(|(n, v)| n.len() + v.len() + 4)
-        .sum::<usize>()
+    let full_head_len = rec[0].response_headers.iter().map(|(n, v)| n.len() + v.len() + 4).sum::<usize>()
         + "HTTP/1.1 200 OK\r\n\r\n".len();
-    assert!(
-        full_head_len < 430 && full_head_len + 50 > 430,
-        "{full_head_len}"
-    );
-    assert_eq!(
-        bytes.len(),
-        430,
-        "got {:?}",
-        String::from_utf8_lossy(&bytes)
-    );
+    assert!(full_head_len < 430 && full_head_len + 50 > 430, "{full_head_len}");
+    assert_eq!(bytes.len(), 430, "got {:?}", String::from_utf8_lossy(&bytes));
     assert!(err.is_some_and(|e| is_reset(&e)));
 }
 
 #[test]
 fn error_status_on_next_consumes_the_event() {
-    let (server, mut c) = serve(Event::json(b"{}").fault(Fault::Reply(Reply::error(
-        500,
-        "Runtime.ContainerError",
-        "shutting down",
-    ))));
+    let (server, mut c) =
+        serve(Event::json(b"{}").fault(Fault::Reply(Reply::error(500, "Runtime.ContainerError", "shutting down"))));
     let r = c.next();
     assert_eq!(r.status, 500);
-    assert_eq!(
-        r.body,
-        b"{\"errorMessage\":\"shutting down\",\"errorType\":\"Runtime.ContainerError\"}\n"
-    );
+    assert_eq!(r.body, b"{\"errorMessage\":\"shutting down\",\"errorType\":\"Runtime.ContainerError\"}\n");
     assert_eq!(r.header("Lambda-Runtime-Aws-Request-Id"), None);
     assert_eq!(c.next().body, b"second");
     assert_eq!(server.served(), 2);
@@ -264,32 +201,20 @@ fn error_status_on_next_consumes_the_event() {
 #[test]
 fn forced_answer_statuses_have_realistic_bodies() {
     let cases = [
-        (
-            400,
-            "{\"errorMessage\":\"Invalid request ID\",\"errorType\":\"InvalidRequestID\"}\n",
-        ),
+        (400, "{\"errorMessage\":\"Invalid request ID\",\"errorType\":\"InvalidRequestID\"}\n"),
         (
             403,
             "{\"errorMessage\":\"State transition from ResponseSent to InvocationResponse failed for runtime. Error: State transition is not allowed\",\"errorType\":\"InvalidStateTransition\"}\n",
         ),
-        (
-            410,
-            "{\"errorMessage\":\"Invoke timeout\",\"errorType\":\"InvokeTimeout\"}\n",
-        ),
+        (410, "{\"errorMessage\":\"Invoke timeout\",\"errorType\":\"InvokeTimeout\"}\n"),
         (
             413,
             "{\"errorMessage\":\"Exceeded maximum allowed payload size (6291556 bytes).\",\"errorType\":\"RequestEntityTooLarge\"}\n",
         ),
-        (
-            500,
-            "{\"errorMessage\":\"Internal Server Error\",\"errorType\":\"InternalServerError\"}\n",
-        ),
+        (500, "{\"errorMessage\":\"Internal Server Error\",\"errorType\":\"InternalServerError\"}\n"),
     ];
-    let script = Script::new().events(cases.iter().map(|(s, _)| {
-        Event::json(b"{}")
-            .request_id(format!("id-{s}"))
-            .answer_status(*s)
-    }));
+    let script = Script::new()
+        .events(cases.iter().map(|(s, _)| Event::json(b"{}").request_id(format!("id-{s}")).answer_status(*s)));
     let server = MockServer::start(script).unwrap();
     let mut c = Client::connect(server.addr());
     for (status, body) in cases {
@@ -308,11 +233,7 @@ fn forced_answer_statuses_have_realistic_bodies() {
 fn chunked_delivery_is_byte_exact() {
     let body: Vec<u8> = (0..5000u32).map(|i| b'a' + (i % 26) as u8).collect();
     let framing = Framing::Chunked(
-        Chunked::sizes([1, 7, 4096])
-            .extension(";a=b")
-            .uppercase_hex()
-            .zero_padded(4)
-            .trailer("X-Mock-Trailer", "t1"),
+        Chunked::sizes([1, 7, 4096]).extension(";a=b").uppercase_hex().zero_padded(4).trailer("X-Mock-Trailer", "t1"),
     );
     let (_server, mut c) = serve(Event::json(body.clone()).framing(framing));
     let r = c.next();
@@ -357,30 +278,20 @@ fn close_delimited_body() {
 fn oversized_event_is_served_whole() {
     let (_server, mut c) = serve(Event::json_of_len(MAX_PAYLOAD_SIZE + 1));
     let r = c.next();
-    assert_eq!(
-        r.header("content-length"),
-        Some((MAX_PAYLOAD_SIZE + 1).to_string().as_str())
-    );
+    assert_eq!(r.header("content-length"), Some((MAX_PAYLOAD_SIZE + 1).to_string().as_str()));
     assert_eq!(r.body.len(), MAX_PAYLOAD_SIZE + 1);
     assert_eq!((r.body[0], r.body[MAX_PAYLOAD_SIZE]), (b'"', b'"'));
 }
 
 #[test]
 fn faults_combine_and_drop_stays_prompt() {
-    let (server, mut c) = serve(
-        Event::json(b"{}")
-            .fault(Fault::Delay(Duration::from_secs(30)))
-            .fault(Fault::ByteByByte),
-    );
+    let (server, mut c) =
+        serve(Event::json(b"{}").fault(Fault::Delay(Duration::from_secs(30))).fault(Fault::ByteByByte));
     c.send_request("GET", NEXT, &[], b"").unwrap();
     std::thread::sleep(Duration::from_millis(50));
     let t = Instant::now();
     drop(server);
-    assert!(
-        t.elapsed() < Duration::from_secs(2),
-        "drop took {:?}",
-        t.elapsed()
-    );
+    assert!(t.elapsed() < Duration::from_secs(2), "drop took {:?}", t.elapsed());
     assert!(c.is_closed());
 }
 
@@ -399,8 +310,5 @@ fn answer_with_delay_and_http10() {
     assert_eq!((r.version.as_str(), r.status), ("HTTP/1.0", 202));
     assert!(c.is_closed());
     assert!(server.wait_for_answers(1, WAIT));
-    assert_eq!(
-        server.answers()[0].request.route,
-        Route::Response("a".into())
-    );
+    assert_eq!(server.answers()[0].request.route, Route::Response("a".into()));
 }

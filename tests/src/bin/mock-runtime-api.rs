@@ -32,8 +32,7 @@ fn main() -> ExitCode {
 }
 
 fn number<T: std::str::FromStr>(flag: &str, v: &str) -> Result<T, String> {
-    v.parse()
-        .map_err(|_| format!("{flag} expects a number, got {v:?}"))
+    v.parse().map_err(|_| format!("{flag} expects a number, got {v:?}"))
 }
 
 fn run() -> Result<(), String> {
@@ -48,23 +47,15 @@ fn run() -> Result<(), String> {
             Some((f, v)) if f.starts_with("--") => (f.to_owned(), Some(v.to_owned())),
             _ => (arg.clone(), None),
         };
-        let mut value = || {
-            inline
-                .clone()
-                .or_else(|| args.next())
-                .ok_or_else(|| format!("{flag} needs a value"))
-        };
+        let mut value = || inline.clone().or_else(|| args.next()).ok_or_else(|| format!("{flag} needs a value"));
         match flag.as_str() {
             "--listen" => {
                 let v = value()?;
-                listen = v
-                    .parse()
-                    .map_err(|_| format!("--listen expects IP:PORT, got {v:?}"))?;
+                listen = v.parse().map_err(|_| format!("--listen expects IP:PORT, got {v:?}"))?;
             }
             "--event" => {
                 let path = value()?;
-                let body =
-                    std::fs::read(&path).map_err(|e| format!("cannot read event {path:?}: {e}"))?;
+                let body = std::fs::read(&path).map_err(|e| format!("cannot read event {path:?}: {e}"))?;
                 events.push(Event::json(body));
             }
             "--json" => events.push(Event::json(value()?)),
@@ -89,8 +80,7 @@ fn run() -> Result<(), String> {
     if let Some(t) = timeout {
         script = script.timeout(t);
     }
-    let server = MockServer::start_on(listen, script)
-        .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
+    let server = MockServer::start_on(listen, script).map_err(|e| format!("cannot listen on {listen}: {e}"))?;
 
     let mut out = std::io::stdout().lock();
     let io_err = |e: std::io::Error| format!("cannot write to stdout: {e}");
@@ -101,17 +91,9 @@ fn run() -> Result<(), String> {
             return Err("server stopped unexpectedly".into());
         }
         let answer = &server.answers()[k];
-        let status = answer
-            .status()
-            .map_or_else(|| "-".to_owned(), |s| s.to_string());
+        let status = answer.status().map_or_else(|| "-".to_owned(), |s| s.to_string());
         let body = answer.body_str().replace('\r', "\\r").replace('\n', "\\n");
-        writeln!(
-            out,
-            "{} {} {status} {body}",
-            answer.request_id,
-            answer.kind.as_str()
-        )
-        .map_err(io_err)?;
+        writeln!(out, "{} {} {status} {body}", answer.request_id, answer.kind.as_str()).map_err(io_err)?;
         out.flush().map_err(io_err)?;
     }
     // Let the last 202 reach the client before the process goes away.

@@ -35,17 +35,11 @@ pub struct Resp {
 
 impl Resp {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
     }
 
     pub fn header_count(&self, name: &str) -> usize {
-        self.headers
-            .iter()
-            .filter(|(n, _)| n.eq_ignore_ascii_case(name))
-            .count()
+        self.headers.iter().filter(|(n, _)| n.eq_ignore_ascii_case(name)).count()
     }
 
     pub fn body_str(&self) -> String {
@@ -72,11 +66,7 @@ impl Client {
         stream.set_write_timeout(Some(IO_TIMEOUT)).unwrap();
         stream.set_nodelay(true).unwrap();
         let reader = BufReader::new(stream.try_clone().unwrap());
-        Self {
-            stream,
-            reader,
-            host: addr.to_string(),
-        }
+        Self { stream, reader, host: addr.to_string() }
     }
 
     pub fn send(&mut self, raw: &[u8]) -> io::Result<()> {
@@ -85,13 +75,7 @@ impl Client {
 
     /// Sends a request with `Host`, the given headers and (if non-empty or POST) a
     /// `Content-Length` body.
-    pub fn send_request(
-        &mut self,
-        method: &str,
-        path: &str,
-        headers: &[(&str, &str)],
-        body: &[u8],
-    ) -> io::Result<()> {
+    pub fn send_request(&mut self, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> io::Result<()> {
         let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {}\r\n", self.host);
         for (n, v) in headers {
             req.push_str(&format!("{n}: {v}\r\n"));
@@ -105,13 +89,7 @@ impl Client {
         self.send(&bytes)
     }
 
-    pub fn request(
-        &mut self,
-        method: &str,
-        path: &str,
-        headers: &[(&str, &str)],
-        body: &[u8],
-    ) -> io::Result<Resp> {
+    pub fn request(&mut self, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> io::Result<Resp> {
         self.send_request(method, path, headers, body)?;
         self.read_response()
     }
@@ -159,10 +137,7 @@ impl Client {
             let mut parts = status_line.splitn(3, ' ');
             r.version = parts.next().unwrap_or("").to_owned();
             r.status = parts.next().and_then(|s| s.parse().ok()).ok_or_else(|| {
-                io::Error::new(
-                    io::ErrorKind::InvalidData,
-                    format!("bad status line {status_line:?}"),
-                )
+                io::Error::new(io::ErrorKind::InvalidData, format!("bad status line {status_line:?}"))
             })?;
             r.headers = self.fields(&mut r.raw)?;
             if r.status != 100 {
@@ -170,16 +145,13 @@ impl Client {
             }
         }
         r.body_start = r.raw.len();
-        let chunked = r
-            .header("transfer-encoding")
-            .is_some_and(|v| v.eq_ignore_ascii_case("chunked"));
+        let chunked = r.header("transfer-encoding").is_some_and(|v| v.eq_ignore_ascii_case("chunked"));
         if chunked {
             loop {
                 let l = self.line(&mut r.raw)?;
                 let hex = l.split(';').next().unwrap().trim();
-                let n = usize::from_str_radix(hex, 16).map_err(|_| {
-                    io::Error::new(io::ErrorKind::InvalidData, format!("bad chunk line {l:?}"))
-                })?;
+                let n = usize::from_str_radix(hex, 16)
+                    .map_err(|_| io::Error::new(io::ErrorKind::InvalidData, format!("bad chunk line {l:?}")))?;
                 if n == 0 {
                     break;
                 }
