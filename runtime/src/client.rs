@@ -185,7 +185,10 @@ fn complain(parts: &[&[u8]], result: Result<Reply, Fail>, buf: &[u8], next: bool
         Ok(reply) => {
             let body = reply.body(buf);
             let status = decimal(reply.status as u64, &mut digits);
-            ([b": HTTP ", status, b" ", body.get(..256).unwrap_or(body), b""], next || reply.status >= 500)
+            // The body is quoted up to its first control character (the Runtime API ends its
+            // JSON with a newline), at most 256 bytes: the diagnostic stays one line.
+            let end = body.iter().position(|&b| b < b' ' || b == 0x7f).unwrap_or(body.len()).min(256);
+            ([b": HTTP ", status, b" ", body.get(..end).unwrap_or_default(), b""], next || reply.status >= 500)
         }
     };
     if let [a, b, c, d, ..] = *parts {

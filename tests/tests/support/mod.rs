@@ -1,0 +1,457 @@
+//! Shared harness of the `bootstrap_*` integration tests: finds the built bootstraps, runs
+//! them as child processes against the mock Runtime API on loopback, and checks how they
+//! ended.
+//!
+//! The binaries come from `LAMBDA_LIBC_BIN_DIR`, which `cargo xtask test` sets to
+//! `target/x86_64-unknown-linux-gnu/release`. It may also hold several directories,
+//! separated like `PATH` (e.g. a release directory per architecture, for a machine that
+//! can run them); every directory is searched for every name below.
+//!
+//! * Echo bootstraps ([`echo_bootstraps`]): [`ECHO_NAMES`]. `bootstrap` (the Rust echo of
+//!   `example-rust`) is required; the others are tested when present.
+//! * Fixture bootstraps ([`fixtures`]): [`FIXTURE_NAMES`]. `fixture` (`tests/fixtures`) is
+//!   required; the others are tested when present.
+//!
+//! Every run is bounded: a child that does not end within [`TIMEOUT`] is killed and the
+//! test fails. Children get a cleared environment plus exactly the variables a test gives.
+#![allow(dead_code)]
+
+use std::fmt;
+use std::io::Read;
+use std::os::unix::process::ExitStatusExt;
+use std::path::PathBuf;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant};
+
+use lambda_libc_mock::{Answer, AnswerKind, MockServer, Request, Route, Script};
+
+/// The bound on every wait: a run that takes longer is a failure.
+pub const TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Where the built bootstraps are (set by `cargo xtask test`).
+pub const BIN_DIR_VAR: &str = "LAMBDA_LIBC_BIN_DIR";
+
+/// Echo bootstraps (answer every event with itself), in test order. The first is
+/// required; the others (a C echo, arm64 builds) are tested when a directory has them.
+pub const ECHO_NAMES: &[&str] = &["bootstrap", "bootstrap-c", "bootstrap-arm64", "bootstrap-c-arm64"];
+
+/// Fixture bootstraps (behaviour chosen by each event, see `tests/fixtures/src/main.rs`).
+/// The first is required; the others are tested when a directory has them.
+pub const FIXTURE_NAMES: &[&str] = &["fixture", "fixture-c", "fixture-arm64", "fixture-c-arm64"];
+
+/// `/2018-06-01/runtime/invocation/{id}/response`.
+pub fn response_path(id: &str) -> String {
+    format!("/2018-06-01/runtime/invocation/{id}/response")
+}
+
+/// `/2018-06-01/runtime/invocation/{id}/error`.
+pub fn error_path(id: &str) -> String {
+    format!("/2018-06-01/runtime/invocation/{id}/error")
+}
+
+/// A built bootstrap.
+#[derive(Clone, Debug)]
+pub struct Bin {
+    /// How assertion messages name it: the file name, plus its directory when
+    /// `LAMBDA_LIBC_BIN_DIR` lists several.
+    pub name: String,
+    pub path: PathBuf,
+}
+
+impl fmt::Display for Bin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.name)
+    }
+}
+
+fn bin_dirs() -> Vec<PathBuf> {
+    let Some(value) = std::env::var_os(BIN_DIR_VAR) else {
+        panic!(
+            "{BIN_DIR_VAR} is not set: run `cargo xtask test` (it builds the bootstraps and sets it), \
+             or build them (`cargo build --release --target x86_64-unknown-linux-gnu -p lambda-libc-example \
+             -p lambda-libc-fixtures`) and set {BIN_DIR_VAR}=target/x86_64-unknown-linux-gnu/release"
+        );
+    };
+    let dirs: Vec<PathBuf> = std::env::split_paths(&value).filter(|d| !d.as_os_str().is_empty()).collect();
+    assert!(!dirs.is_empty(), "{BIN_DIR_VAR} is empty: run `cargo xtask test`");
+    for d in &dirs {
+        assert!(d.is_dir(), "{BIN_DIR_VAR} names {}, which is not a directory: run `cargo xtask test`", d.display());
+    }
+    dirs
+}
+
+fn find(names: &[&str]) -> Vec<Bin> {
+    let dirs = bin_dirs();
+    let mut found = Vec::new();
+    for dir in &dirs {
+        for name in names {
+            let path = dir.join(name);
+            if path.is_file() {
+                let name = if dirs.len() == 1 { (*name).to_owned() } else { format!("{name} ({})", dir.display()) };
+                found.push(Bin { name, path });
+            }
+        }
+    }
+    let required = names[0];
+    assert!(
+        found.iter().any(|b| b.path.file_name().is_some_and(|f| f == required)),
+        "{BIN_DIR_VAR}={} has no `{required}`: run `cargo xtask test` (it builds every bootstrap)",
+        std::env::var(BIN_DIR_VAR).unwrap_or_default()
+    );
+    found
+}
+
+/// The echo bootstraps to test: every one of [`ECHO_NAMES`] that exists.
+pub fn echo_bootstraps() -> Vec<Bin> {
+    find(ECHO_NAMES)
+}
+
+/// The fixture bootstraps to test: every one of [`FIXTURE_NAMES`] that exists.
+pub fn fixtures() -> Vec<Bin> {
+    find(FIXTURE_NAMES)
+}
+
+impl Bin {
+    /// Runs the bootstrap with only `AWS_LAMBDA_RUNTIME_API=api` in its environment.
+    pub fn spawn(&self, api: &str) -> Proc {
+        self.spawn_env(&[("AWS_LAMBDA_RUNTIME_API", api)])
+    }
+
+    /// Runs the bootstrap with exactly these environment variables.
+    pub fn spawn_env(&self, env: &[(&str, &str)]) -> Proc {
+        let mut cmd = Command::new(&self.path);
+        cmd.env_clear().stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().unwrap_or_else(|e| panic!("{self}: cannot run {}: {e}", self.path.display()));
+        let stdout = child.stdout.take().map(drain);
+        let stderr = child.stderr.take().map(drain);
+        Proc { bin: self.clone(), child, stdout, stderr, started: Instant::now() }
+    }
+
+    /// Runs the bootstrap against `server` and waits until it has answered every scripted
+    /// event and waits in a `/next` the mock holds open (the script must end with
+    /// `Exhausted::Hang`, the default), then kills it. Fails if the run does not get there
+    /// within [`TIMEOUT`] or the process ended on its own.
+    pub fn run_to_idle(&self, server: &MockServer) -> Exit {
+        let mut proc = self.spawn(&server.runtime_api());
+        proc.wait_until(server, "wait in the last /next", idle);
+        proc.kill()
+    }
+
+    /// Starts a mock with `script` and [`run_to_idle`](Bin::run_to_idle): returns the mock
+    /// (to inspect) and how the process ended (killed by the test). Asserts that it wrote
+    /// nothing on stderr or stdout.
+    pub fn echo_run(&self, script: Script) -> (MockServer, Exit) {
+        let server = MockServer::start(script).expect("start the mock");
+        let exit = self.run_to_idle(&server);
+        exit.assert_quiet();
+        (server, exit)
+    }
+
+    /// Starts a mock with `script`, runs the bootstrap against it and waits (bounded) for
+    /// it to exit on its own.
+    pub fn run_to_exit(&self, script: Script) -> (MockServer, Exit) {
+        let server = MockServer::start(script).expect("start the mock");
+        let exit = self.spawn(&server.runtime_api()).wait();
+        (server, exit)
+    }
+}
+
+/// Whether the runtime waits in a `/next` the mock holds open because the script is used
+/// up (`Exhausted::Hang` records such a request with no event).
+pub fn idle(reqs: &[Request]) -> bool {
+    reqs.iter().any(|r| r.route == Route::Next && r.event.is_none())
+}
+
+fn drain(mut pipe: impl Read + Send + 'static) -> JoinHandle<Vec<u8>> {
+    thread::spawn(move || {
+        let mut out = Vec::new();
+        let _ = pipe.read_to_end(&mut out);
+        out
+    })
+}
+
+/// A running bootstrap. Dropping it kills it.
+pub struct Proc {
+    pub bin: Bin,
+    child: Child,
+    stdout: Option<JoinHandle<Vec<u8>>>,
+    stderr: Option<JoinHandle<Vec<u8>>>,
+    started: Instant,
+}
+
+/// How a run ended.
+#[derive(Debug)]
+pub struct Exit {
+    /// The bootstrap's name, for assertion messages.
+    pub bin: String,
+    pub status: ExitStatus,
+    pub stdout: String,
+    pub stderr: String,
+    /// From spawn to exit.
+    pub elapsed: Duration,
+}
+
+impl Proc {
+    /// The process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Whether the process has exited.
+    pub fn exited(&mut self) -> bool {
+        self.child.try_wait().expect("try_wait").is_some()
+    }
+
+    /// Waits until `pred` holds for the mock's requests, while the process runs. Fails
+    /// (killing it, with its stderr and the requests in the message) if it exits first or
+    /// [`TIMEOUT`] passes.
+    pub fn wait_until(&mut self, server: &MockServer, what: &str, mut pred: impl FnMut(&[Request]) -> bool) {
+        let deadline = Instant::now() + TIMEOUT;
+        loop {
+            if server.wait_until(Duration::from_millis(20), &mut pred) {
+                return;
+            }
+            let exited = self.exited();
+            if exited || Instant::now() >= deadline {
+                let why = if exited { "exited first" } else { "timed out" };
+                let bin = self.bin.name.clone();
+                let exit = self.finish(true);
+                panic!(
+                    "{bin}: expected it to {what}, but it {why} ({:?}); stderr:\n{}\nrequests:\n{}",
+                    exit.status,
+                    exit.stderr,
+                    summary(&server.requests())
+                );
+            }
+        }
+    }
+
+    /// Waits until the mock has recorded `n` answers (`/response` or `/error`), as
+    /// [`wait_until`](Proc::wait_until).
+    pub fn wait_for_answers(&mut self, server: &MockServer, n: usize) {
+        self.wait_until(server, &format!("send {n} answers"), |reqs| {
+            reqs.iter().filter(|r| matches!(r.route, Route::Response(_) | Route::Error(_))).count() >= n
+        });
+    }
+
+    /// Waits (at most [`TIMEOUT`]) for the process to exit on its own; kills it and fails
+    /// if it does not.
+    pub fn wait(mut self) -> Exit {
+        let deadline = Instant::now() + TIMEOUT;
+        while !self.exited() {
+            if Instant::now() >= deadline {
+                let bin = self.bin.name.clone();
+                let exit = self.finish(true);
+                panic!("{bin}: did not exit within {TIMEOUT:?}; stderr:\n{}", exit.stderr);
+            }
+            thread::sleep(Duration::from_millis(2));
+        }
+        self.finish(false)
+    }
+
+    /// Kills the process, which must still be running (it is expected to wait in a
+    /// `/next`), and collects its output.
+    pub fn kill(mut self) -> Exit {
+        if self.exited() {
+            let bin = self.bin.name.clone();
+            let exit = self.finish(false);
+            panic!(
+                "{bin}: exited on its own ({:?}) instead of waiting for the next event; stderr:\n{}",
+                exit.status, exit.stderr
+            );
+        }
+        self.finish(true)
+    }
+
+    fn finish(&mut self, kill: bool) -> Exit {
+        if kill {
+            let _ = self.child.kill();
+        }
+        let status = self.child.wait().expect("wait for the child");
+        let elapsed = self.started.elapsed();
+        let text = |h: Option<JoinHandle<Vec<u8>>>| {
+            h.map(|h| String::from_utf8_lossy(&h.join().unwrap_or_default()).into_owned()).unwrap_or_default()
+        };
+        Exit {
+            bin: self.bin.name.clone(),
+            status,
+            stdout: text(self.stdout.take()),
+            stderr: text(self.stderr.take()),
+            elapsed,
+        }
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Exit {
+    /// The `lambda-libc: ` lines of stderr, without the prefix.
+    pub fn diagnostics(&self) -> Vec<&str> {
+        self.stderr.lines().filter_map(|l| l.strip_prefix("lambda-libc: ")).collect()
+    }
+
+    /// Asserts the process exited with status 1, not by a signal, after a stderr line
+    /// `lambda-libc: …` containing `fragment`; returns that line (without the prefix).
+    pub fn assert_failed(&self, fragment: &str) -> &str {
+        self.assert_exit_1();
+        self.assert_diagnostic(fragment)
+    }
+
+    /// Asserts a clean exit with status 1 (never a signal).
+    pub fn assert_exit_1(&self) {
+        assert_eq!(
+            self.status.signal(),
+            None,
+            "{}: killed by a signal ({:?}); stderr:\n{}",
+            self.bin,
+            self.status,
+            self.stderr
+        );
+        assert_eq!(
+            self.status.code(),
+            Some(1),
+            "{}: exit status {:?}, expected 1; stderr:\n{}",
+            self.bin,
+            self.status,
+            self.stderr
+        );
+    }
+
+    /// Asserts a stderr line `lambda-libc: …` contains `fragment`; returns it.
+    pub fn assert_diagnostic(&self, fragment: &str) -> &str {
+        self.diagnostics().into_iter().find(|l| l.contains(fragment)).unwrap_or_else(|| {
+            panic!("{}: no stderr line `lambda-libc: …{fragment}…`; stderr:\n{}", self.bin, self.stderr)
+        })
+    }
+
+    /// Asserts nothing was written on stderr or stdout.
+    pub fn assert_quiet(&self) {
+        assert_eq!(self.stderr, "", "{}: unexpected stderr", self.bin);
+        assert_eq!(self.stdout, "", "{}: unexpected stdout", self.bin);
+    }
+}
+
+/// One line per request, for failure messages.
+pub fn summary(reqs: &[Request]) -> String {
+    reqs.iter()
+        .map(|r| {
+            format!(
+                "  conn {} {} {} {:?} event {:?} status {:?} body {} bytes{}\n",
+                r.connection,
+                r.method,
+                r.target,
+                r.route,
+                r.event,
+                r.status,
+                r.body.len(),
+                r.error.as_ref().map(|e| format!(" error {e:?}")).unwrap_or_default()
+            )
+        })
+        .collect()
+}
+
+/// Asserts the answers are exactly one `/response` per `(request id, body)`, in order,
+/// each accepted (202) with a `Content-Length` body.
+pub fn assert_responses(bin: &Bin, server: &MockServer, expected: &[(String, Vec<u8>)]) {
+    let answers = server.answers();
+    assert_eq!(
+        answers.len(),
+        expected.len(),
+        "{bin}: {} answers for {} events; requests:\n{}",
+        answers.len(),
+        expected.len(),
+        summary(&server.requests())
+    );
+    for (i, (a, (id, body))) in answers.iter().zip(expected).enumerate() {
+        assert_response(bin, a, id, body, &format!("answer {i}"));
+    }
+}
+
+/// Asserts `a` is an accepted `/response` for `id` whose body is exactly `body`.
+pub fn assert_response(bin: &Bin, a: &Answer, id: &str, body: &[u8], what: &str) {
+    assert_eq!((a.kind, a.request_id.as_str()), (AnswerKind::Response, id), "{bin}: {what}: {:?}", a.request);
+    assert_eq!(a.request.target, response_path(id), "{bin}: {what}");
+    assert_eq!(
+        a.request.header("Content-Length"),
+        Some(body.len().to_string().as_str()),
+        "{bin}: {what}: Content-Length"
+    );
+    assert!(!a.request.chunked, "{bin}: {what}: a buffered response is not chunked");
+    if a.body() != body {
+        let at = a.body().iter().zip(body).position(|(x, y)| x != y).unwrap_or(a.body().len().min(body.len()));
+        panic!(
+            "{bin}: {what}: response body differs from the event: {} bytes vs {} expected, first difference at byte {at}",
+            a.body().len(),
+            body.len()
+        );
+    }
+    assert_eq!(a.status(), Some(202), "{bin}: {what}: the mock's status");
+}
+
+/// The `/error` answer of `id`'s expected shape: returns its parsed JSON body after
+/// checking the kind, path, content type and error-type header.
+pub fn assert_error(bin: &Bin, a: &Answer, id: &str, error_type: &str) -> serde_json::Value {
+    assert_eq!((a.kind, a.request_id.as_str()), (AnswerKind::Error, id), "{bin}: {:?}", a.request);
+    assert_eq!(a.request.target, error_path(id), "{bin}");
+    assert_error_document(bin, &a.request, error_type)
+}
+
+/// Checks an error post (`/error` or `/init/error`): `Content-Type`, the error-type
+/// header, `Content-Length`, and a JSON body `{errorMessage, errorType, stackTrace: []}`
+/// with exactly those keys; returns the parsed body.
+pub fn assert_error_document(bin: &Bin, r: &Request, error_type: &str) -> serde_json::Value {
+    assert_eq!(r.method, "POST", "{bin}");
+    assert_eq!(r.header("Content-Type"), Some("application/vnd.aws.lambda.error+json"), "{bin}: {r:?}");
+    assert_eq!(r.header("Lambda-Runtime-Function-Error-Type"), Some(error_type), "{bin}: {r:?}");
+    assert_eq!(r.header("Content-Length"), Some(r.body.len().to_string().as_str()), "{bin}");
+    let v: serde_json::Value = serde_json::from_slice(&r.body)
+        .unwrap_or_else(|e| panic!("{bin}: error body is not JSON ({e}): {:?}", r.body_str()));
+    let obj = v.as_object().unwrap_or_else(|| panic!("{bin}: error body is not an object: {v}"));
+    let mut keys: Vec<&str> = obj.keys().map(String::as_str).collect();
+    keys.sort_unstable();
+    assert_eq!(keys, ["errorMessage", "errorType", "stackTrace"], "{bin}: {v}");
+    assert_eq!(v["errorType"], error_type, "{bin}: {v}");
+    assert!(v["errorMessage"].is_string(), "{bin}: {v}");
+    assert_eq!(v["stackTrace"], serde_json::json!([]), "{bin}: {v}");
+    v
+}
+
+/// Deterministic pseudo-random bytes (xorshift), different for each `seed`.
+pub fn noise(len: usize, seed: u64) -> Vec<u8> {
+    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 24) as u8
+        })
+        .collect()
+}
+
+/// A free loopback port with nothing listening on it (bound, then released).
+pub fn closed_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a free port");
+    l.local_addr().expect("local_addr").port()
+}
+
+/// A raw `/next` reply for `id` whose head is exactly `len` bytes (padded with an `X-Pad`
+/// header), with the two-byte body `{}`.
+pub fn padded_head(id: &str, len: usize) -> Vec<u8> {
+    let start = format!("HTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id: {id}\r\nContent-Length: 2\r\nX-Pad: ");
+    let pad = len - start.len() - 4;
+    let mut raw = start.into_bytes();
+    raw.extend(std::iter::repeat_n(b'p', pad));
+    raw.extend_from_slice(b"\r\n\r\n{}");
+    assert_eq!(raw.len(), len + 2);
+    raw
+}
