@@ -281,6 +281,11 @@ fn accept_loop(inner: &Arc<Inner>, listener: &TcpListener) {
 }
 
 fn malformed(conn: usize, head: Head, body: Body, error: String, status: Option<u16>) -> Request {
+    Request { status, error: Some(error), ..record(conn, head, body, Route::Malformed) }
+}
+
+/// The record of a request as read, before it is answered.
+fn record(conn: usize, head: Head, body: Body, route: Route) -> Request {
     Request {
         connection: conn,
         method: head.method,
@@ -291,11 +296,11 @@ fn malformed(conn: usize, head: Head, body: Body, error: String, status: Option<
         chunked: head.body == BodyKind::Chunked,
         chunks: body.chunks,
         trailers: body.trailers,
-        route: Route::Malformed,
+        route,
         event: None,
-        status,
+        status: None,
         response_headers: Vec::new(),
-        error: Some(error),
+        error: None,
     }
 }
 
@@ -382,22 +387,7 @@ fn route(method: &str, path: &str) -> Route {
 fn handle(inner: &Inner, stream: &TcpStream, conn: usize, head: Head, body: Body) -> End {
     let route = route(&head.method, head.path());
     let close = head.wants_close();
-    let rec = Request {
-        connection: conn,
-        method: head.method,
-        target: head.target,
-        version: head.version,
-        headers: head.headers,
-        body: body.bytes,
-        chunked: head.body == BodyKind::Chunked,
-        chunks: body.chunks,
-        trailers: body.trailers,
-        route: route.clone(),
-        event: None,
-        status: None,
-        response_headers: Vec::new(),
-        error: None,
-    };
+    let rec = record(conn, head, body, route.clone());
     match route {
         Route::Next => serve_next(inner, stream, close, rec),
         Route::Response(id) => serve_answer(inner, stream, close, rec, &id, true),

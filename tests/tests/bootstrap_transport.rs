@@ -79,15 +79,16 @@ fn reconnects_after_the_server_resets_the_connection_after_an_answer() {
     }
 }
 
-#[test]
-fn connection_close_replies_are_honoured() {
+/// The `/next` reply of event `a` and the answer reply of event `b` carry `fault`, which
+/// ends the connection after the reply: each is followed by a new connection.
+fn assert_reply_fault_ends_the_connection(fault: Fault) {
     for bin in echo_bootstraps() {
         let (server, _) = bin.echo_run(Script::new().events([
-            ev("a", "1").fault(Fault::ConnectionClose),
-            ev("b", "2").answer_fault(Fault::ConnectionClose),
+            ev("a", r#"{"v":"1"}"#).fault(fault.clone()),
+            ev("b", "2").answer_fault(fault.clone()),
             ev("c", "3"),
         ]));
-        assert_responses(&bin, &server, &expect(&[("a", b"1"), ("b", b"2"), ("c", b"3")]));
+        assert_responses(&bin, &server, &expect(&[("a", br#"{"v":"1"}"#), ("b", b"2"), ("c", b"3")]));
         assert_eq!(
             connections_of(&server),
             conns(&[
@@ -99,34 +100,19 @@ fn connection_close_replies_are_honoured() {
                 ("response c", 2),
                 ("next", 2)
             ]),
-            "{bin}"
+            "{bin} with {fault:?}"
         );
     }
 }
 
 #[test]
+fn connection_close_replies_are_honoured() {
+    assert_reply_fault_ends_the_connection(Fault::ConnectionClose);
+}
+
+#[test]
 fn http10_replies_end_the_connection() {
-    for bin in echo_bootstraps() {
-        let (server, _) = bin.echo_run(Script::new().events([
-            ev("a", r#"{"v":"1.0"}"#).fault(Fault::Http10),
-            ev("b", "2").answer_fault(Fault::Http10),
-            ev("c", "3"),
-        ]));
-        assert_responses(&bin, &server, &expect(&[("a", br#"{"v":"1.0"}"#), ("b", b"2"), ("c", b"3")]));
-        assert_eq!(
-            connections_of(&server),
-            conns(&[
-                ("next#0", 0),
-                ("response a", 1),
-                ("next#1", 1),
-                ("response b", 1),
-                ("next#2", 2),
-                ("response c", 2),
-                ("next", 2)
-            ]),
-            "{bin}"
-        );
-    }
+    assert_reply_fault_ends_the_connection(Fault::Http10);
 }
 
 #[test]
