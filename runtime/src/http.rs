@@ -348,29 +348,29 @@ impl Chunked {
 
     /// Decodes the raw bytes `buf[raw..end]`, appending their data at `buf[out..]`.
     ///
-    /// Requires `out <= raw <= end <= buf.len()`; since framing is never shorter than the
-    /// data it wraps, the output never overtakes the input. All input up to the end of the
-    /// body is consumed; on completion [`Progress::end`] tells where the body ended.
+    /// Requires `out <= raw <= end <= buf.len()` (data is not moved otherwise); since
+    /// framing is never shorter than the data it wraps, the output never overtakes the
+    /// input. All input up to the end of the body is consumed; on completion
+    /// [`Progress::end`] tells where the body ended.
     #[inline(never)]
     pub fn decode(&mut self, buf: &mut [u8], mut out: usize, mut raw: usize, end: usize) -> Result<Progress, Error> {
         let end = end.min(buf.len());
         while raw < end {
-            let st = self.state;
-            let Some(&b) = buf.get(raw) else { break };
-            raw += 1;
-            if st == DATA {
-                // Data bytes move down over the framing, one at a time: chunked bodies are
-                // rare, and this keeps the decoder small.
-                if let Some(d) = buf.get_mut(out) {
-                    *d = b;
-                }
-                out += 1;
-                self.remaining -= 1;
+            if self.state == DATA {
+                // Large events arrive chunked: data moves down over the framing in bulk.
+                let n = (end - raw).min(self.remaining.min(usize::MAX as u64) as usize);
+                crate::sys::move_down(buf, raw, out, n);
+                out += n;
+                raw += n;
+                self.remaining -= n as u64;
                 if self.remaining == 0 {
                     self.state = DATA_CR;
                 }
                 continue;
             }
+            let st = self.state;
+            let Some(&b) = buf.get(raw) else { break };
+            raw += 1;
             let class = match b {
                 b'\n' => 0,
                 b'\r' => 1,
