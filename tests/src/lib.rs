@@ -64,4 +64,4 @@ pub use script::{
     EXAMPLE_TENANT_ID, Event, Exhausted, Fault, Framing, INVALID_REQUEST_ID_BODY, INVALID_RESPONSE_MODE_BODY,
     MAX_PAYLOAD_SIZE, Reply, Script, TOO_LARGE_BODY, default_request_id, default_trace_id,
 };
-pub use server::{API_PREFIX, MockServer};
+pub use server::{API_PREFIX, MockServer, NEXT_PATH, error_path, response_path};

@@ -18,6 +18,19 @@ use crate::script::{
 /// Path prefix of every Runtime API resource.
 pub const API_PREFIX: &str = "/2018-06-01";
 
+/// The path of `GET /next`.
+pub const NEXT_PATH: &str = "/2018-06-01/runtime/invocation/next";
+
+/// The path a runtime posts the response of invocation `id` to.
+pub fn response_path(id: &str) -> String {
+    format!("{API_PREFIX}/runtime/invocation/{id}/response")
+}
+
+/// The path a runtime posts the error of invocation `id` to.
+pub fn error_path(id: &str) -> String {
+    format!("{API_PREFIX}/runtime/invocation/{id}/error")
+}
+
 /// Pause between the parts of a [`Fault::SplitAt`] reply.
 const SPLIT_PAUSE: Duration = Duration::from_millis(20);
 

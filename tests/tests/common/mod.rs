@@ -8,15 +8,8 @@ use std::time::Duration;
 /// Bound on every blocking read in the tests.
 pub const IO_TIMEOUT: Duration = Duration::from_secs(10);
 
-pub const NEXT: &str = "/2018-06-01/runtime/invocation/next";
-
-pub fn response_path(id: &str) -> String {
-    format!("/2018-06-01/runtime/invocation/{id}/response")
-}
-
-pub fn error_path(id: &str) -> String {
-    format!("/2018-06-01/runtime/invocation/{id}/error")
-}
+#[allow(unused_imports)] // each test file uses a different subset
+pub use lambda_libc_mock::{NEXT_PATH as NEXT, error_path, response_path};
 
 /// A response as the client read it, plus every byte it consumed for it.
 #[derive(Debug, Default)]

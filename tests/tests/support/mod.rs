@@ -40,15 +40,8 @@ pub const ECHO_NAMES: &[&str] = &["bootstrap", "bootstrap-c", "bootstrap-arm64",
 /// The first is required; the others are tested when a directory has them.
 pub const FIXTURE_NAMES: &[&str] = &["fixture", "fixture-c", "fixture-arm64", "fixture-c-arm64"];
 
-/// `/2018-06-01/runtime/invocation/{id}/response`.
-pub fn response_path(id: &str) -> String {
-    format!("/2018-06-01/runtime/invocation/{id}/response")
-}
-
-/// `/2018-06-01/runtime/invocation/{id}/error`.
-pub fn error_path(id: &str) -> String {
-    format!("/2018-06-01/runtime/invocation/{id}/error")
-}
+#[allow(unused_imports)] // each test file uses a different subset
+pub use lambda_libc_mock::{error_path, response_path};
 
 /// A built bootstrap.
 #[derive(Clone, Debug)]
