@@ -65,10 +65,7 @@ impl<'a> Context<'a> {
     /// Milliseconds left until the deadline by the realtime clock (negative once passed).
     /// `i64::MAX` when the deadline is unknown.
     pub fn remaining_ms(&self) -> i64 {
-        match self.deadline_ms() {
-            0 => i64::MAX,
-            d => (d as i64).saturating_sub(crate::sys::now_ms()),
-        }
+        remaining_ms(self.deadline_ms())
     }
 
     /// The ARN of the function, version or alias that was invoked.
@@ -112,5 +109,13 @@ impl<'a> Context<'a> {
     /// could not be set (longer than 1023 bytes, or `setenv` failed).
     pub fn export_trace_id(&self) -> bool {
         crate::sys::set_trace_env(self.trace_id())
+    }
+}
+
+/// Milliseconds from now until `deadline_ms` (see [`Context::remaining_ms`]).
+pub(crate) fn remaining_ms(deadline_ms: u64) -> i64 {
+    match deadline_ms {
+        0 => i64::MAX,
+        d => (d as i64).saturating_sub(crate::sys::now_ms()),
     }
 }

@@ -66,6 +66,8 @@
 #![cfg_attr(not(test), no_std)]
 #![deny(missing_docs)]
 
+#[cfg(feature = "c-api")]
+pub mod capi;
 mod client;
 pub mod context;
 mod endpoint;

@@ -50,6 +50,7 @@ pub struct Responder<'r> {
 
 impl Responder<'_> {
     /// Posts `body` to `/response`.
+    #[cfg_attr(feature = "c-api", inline(never))] // several C functions call it
     pub fn respond(self, body: &[u8]) {
         let (id, inv) = (self.context.request_id(), self.context.invocation_id());
         self.conn.post(INVOCATION, id, b"/response", inv, b"", body);
@@ -76,6 +77,20 @@ const INVOCATION: &[u8] = b"invocation/";
 const NO_RESPONSE: &[u8] =
     br#"{"errorMessage":"the handler returned without responding","errorType":"Runtime.NoResponse","stackTrace":[]}"#;
 const TOO_LARGE: &[u8] = br#"{"errorMessage":"the event exceeds the 6291556-byte limit","errorType":"Runtime.EventTooLarge","stackTrace":[]}"#;
+#[cfg(feature = "c-api")]
+const RESPONSE_TOO_LARGE: &[u8] = br#"{"errorMessage":"the response does not fit in the 6291556-byte buffer","errorType":"Function.ResponseSizeTooLarge","stackTrace":[]}"#;
+
+#[cfg(feature = "c-api")]
+impl Responder<'_> {
+    /// Reports `Function.ResponseSizeTooLarge`, like the Rust API's
+    /// [`Overflow`](crate::Overflow) error, but as a constant document.
+    pub(crate) fn fail_too_large(self) {
+        let (id, inv) = (self.context.request_id(), self.context.invocation_id());
+        let t = b"Function.ResponseSizeTooLarge";
+        self.conn.post(INVOCATION, id, b"/error", inv, t, RESPONSE_TOO_LARGE);
+        self.done();
+    }
+}
 
 impl Runtime {
     /// Reads `AWS_LAMBDA_RUNTIME_API` and maps the buffers. The connection is opened by
@@ -159,6 +174,32 @@ impl Runtime {
         sys::fatal(&[b"init error: ", t, b": ", m])
     }
 
+    /// Whether an invocation was handed out and not answered yet.
+    #[cfg(feature = "c-api")]
+    pub(crate) fn is_pending(&self) -> bool {
+        self.pending
+    }
+
+    /// The response buffer, for the C API's writer.
+    #[cfg(feature = "c-api")]
+    pub(crate) fn response_buffer(&mut self) -> &mut [u8] {
+        self.out
+    }
+
+    /// Answers the invocation the last [`next`](Runtime::next) handed out, if it is still
+    /// unanswered (its context is current: nothing was exchanged since): calls `answer` with
+    /// its responder and the response buffer. Generic, so that each C function links only
+    /// the answer it gives.
+    #[cfg(feature = "c-api")]
+    pub(crate) fn answer(&mut self, answer: impl FnOnce(Responder<'_>, &[u8])) -> bool {
+        let pending = self.pending;
+        if pending {
+            let context = Context { head: &*self.event, spans: self.conn.spans };
+            answer(Responder { conn: &mut self.conn, pending: &mut self.pending, context }, self.out);
+        }
+        pending
+    }
+
     /// Runs `handler` for every invocation, forever.
     pub fn run(mut self, mut handler: impl Handler) -> ! {
         loop {
@@ -211,6 +252,12 @@ mod tests {
         for (doc, t, m) in [
             (NO_RESPONSE, "Runtime.NoResponse", "the handler returned without responding"),
             (TOO_LARGE, "Runtime.EventTooLarge", "the event exceeds the 6291556-byte limit"),
+            #[cfg(feature = "c-api")]
+            (
+                RESPONSE_TOO_LARGE,
+                "Function.ResponseSizeTooLarge",
+                "the response does not fit in the 6291556-byte buffer",
+            ),
         ] {
             let mut buf = [0u8; 256];
             let n = crate::json::error_body(&mut buf, t.as_bytes(), &[m.as_bytes()]);

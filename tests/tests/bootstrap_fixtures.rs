@@ -1,5 +1,6 @@
 //! The fixture bootstraps (`tests/fixtures`): handler errors, panics, init errors, the
-//! response buffer's limits, the invocation context and unanswered invocations.
+//! response buffer's limits, the invocation context and unanswered invocations; and the C
+//! API's answers to misuse (`fixture-c`).
 
 mod support;
 
@@ -9,7 +10,10 @@ use lambda_libc_mock::{
     AnswerKind, EXAMPLE_CLIENT_CONTEXT, EXAMPLE_COGNITO_IDENTITY, EXAMPLE_TENANT_ID, Event, MAX_PAYLOAD_SIZE,
     MockServer, Route, Script,
 };
-use support::{Bin, assert_error, assert_error_document, assert_response, assert_responses, fixtures, summary};
+use support::{
+    Bin, assert_error, assert_error_document, assert_response, assert_responses, c_fixtures, fixtures, rust_fixtures,
+    summary,
+};
 
 fn ev(id: &str, body: impl Into<Vec<u8>>) -> Event {
     Event::json(body).request_id(id)
@@ -70,7 +74,7 @@ fn an_invalid_error_type_is_reported_as_function_unknown() {
 
 #[test]
 fn a_handler_panic_is_reported_then_the_process_exits() {
-    for bin in fixtures() {
+    for bin in rust_fixtures() {
         let (server, exit) = bin.run_to_exit(Script::new().events([
             ev("ok", "fine"),
             ev("p1", "panic").invocation_id("inv-p1"),
@@ -121,7 +125,7 @@ fn an_init_error_is_posted_to_init_error_then_the_process_exits() {
 
 #[test]
 fn an_init_panic_is_posted_to_init_error_then_the_process_exits() {
-    for bin in fixtures() {
+    for bin in rust_fixtures() {
         let (server, exit) = init_run(&bin, "panic");
         exit.assert_failed("panic: init panicked");
         let r = the_init_error(&bin, &server);
@@ -280,5 +284,60 @@ fn other_events_are_echoed() {
             bodies.iter().enumerate().map(|(i, b)| (format!("u{i}"), b.to_vec())).collect();
         let (server, _) = bin.echo_run(Script::new().events(expected.iter().map(|(id, b)| ev(id, b.clone()))));
         assert_responses(&bin, &server, &expected);
+    }
+}
+
+/// The `name=value` lines of a fixture-c misuse report.
+fn statuses(bin: &Bin, body: &[u8]) -> BTreeMap<String, i64> {
+    let text = std::str::from_utf8(body).unwrap_or_else(|_| panic!("{bin}: report is not UTF-8"));
+    text.lines()
+        .map(|line| {
+            let (name, value) = line.split_once('=').unwrap_or_else(|| panic!("{bin}: bad line {line:?}"));
+            (name.to_owned(), value.parse().unwrap_or_else(|_| panic!("{bin}: bad number in {line:?}")))
+        })
+        .collect()
+}
+
+// lambda_libc.h's status codes.
+const LAMBDA_OK: i64 = 0;
+const LAMBDA_E_NULL: i64 = -1;
+const LAMBDA_E_STATE: i64 = -2;
+
+#[test]
+fn c_api_misuse_returns_error_codes_and_changes_nothing() {
+    let bins = c_fixtures();
+    assert!(!bins.is_empty(), "fixture-c was not built: run `cargo xtask test`");
+    for bin in bins {
+        let (server, _) =
+            bin.echo_run(Script::new().events([ev("m1", "misuse"), ev("m2", "misuse-after"), ev("after", "x")]));
+        let answers = server.answers();
+        assert_eq!(answers.len(), 3, "{bin}: one answer each, nothing extra:\n{}", summary(&server.requests()));
+        assert_eq!(answers[0].kind, AnswerKind::Response, "{bin}");
+        let before = statuses(&bin, answers[0].body());
+        let want_before = [
+            ("next_inside_handler", LAMBDA_E_STATE),
+            ("next_null", LAMBDA_E_NULL),
+            ("run_null", LAMBDA_E_NULL),
+            ("run_inside_handler", LAMBDA_E_STATE),
+            ("write_null", LAMBDA_E_NULL),
+            ("write_empty_null", LAMBDA_OK),
+            ("respond_null", LAMBDA_E_NULL),
+            ("fail_null_type", LAMBDA_E_NULL),
+            ("fail_null_message", LAMBDA_E_NULL),
+            ("export_trace_null", LAMBDA_E_NULL),
+            ("remaining_null_is_max", 1),
+            ("deadline_null", 0),
+        ];
+        assert_eq!(before, want_before.iter().map(|&(n, v)| (n.to_owned(), v)).collect(), "{bin}");
+        let after = statuses(&bin, answers[1].body());
+        let want_after = [
+            ("respond", LAMBDA_OK),
+            ("respond_again", LAMBDA_E_STATE),
+            ("write_after", LAMBDA_E_STATE),
+            ("written_after", LAMBDA_E_STATE),
+            ("fail_after", LAMBDA_E_STATE),
+        ];
+        assert_eq!(after, want_after.iter().map(|&(n, v)| (n.to_owned(), v)).collect(), "{bin}");
+        assert_response(&bin, &answers[2], "after", b"x", "after the misuse");
     }
 }

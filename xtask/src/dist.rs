@@ -12,8 +12,8 @@ use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::fs;
 use std::io::{Cursor, Write};
-use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
+use std::process::Command;
 
 use object::elf;
 use sha2::{Digest, Sha256};
@@ -61,6 +61,19 @@ pub const ARCHES: &[&Arch] = &[&X86_64, &ARM64];
 pub enum Source {
     /// A binary of a workspace package, built with cargo.
     Cargo { package: &'static str, bin: &'static str },
+    /// A C program (path from the workspace root), linked against lambda-libc's static
+    /// library by `example-c/Makefile` with zig cc as the compiler; the ELF is written to the
+    /// release directory as `bin`.
+    C { source: &'static str, bin: &'static str },
+}
+
+impl Source {
+    /// The ELF's file name in the release directory.
+    pub fn bin(&self) -> &'static str {
+        match *self {
+            Source::Cargo { bin, .. } | Source::C { bin, .. } => bin,
+        }
+    }
 }
 
 /// A deployment zip in `dist/`.
@@ -73,21 +86,25 @@ pub struct Bootstrap {
 }
 
 /// The deployment zips `cargo xtask dist` writes.
-pub const BOOTSTRAPS: &[Bootstrap] = &[Bootstrap {
-    zip: "bootstrap-rust-x86_64.zip",
-    source: Source::Cargo { package: "lambda-libc-example", bin: "bootstrap" },
-    arch: &X86_64,
-}];
+pub const BOOTSTRAPS: &[Bootstrap] = &[
+    Bootstrap { zip: "bootstrap-rust-x86_64.zip", source: RUST_ECHO, arch: &X86_64 },
+    Bootstrap { zip: "bootstrap-c-x86_64.zip", source: C_ECHO, arch: &X86_64 },
+];
 
-/// Packages built alongside the bootstraps, for the integration tests. Their binaries
-/// (names starting with `bin_prefix`) are verified like bootstraps but not zipped.
+const RUST_ECHO: Source = Source::Cargo { package: "lambda-libc-example", bin: "bootstrap" };
+const C_ECHO: Source = Source::C { source: "example-c/function.c", bin: "bootstrap-c" };
+
+/// Built alongside the bootstraps for the integration tests: verified like them, not zipped.
+#[derive(Debug)]
 pub struct Extra {
-    pub package: &'static str,
-    pub bin_prefix: &'static str,
+    pub source: Source,
     pub arch: &'static Arch,
 }
 
-pub const EXTRAS: &[Extra] = &[Extra { package: "lambda-libc-fixtures", bin_prefix: "fixture", arch: &X86_64 }];
+pub const EXTRAS: &[Extra] = &[
+    Extra { source: Source::Cargo { package: "lambda-libc-fixtures", bin: "fixture" }, arch: &X86_64 },
+    Extra { source: Source::C { source: "tests/fixtures/fixture.c", bin: "fixture-c" }, arch: &X86_64 },
+];
 
 /// zip's deflate level: 10..=264 select zopfli with `level - 9` iterations, i.e. 255 at 264
 /// (the crate's best). Measured on a 14,728 B bootstrap: zlib-rs level 9 gave an 8,437 B
@@ -104,9 +121,7 @@ impl Bootstrap {
 
     /// Where the build leaves the ELF.
     pub fn elf_path(&self, ws: &Workspace) -> PathBuf {
-        match self.source {
-            Source::Cargo { bin, .. } => ws.release_dir(self.arch.rust_target).join(bin),
-        }
+        ws.release_dir(self.arch.rust_target).join(self.source.bin())
     }
 
     pub fn zip_path(&self, ws: &Workspace) -> PathBuf {
@@ -143,37 +158,63 @@ pub struct Built {
     pub problems: Vec<String>,
 }
 
-/// Builds all bootstraps and extras with the zig linker (one cargo build per architecture).
+/// Builds all bootstraps and extras with zig as the linker: per architecture one cargo
+/// build, then (if C programs are wanted) the static library and `make` per C program.
 pub fn build(ws: &Workspace) -> Result {
     let zig = Zig::ensure(ws)?;
+    let sources: Vec<(&Source, &Arch)> =
+        BOOTSTRAPS.iter().map(|b| (&b.source, b.arch)).chain(EXTRAS.iter().map(|e| (&e.source, e.arch))).collect();
     let mut arches: Vec<&Arch> = Vec::new();
-    for arch in BOOTSTRAPS.iter().map(|b| b.arch).chain(EXTRAS.iter().map(|e| e.arch)) {
+    for &(_, arch) in &sources {
         if !arches.iter().any(|a| a.rust_target == arch.rust_target) {
             arches.push(arch);
         }
     }
     for arch in arches {
         let linker = zig.linker_wrapper(ws, arch)?;
+        let mine = sources.iter().filter(|(_, a)| a.rust_target == arch.rust_target).map(|&(s, _)| s);
         let mut packages = BTreeSet::new();
-        for b in BOOTSTRAPS.iter().filter(|b| b.arch.rust_target == arch.rust_target) {
-            let Source::Cargo { package, .. } = b.source;
-            packages.insert(package);
+        let mut c_programs = Vec::new();
+        for source in mine {
+            match *source {
+                Source::Cargo { package, .. } => {
+                    packages.insert(package);
+                }
+                Source::C { source, bin } => c_programs.push((source, bin)),
+            }
         }
-        for e in EXTRAS.iter().filter(|e| e.arch.rust_target == arch.rust_target) {
-            packages.insert(e.package);
+        let linker_var = format!("CARGO_TARGET_{}_LINKER", arch.rust_target.to_uppercase().replace('-', "_"));
+        let release = ws.release_dir(arch.rust_target);
+        if !packages.is_empty() {
+            let mut cmd = cargo();
+            // Always --target: the bootstraps' link flags must never reach build scripts.
+            cmd.current_dir(&ws.root).args(["build", "--release", "--target", arch.rust_target]);
+            for package in packages {
+                cmd.args(["-p", package]);
+            }
+            run(cmd.env(&linker_var, &linker))?;
         }
-        let mut cmd = cargo();
-        // Always --target: the bootstraps' link flags must never reach build scripts.
-        cmd.current_dir(&ws.root).args(["build", "--release", "--target", arch.rust_target]);
-        for package in packages {
-            cmd.args(["-p", package]);
+        if !c_programs.is_empty() {
+            run(cargo().current_dir(&ws.root).args(STATICLIB).args(["--target", arch.rust_target]))?;
+            for (source, bin) in c_programs {
+                let mut make = Command::new("make");
+                make.arg("-s").arg("-C").arg(ws.root.join("example-c"));
+                make.arg(format!("CC={}", linker.display()));
+                make.arg(format!("LAMBDA_LIBC={}", release.join(STATICLIB_FILE).display()));
+                make.arg(format!("SRC={}", ws.root.join(source).display()));
+                make.arg(format!("OUT={}", release.join(bin).display()));
+                run(&mut make).context("make (example-c/Makefile)")?;
+            }
         }
-        let var = format!("CARGO_TARGET_{}_LINKER", arch.rust_target.to_uppercase().replace('-', "_"));
-        cmd.env(var, &linker);
-        run(&mut cmd)?;
     }
     Ok(())
 }
+
+/// The cargo arguments that build lambda-libc's static library for C (plus `--target`).
+pub const STATICLIB: &[&str] =
+    &["rustc", "--release", "-p", "lambda-libc", "--features", "c-api", "--crate-type", "staticlib"];
+/// What [`STATICLIB`] writes into the release directory.
+pub const STATICLIB_FILE: &str = "liblambda_libc.a";
 
 /// Writes the zips and `SHA256SUMS`, verifies every ELF and zip and prints the table to
 /// `out`. Problems are recorded in the result; see [`fail_on_problems`].
@@ -198,31 +239,14 @@ pub fn package(ws: &Workspace, out: &mut dyn Write) -> Result<Vec<Built>> {
     write_if_changed(&ws.dist.join("SHA256SUMS"), sums.as_bytes())?;
 
     for extra in EXTRAS {
-        let dir = ws.release_dir(extra.arch.rust_target);
-        let mut found = false;
-        let mut entries: Vec<_> = fs::read_dir(&dir)
-            .context(format_args!("cannot list {}", dir.display()))?
-            .filter_map(|entry| entry.ok())
-            .collect();
-        entries.sort_by_key(|entry| entry.file_name());
-        for entry in entries {
-            let file_name = entry.file_name().to_string_lossy().into_owned();
-            let executable = entry.metadata().is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0);
-            if !file_name.starts_with(extra.bin_prefix) || file_name.contains('.') || !executable {
-                continue;
-            }
-            found = true;
-            let elf = read(&entry.path())?;
-            built.push(Built {
-                name: format!("{file_name} ({})", extra.arch.name),
-                elf_bytes: elf.len(),
-                zip_bytes: None,
-                problems: verify::elf_problems(&elf),
-            });
-        }
-        if !found {
-            return Err(format!("no {}* binaries of {} in {}", extra.bin_prefix, extra.package, dir.display()).into());
-        }
+        let path = ws.release_dir(extra.arch.rust_target).join(extra.source.bin());
+        let elf = read(&path)?;
+        built.push(Built {
+            name: format!("{} ({})", extra.source.bin(), extra.arch.name),
+            elf_bytes: elf.len(),
+            zip_bytes: None,
+            problems: verify::elf_problems(&elf),
+        });
     }
 
     print_table(&built, out).context("writing the table")?;

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use lambda_libc_mock::{AnswerKind, DEFAULT_FUNCTION_ARN, Event, MockServer, Route, Script};
 
-use crate::dist::{self, BOOTSTRAPS};
+use crate::dist::{self, BOOTSTRAPS, Source, X86_64};
 use crate::util::{Context, Result, Workspace, read};
 
 /// How long to wait for the answer.
@@ -27,6 +27,8 @@ pub struct Options {
     pub bootstrap: Option<PathBuf>,
     /// Extra `NAME=VALUE` environment for the bootstrap (it inherits nothing else).
     pub env: Vec<(String, String)>,
+    /// Run the C echo bootstrap instead of the Rust one.
+    pub c: bool,
 }
 
 pub fn invoke(ws: &Workspace, options: Options) -> Result {
@@ -43,8 +45,13 @@ pub fn invoke(ws: &Workspace, options: Options) -> Result {
             if let Err(e) = dist::fail_on_problems(&built) {
                 eprintln!("xtask: warning: {e}");
             }
-            let echo = &BOOTSTRAPS[0];
-            (echo.elf_path(ws), built[0].zip_bytes)
+            // The host's (x86_64) echo in the language asked for; `package` lists the
+            // bootstraps first, in table order.
+            let i = BOOTSTRAPS
+                .iter()
+                .position(|b| b.arch.name == X86_64.name && matches!(b.source, Source::C { .. }) == options.c)
+                .ok_or("no such bootstrap in dist's table")?;
+            (BOOTSTRAPS[i].elf_path(ws), built[i].zip_bytes)
         }
     };
     // Absolute, because the child runs in the bootstrap's directory.

@@ -2,6 +2,7 @@
 //! Run `cargo xtask help` for the commands.
 
 mod dist;
+mod header;
 mod invoke;
 mod test;
 mod util;
@@ -20,10 +21,11 @@ commands:
   dist              build the bootstraps (zig cc linker, glibc 2.34), write dist/*.zip and
                     dist/SHA256SUMS, run the verifier, print sizes
   verify [FILE...]  check bootstrap ELF files or zips (default: the zips in dist/)
-  invoke JSON | --event FILE [--bootstrap PATH] [--env NAME=VALUE]...
-                    run a bootstrap once against the in-process mock Runtime API with a
+  invoke JSON | --event FILE [--c | --bootstrap PATH] [--env NAME=VALUE]...
+                    run a bootstrap (the Rust echo; --c: the C echo) once against the in-process mock Runtime API with a
                     Lambda-like environment; print the answer's body to stdout, timing and
                     sizes to stderr (builds dist first unless --bootstrap is given)
+  header            regenerate runtime/include/lambda_libc.h from runtime/src/capi.rs (cbindgen)
   test              cargo fmt --check, cargo clippy -D warnings, dist, cargo test --workspace
   help              this text
 ";
@@ -60,6 +62,10 @@ fn run(args: &[String]) -> Result {
             verify::verify_files(&files)
         }
         "invoke" => invoke::invoke(&ws, parse_invoke(rest)?),
+        "header" => {
+            no_arguments("header", rest)?;
+            header::header(&ws)
+        }
         "test" => {
             no_arguments("test", rest)?;
             test::test(&ws)
@@ -83,6 +89,7 @@ fn parse_invoke(args: &[String]) -> Result<invoke::Options> {
     let mut payload = None;
     let mut bootstrap = None;
     let mut env = Vec::new();
+    let mut c = false;
     let mut args = args.iter();
     while let Some(arg) = args.next() {
         let mut value = |flag: &str| args.next().cloned().ok_or_else(|| format!("{flag} needs a value"));
@@ -90,6 +97,10 @@ fn parse_invoke(args: &[String]) -> Result<invoke::Options> {
             "--event" => Some(invoke::Payload::File(value("--event")?.into())),
             "--bootstrap" => {
                 bootstrap = Some(PathBuf::from(value("--bootstrap")?));
+                None
+            }
+            "--c" => {
+                c = true;
                 None
             }
             "--env" => {
@@ -109,6 +120,9 @@ fn parse_invoke(args: &[String]) -> Result<invoke::Options> {
             payload = Some(new);
         }
     }
-    let payload = payload.ok_or("usage: cargo xtask invoke JSON | --event FILE [--bootstrap PATH]")?;
-    Ok(invoke::Options { payload, bootstrap, env })
+    let payload = payload.ok_or("usage: cargo xtask invoke JSON | --event FILE [--c | --bootstrap PATH]")?;
+    if c && bootstrap.is_some() {
+        return Err("invoke takes --c or --bootstrap, not both".into());
+    }
+    Ok(invoke::Options { payload, bootstrap, env, c })
 }

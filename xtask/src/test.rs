@@ -18,8 +18,10 @@ pub fn test(ws: &Workspace) -> Result {
     banner("1/4 cargo fmt --all --check");
     step("fmt", run(&mut cargo_in_root(&["fmt", "--all", "--check"])))?;
 
-    banner("2/4 cargo clippy --workspace --all-targets -- -D warnings");
+    banner("2/4 cargo clippy --workspace --all-targets -- -D warnings (and lambda-libc with the C API)");
     step("clippy", run(&mut cargo_in_root(&["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"])))?;
+    let c_api = ["-p", "lambda-libc", "--features", "c-api", "--all-targets"];
+    step("clippy c-api", run(cargo_in_root(&["clippy"]).args(c_api).args(["--", "-D", "warnings"])))?;
 
     banner("3/4 dist (zig build, zips, verifier)");
     step("dist", dist::dist(ws))?;
@@ -28,6 +30,7 @@ pub fn test(ws: &Workspace) -> Result {
     let mut tests = cargo_in_root(&["test", "--workspace"]);
     tests.env("LAMBDA_LIBC_BIN_DIR", ws.release_dir(X86_64.rust_target)).env("LAMBDA_LIBC_DIST_DIR", &ws.dist);
     step("cargo test", run(&mut tests))?;
+    step("cargo test c-api", run(cargo_in_root(&["test"]).args(c_api)))?;
 
     eprintln!("xtask: test: all 4 steps passed");
     Ok(())

@@ -105,7 +105,23 @@ pub fn fixtures() -> Vec<Bin> {
     find(FIXTURE_NAMES)
 }
 
+/// The Rust fixtures: the ones that can panic (C has no panics for the runtime to report;
+/// a crashing C handler ends the process, which Lambda reports as `Runtime.ExitError`).
+pub fn rust_fixtures() -> Vec<Bin> {
+    fixtures().into_iter().filter(|b| !b.is_c()).collect()
+}
+
+/// The C fixtures (`fixture-c`), for the C API's own tests.
+pub fn c_fixtures() -> Vec<Bin> {
+    fixtures().into_iter().filter(Bin::is_c).collect()
+}
+
 impl Bin {
+    /// Whether this is a C program (`bootstrap-c…`, `fixture-c…`), built on the C API.
+    pub fn is_c(&self) -> bool {
+        self.path.file_name().is_some_and(|f| f.to_string_lossy().contains("-c"))
+    }
+
     /// Runs the bootstrap with only `AWS_LAMBDA_RUNTIME_API=api` in its environment.
     pub fn spawn(&self, api: &str) -> Proc {
         self.spawn_env(&[("AWS_LAMBDA_RUNTIME_API", api)])

@@ -1,0 +1,465 @@
+//! The C API (feature `c-api`): the functions and types of `include/lambda_libc.h`, which
+//! is generated from this module by cbindgen (`cargo xtask header`) and checked against it
+//! by a test.
+//!
+//! The runtime is process-wide, as the Runtime API is: the functions act on one hidden
+//! runtime, created by the first call that needs it. They are not re-entrant and belong to
+//! one thread; a call made while another is in progress returns [`LAMBDA_E_BUSY`].
+//!
+//! This module holds the crate's only `unsafe` besides `sys.rs`: turning C pointers into
+//! slices and the runtime's one mutable cell. The static library also carries the entry
+//! point and the panic handler (features `start` and `panic-handler`, which `c-api`
+//! enables), so a C bootstrap links exactly like the Rust one.
+
+use core::cell::UnsafeCell;
+use core::ffi::{CStr, c_char, c_int, c_void};
+use core::sync::atomic::{AtomicBool, Ordering};
+
+use crate::context::Context;
+use crate::handler::Error;
+use crate::runtime::{Responder, Runtime};
+
+#[cfg(not(test))]
+crate::bootstrap!();
+
+/// Success.
+pub const LAMBDA_OK: c_int = 0;
+/// A required pointer argument was NULL. Nothing was done.
+pub const LAMBDA_E_NULL: c_int = -1;
+/// The call does not fit the state of the invocation: answering when no invocation is
+/// waiting for an answer (including answering twice), or `lambda_next` from inside a
+/// handler run by `lambda_run`. Nothing was done.
+pub const LAMBDA_E_STATE: c_int = -2;
+/// `lambda_write`: the bytes do not fit in the response buffer. Nothing of them was written;
+/// a handler run by `lambda_run` that then returns without answering is reported as a
+/// `Function.ResponseSizeTooLarge` error.
+pub const LAMBDA_E_OVERFLOW: c_int = -3;
+/// Another lambda-libc call is in progress (a call from a second thread, or from a signal
+/// handler). Nothing was done.
+pub const LAMBDA_E_BUSY: c_int = -4;
+
+/// `lambda_export_trace_id`: the value is over 1,023 bytes, or `setenv` failed.
+pub const LAMBDA_E_SYSTEM: c_int = -5;
+
+/// The capacity of the response buffer `lambda_write` fills, and the largest event: 6 MiB +
+/// 100 bytes, the most the Runtime API sends and accepts.
+pub const LAMBDA_MAX_RESPONSE: usize = 6_291_556;
+const _: () = assert!(LAMBDA_MAX_RESPONSE == crate::MAX_RESPONSE && LAMBDA_MAX_RESPONSE == crate::MAX_EVENT);
+
+/// A byte string borrowed from the runtime: `len` bytes at `ptr`, not NUL-terminated.
+/// `ptr` is never NULL (an empty value points at a valid empty string).
+#[allow(non_camel_case_types)]
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct lambda_bytes {
+    /// The first byte.
+    pub ptr: *const u8,
+    /// The number of bytes.
+    pub len: usize,
+}
+
+/// The context of an invocation: its `/next` headers, each empty when absent.
+#[allow(non_camel_case_types)]
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct lambda_context {
+    /// `Lambda-Runtime-Aws-Request-Id`; never empty.
+    pub request_id: lambda_bytes,
+    /// `Lambda-Runtime-Deadline-Ms`: milliseconds since the Unix epoch, in decimal (see
+    /// `lambda_deadline_ms` and `lambda_remaining_ms`).
+    pub deadline_ms: lambda_bytes,
+    /// `Lambda-Runtime-Invoked-Function-Arn`.
+    pub invoked_function_arn: lambda_bytes,
+    /// `Lambda-Runtime-Trace-Id`: the X-Ray trace header.
+    pub trace_id: lambda_bytes,
+    /// `Lambda-Runtime-Client-Context`: JSON from a mobile SDK invoke.
+    pub client_context: lambda_bytes,
+    /// `Lambda-Runtime-Cognito-Identity`: JSON.
+    pub cognito_identity: lambda_bytes,
+    /// `Lambda-Runtime-Aws-Tenant-Id`.
+    pub tenant_id: lambda_bytes,
+    /// `Lambda-Runtime-Invocation-Id`: per attempt; the runtime echoes it when answering.
+    pub invocation_id: lambda_bytes,
+    /// `Content-Type` of the event.
+    pub content_type: lambda_bytes,
+}
+
+/// One invocation. Every pointer in it stays valid until the next `lambda_next` (or the
+/// next invocation of a `lambda_run` loop).
+#[allow(non_camel_case_types)]
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct lambda_invocation {
+    /// The event payload, exactly as sent (decoded if it was chunked).
+    pub event: lambda_bytes,
+    /// Its context.
+    pub context: lambda_context,
+}
+
+/// A handler for `lambda_run`: called once per invocation with the invocation and the
+/// `user_data` given to `lambda_run`. It answers with `lambda_respond`, `lambda_fail` or
+/// `lambda_respond_written`; if it returns without answering, the runtime answers with what
+/// it wrote with `lambda_write`, or reports `Function.ResponseSizeTooLarge` after an
+/// overflow, or `Runtime.NoResponse` if it wrote nothing.
+#[allow(non_camel_case_types)]
+pub type lambda_handler = Option<unsafe extern "C" fn(invocation: *const lambda_invocation, user_data: *mut c_void)>;
+
+/// The runtime and where the current invocation stands.
+struct State {
+    rt: Option<Runtime>,
+    /// Bytes written with `lambda_write` for the current invocation.
+    written: usize,
+    /// A `lambda_write` did not fit.
+    overflow: bool,
+    /// `lambda_run` is inside its handler.
+    in_handler: bool,
+    /// What `lambda_run` does with an invocation its handler left unanswered: set by
+    /// `lambda_write`, so that a program that never writes links none of it (the
+    /// invocation then stays pending, and the next `lambda_next` reports it).
+    unanswered: Option<fn(&mut State)>,
+}
+
+/// The one [`State`], behind a flag that makes each API call its only user.
+struct Cell(UnsafeCell<State>, AtomicBool);
+
+// SAFETY: the state is only reached through `with`, which lets one caller at a time in.
+unsafe impl Sync for Cell {}
+
+static STATE: Cell = Cell(
+    UnsafeCell::new(State { rt: None, written: 0, overflow: false, in_handler: false, unanswered: None }),
+    AtomicBool::new(false),
+);
+
+/// Runs `f` on the state, or returns [`LAMBDA_E_BUSY`] if another call holds it.
+fn with(f: impl FnOnce(&mut State) -> c_int) -> c_int {
+    if STATE.1.swap(true, Ordering::Acquire) {
+        return LAMBDA_E_BUSY;
+    }
+    // SAFETY: the flag was clear and is now set by us, so no other reference to the state
+    // exists until we clear it below.
+    let status = f(unsafe { &mut *STATE.0.get() });
+    STATE.1.store(false, Ordering::Release);
+    status
+}
+
+impl State {
+    fn runtime(&mut self) -> &mut Runtime {
+        self.rt.get_or_insert_with(Runtime::from_env)
+    }
+
+    /// Answers the pending invocation (see [`Runtime::answer`]).
+    fn answer(&mut self, answer: impl FnOnce(Responder<'_>, &[u8])) -> c_int {
+        if self.runtime().answer(answer) { LAMBDA_OK } else { LAMBDA_E_STATE }
+    }
+
+    /// Answers with what `lambda_write` wrote, or `Function.ResponseSizeTooLarge` after an
+    /// overflow. With nothing written, `lambda_run` leaves the invocation unanswered (the
+    /// next `lambda_next` reports it) unless `empty_is_an_answer`.
+    fn answer_written(&mut self, empty_is_an_answer: bool) -> c_int {
+        match (self.overflow, self.written) {
+            (true, _) => match self.answer(|r, _| r.fail_too_large()) {
+                LAMBDA_OK => LAMBDA_E_OVERFLOW,
+                status => status,
+            },
+            (false, 0) if !empty_is_an_answer => LAMBDA_OK,
+            (false, n) => self.answer(|r, out| r.respond(out.get(..n).unwrap_or_default())),
+        }
+    }
+}
+
+fn bytes(s: &[u8]) -> lambda_bytes {
+    lambda_bytes { ptr: s.as_ptr(), len: s.len() }
+}
+
+/// `len` bytes at `ptr` (NULL allowed when `len` is 0).
+///
+/// # Safety
+/// When `len` is not 0, `ptr` must be valid for reads of `len` bytes for `'a`.
+unsafe fn slice<'a>(ptr: *const c_void, len: usize) -> Option<&'a [u8]> {
+    match (ptr.is_null(), len) {
+        (_, 0) => Some(&[]),
+        (true, _) => None,
+        // SAFETY: the caller's contract.
+        (false, _) => Some(unsafe { core::slice::from_raw_parts(ptr.cast(), len) }),
+    }
+}
+
+/// A NUL-terminated C string as UTF-8, cut at its first byte that is not valid UTF-8.
+///
+/// # Safety
+/// `s` must be NULL or a valid NUL-terminated string that lives for `'a`.
+unsafe fn text<'a>(s: *const c_char) -> Option<&'a str> {
+    if s.is_null() {
+        return None;
+    }
+    // SAFETY: the caller's contract.
+    let b = unsafe { CStr::from_ptr(s) }.to_bytes();
+    Some(match core::str::from_utf8(b) {
+        Ok(s) => s,
+        // SAFETY: `valid_up_to` is the length of the longest valid UTF-8 prefix.
+        Err(e) => unsafe { core::str::from_utf8_unchecked(b.get(..e.valid_up_to()).unwrap_or_default()) },
+    })
+}
+
+/// Reads `AWS_LAMBDA_RUNTIME_API` and maps the runtime's buffers, if not done yet; the other
+/// functions call it when needed, so calling it is optional (it lets start-up problems show
+/// before your own initialisation). The connection is opened by the first `lambda_next`.
+///
+/// Exits the process with status 1 and a one-line message on stderr if the variable is
+/// missing or malformed. Returns `LAMBDA_OK`, or `LAMBDA_E_BUSY`.
+#[unsafe(no_mangle)]
+pub extern "C" fn lambda_init() -> c_int {
+    with(|s| {
+        s.runtime();
+        LAMBDA_OK
+    })
+}
+
+/// Waits for the next invocation (`GET /next`, no timeout) and stores it in `*invocation`.
+///
+/// An invocation handed out before and not answered is first reported as a
+/// `Runtime.NoResponse` error. Exits the process with status 1 and a one-line message when
+/// the Runtime API fails or answers with something that is not a valid invocation.
+///
+/// Returns `LAMBDA_OK`; `LAMBDA_E_NULL` if `invocation` is NULL; `LAMBDA_E_STATE` inside a
+/// handler run by `lambda_run`; `LAMBDA_E_BUSY`.
+///
+/// # Safety
+/// `invocation` must be NULL or valid for writes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lambda_next(invocation: *mut lambda_invocation) -> c_int {
+    if invocation.is_null() {
+        return LAMBDA_E_NULL;
+    }
+    with(|s| {
+        if s.in_handler {
+            return LAMBDA_E_STATE;
+        }
+        s.written = 0;
+        s.overflow = false;
+        let next = s.runtime().next();
+        let c: Context<'_> = next.invocation.context;
+        // One loop over the spans, in `context::Field` order, rather than a call per field.
+        let mut fields = [bytes(b""); crate::context::FIELDS];
+        for (field, [start, end]) in fields.iter_mut().zip(c.spans) {
+            *field = bytes(c.head.get(start..end).unwrap_or_default());
+        }
+        let [
+            request_id,
+            deadline_ms,
+            invoked_function_arn,
+            trace_id,
+            client_context,
+            cognito_identity,
+            tenant_id,
+            invocation_id,
+            content_type,
+        ] = fields;
+        let value = lambda_invocation {
+            event: bytes(next.invocation.event),
+            context: lambda_context {
+                request_id,
+                deadline_ms,
+                invoked_function_arn,
+                trace_id,
+                client_context,
+                cognito_identity,
+                tenant_id,
+                invocation_id,
+                content_type,
+            },
+        };
+        // SAFETY: checked non-NULL above; the caller's contract makes it writable.
+        unsafe { invocation.write(value) };
+        LAMBDA_OK
+    })
+}
+
+/// Appends `len` bytes at `data` to the current invocation's response buffer (6,291,556
+/// bytes, the most the Runtime API accepts), for `lambda_respond_written`.
+///
+/// Returns `LAMBDA_OK`; `LAMBDA_E_OVERFLOW` if they do not fit (nothing is written);
+/// `LAMBDA_E_NULL` if `data` is NULL and `len` is not 0; `LAMBDA_E_STATE` when no
+/// invocation is waiting for an answer; `LAMBDA_E_BUSY`.
+///
+/// # Safety
+/// `data` must be valid for reads of `len` bytes (or `len` is 0).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lambda_write(data: *const c_void, len: usize) -> c_int {
+    // SAFETY: the caller's contract.
+    let Some(data) = (unsafe { slice(data, len) }) else {
+        return LAMBDA_E_NULL;
+    };
+    with(|s| {
+        s.unanswered = Some(|s| {
+            s.answer_written(false);
+        });
+        let at = s.written;
+        let rt = s.runtime();
+        if !rt.is_pending() {
+            return LAMBDA_E_STATE;
+        }
+        let room = at.checked_add(data.len()).and_then(|end| rt.response_buffer().get_mut(at..end));
+        match room {
+            Some(room) => {
+                room.copy_from_slice(data);
+                s.written = at + data.len();
+                LAMBDA_OK
+            }
+            None => {
+                s.overflow = true;
+                LAMBDA_E_OVERFLOW
+            }
+        }
+    })
+}
+
+/// Answers the current invocation with `len` bytes at `body` (`/response`). `body` may point
+/// into the invocation itself (an echo copies nothing).
+///
+/// Returns `LAMBDA_OK`; `LAMBDA_E_NULL` if `body` is NULL and `len` is not 0;
+/// `LAMBDA_E_STATE` when no invocation is waiting for an answer; `LAMBDA_E_BUSY`.
+///
+/// # Safety
+/// `body` must be valid for reads of `len` bytes (or `len` is 0).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lambda_respond(body: *const c_void, len: usize) -> c_int {
+    // SAFETY: the caller's contract.
+    let Some(body) = (unsafe { slice(body, len) }) else {
+        return LAMBDA_E_NULL;
+    };
+    with(|s| s.answer(|r, _| r.respond(body)))
+}
+
+/// Answers the current invocation with what `lambda_write` wrote.
+///
+/// Returns `LAMBDA_OK`; `LAMBDA_E_OVERFLOW` (and reports `Function.ResponseSizeTooLarge`
+/// instead) if a write did not fit; `LAMBDA_E_STATE` when no invocation is waiting for an
+/// answer; `LAMBDA_E_BUSY`.
+#[unsafe(no_mangle)]
+pub extern "C" fn lambda_respond_written() -> c_int {
+    with(|s| s.answer_written(true))
+}
+
+/// Answers the current invocation with an error (`/error`): `error_type` should read
+/// `Function.Name` or `Runtime.Name` (`[A-Z][a-zA-Z]+`; anything else is reported as
+/// `Function.Unknown`), `message` is any text, JSON-escaped by the runtime and cut past
+/// 64 KiB. Both are NUL-terminated UTF-8, cut at the first invalid byte.
+///
+/// Returns `LAMBDA_OK`; `LAMBDA_E_NULL` if either is NULL; `LAMBDA_E_STATE` when no
+/// invocation is waiting for an answer; `LAMBDA_E_BUSY`.
+///
+/// # Safety
+/// Both must be NULL or valid NUL-terminated strings.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lambda_fail(error_type: *const c_char, message: *const c_char) -> c_int {
+    // SAFETY: the caller's contract.
+    let (Some(t), Some(m)) = (unsafe { text(error_type) }, unsafe { text(message) }) else {
+        return LAMBDA_E_NULL;
+    };
+    with(|s| s.answer(|r, _| r.fail(&Error::new(t, m))))
+}
+
+/// Reports an initialisation failure (`/runtime/init/error`, same arguments as
+/// `lambda_fail`; NULL reads as an empty string) and exits the process with status 1. Only
+/// returns, with `LAMBDA_E_BUSY`, if another call is in progress.
+///
+/// # Safety
+/// Both must be NULL or valid NUL-terminated strings.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lambda_init_error(error_type: *const c_char, message: *const c_char) -> c_int {
+    // SAFETY: the caller's contract.
+    let (t, m) = unsafe { (text(error_type), text(message)) };
+    let error = Error::new(t.unwrap_or_default(), m.unwrap_or_default());
+    with(|s| {
+        s.runtime();
+        match s.rt.take() {
+            Some(rt) => rt.init_error(&error),
+            None => LAMBDA_E_STATE,
+        }
+    })
+}
+
+/// `context`'s deadline in milliseconds since the Unix epoch; 0 when it is unknown (the
+/// header is absent or not a decimal number) or `context` is NULL.
+///
+/// # Safety
+/// `context` must be NULL or point at a valid `lambda_context`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lambda_deadline_ms(context: *const lambda_context) -> u64 {
+    // SAFETY: the caller's contract: a valid context holds valid byte strings.
+    let digits = unsafe { context.as_ref().and_then(|c| slice(c.deadline_ms.ptr.cast(), c.deadline_ms.len)) };
+    digits.and_then(crate::http::parse_decimal).unwrap_or(0)
+}
+
+/// Milliseconds left until `context`'s deadline by the realtime clock (negative once
+/// passed); `INT64_MAX` when the deadline is unknown or `context` is NULL.
+///
+/// # Safety
+/// `context` must be NULL or point at a valid `lambda_context`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lambda_remaining_ms(context: *const lambda_context) -> i64 {
+    // SAFETY: the caller's contract.
+    crate::context::remaining_ms(unsafe { lambda_deadline_ms(context) })
+}
+
+/// Sets the environment variable `_X_AMZN_TRACE_ID` to `context`'s trace id, or unsets it
+/// when there is none, for X-Ray SDKs used by the handler. Opt-in, because glibc's `setenv`
+/// allocates: call it at the start of each invocation.
+///
+/// Returns `LAMBDA_OK`; `LAMBDA_E_NULL` if `context` (or its trace id's pointer) is NULL;
+/// `LAMBDA_E_SYSTEM` if the value is over 1,023 bytes or `setenv` failed.
+///
+/// # Safety
+/// `context` must be NULL or point at a valid `lambda_context`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lambda_export_trace_id(context: *const lambda_context) -> c_int {
+    // SAFETY: the caller's contract: a valid context holds valid byte strings.
+    let trace = unsafe { context.as_ref().and_then(|c| slice(c.trace_id.ptr.cast(), c.trace_id.len)) };
+    match trace {
+        None => LAMBDA_E_NULL,
+        Some(t) if crate::sys::set_trace_env(t) => LAMBDA_OK,
+        Some(_) => LAMBDA_E_SYSTEM,
+    }
+}
+
+/// Runs `handler` for every invocation, forever (see `lambda_handler`). Returns only on
+/// misuse: `LAMBDA_E_NULL` if `handler` is NULL, `LAMBDA_E_STATE` from inside a handler,
+/// `LAMBDA_E_BUSY`.
+///
+/// # Safety
+/// `handler` must be safe to call with a valid invocation and `user_data`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lambda_run(handler: lambda_handler, user_data: *mut c_void) -> c_int {
+    let Some(handler) = handler else {
+        return LAMBDA_E_NULL;
+    };
+    let mut invocation = core::mem::MaybeUninit::<lambda_invocation>::uninit();
+    loop {
+        // SAFETY: a valid place to write the invocation.
+        let status = unsafe { lambda_next(invocation.as_mut_ptr()) };
+        if status != LAMBDA_OK {
+            return status;
+        }
+        let status = with(|s| {
+            s.in_handler = true;
+            LAMBDA_OK
+        });
+        if status != LAMBDA_OK {
+            return status;
+        }
+        // SAFETY: `lambda_next` initialised it; the handler's own contract.
+        unsafe { handler(invocation.as_ptr(), user_data) };
+        let status = with(|s| {
+            s.in_handler = false;
+            // An answer's own outcome is the handler's business; the loop goes on.
+            if let Some(unanswered) = s.unanswered {
+                unanswered(s);
+            }
+            LAMBDA_OK
+        });
+        if status != LAMBDA_OK {
+            return status;
+        }
+    }
+}
