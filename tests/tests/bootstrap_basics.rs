@@ -133,10 +133,14 @@ fn a_thousand_keep_alive_invocations_on_one_connection_with_flat_memory() {
         exit.assert_quiet();
         assert_eq!(server.connections(), 1, "{bin}: every invocation on one keep-alive connection");
         assert_responses(&bin, &server, &expected);
-        assert!(
-            end.saturating_sub(warm) < 256,
-            "{bin}: VmHWM grew from {warm} KiB after {WARM} invocations to {end} KiB after {N}"
-        );
+        // Under qemu-user the figures are qemu's (its translation cache grows); the same
+        // code's memory is measured natively on x86_64.
+        if !bin.is_emulated() {
+            assert!(
+                end.saturating_sub(warm) < 256,
+                "{bin}: VmHWM grew from {warm} KiB after {WARM} invocations to {end} KiB after {N}"
+            );
+        }
     }
 }
 

@@ -20,6 +20,7 @@ use sha2::{Digest, Sha256};
 use zip::write::SimpleFileOptions;
 use zip::{CompressionMethod, DateTime, ZipWriter};
 
+use crate::debian_rust::DebianRust;
 use crate::util::{Context, Result, Workspace, cargo, hex, read, run, write_if_changed};
 use crate::verify::{self, ZIP_ENTRY, ZIP_ENTRY_MODE};
 use crate::zig::Zig;
@@ -35,6 +36,17 @@ pub struct Arch {
     pub elf_machine: u16,
     /// The FHS dynamic loader path, as on Amazon Linux.
     pub interpreter: &'static str,
+    /// Which Rust compiler builds for it.
+    pub toolchain: Toolchain,
+}
+
+/// The Rust compiler of an architecture.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Toolchain {
+    /// rustup's, pinned by `rust-toolchain.toml`.
+    Rustup,
+    /// Debian's, with its arm64 standard library ([`DebianRust`]), on x86_64 machines.
+    DebianArm64,
 }
 
 pub const X86_64: Arch = Arch {
@@ -43,6 +55,7 @@ pub const X86_64: Arch = Arch {
     zig_target: "x86_64-linux-gnu.2.34",
     elf_machine: elf::EM_X86_64.0,
     interpreter: "/lib64/ld-linux-x86-64.so.2",
+    toolchain: Toolchain::Rustup,
 };
 
 pub const ARM64: Arch = Arch {
@@ -51,6 +64,7 @@ pub const ARM64: Arch = Arch {
     zig_target: "aarch64-linux-gnu.2.34",
     elf_machine: elf::EM_AARCH64.0,
     interpreter: "/lib/ld-linux-aarch64.so.1",
+    toolchain: Toolchain::DebianArm64,
 };
 
 /// Every architecture the verifier knows.
@@ -89,6 +103,8 @@ pub struct Bootstrap {
 pub const BOOTSTRAPS: &[Bootstrap] = &[
     Bootstrap { zip: "bootstrap-rust-x86_64.zip", source: RUST_ECHO, arch: &X86_64 },
     Bootstrap { zip: "bootstrap-c-x86_64.zip", source: C_ECHO, arch: &X86_64 },
+    Bootstrap { zip: "bootstrap-rust-arm64.zip", source: RUST_ECHO, arch: &ARM64 },
+    Bootstrap { zip: "bootstrap-c-arm64.zip", source: C_ECHO, arch: &ARM64 },
 ];
 
 const RUST_ECHO: Source = Source::Cargo { package: "lambda-libc-example", bin: "bootstrap" };
@@ -102,9 +118,14 @@ pub struct Extra {
 }
 
 pub const EXTRAS: &[Extra] = &[
-    Extra { source: Source::Cargo { package: "lambda-libc-fixtures", bin: "fixture" }, arch: &X86_64 },
-    Extra { source: Source::C { source: "tests/fixtures/fixture.c", bin: "fixture-c" }, arch: &X86_64 },
+    Extra { source: RUST_FIXTURE, arch: &X86_64 },
+    Extra { source: C_FIXTURE, arch: &X86_64 },
+    Extra { source: RUST_FIXTURE, arch: &ARM64 },
+    Extra { source: C_FIXTURE, arch: &ARM64 },
 ];
+
+const RUST_FIXTURE: Source = Source::Cargo { package: "lambda-libc-fixtures", bin: "fixture" };
+const C_FIXTURE: Source = Source::C { source: "tests/fixtures/fixture.c", bin: "fixture-c" };
 
 /// zip's deflate level: 10..=264 select zopfli with `level - 9` iterations, i.e. 255 at 264
 /// (the crate's best). Measured on a 14,728 B bootstrap: zlib-rs level 9 gave an 8,437 B
@@ -160,17 +181,41 @@ pub struct Built {
 
 /// Builds all bootstraps and extras with zig as the linker: per architecture one cargo
 /// build, then (if C programs are wanted) the static library and `make` per C program.
-pub fn build(ws: &Workspace) -> Result {
+/// Returns the architectures built: one whose compiler this machine lacks is skipped with
+/// a warning, or is an error when `LAMBDA_LIBC_REQUIRE_TOOLS=1`.
+pub fn build(ws: &Workspace) -> Result<Vec<&'static Arch>> {
     let zig = Zig::ensure(ws)?;
     let sources: Vec<(&Source, &Arch)> =
         BOOTSTRAPS.iter().map(|b| (&b.source, b.arch)).chain(EXTRAS.iter().map(|e| (&e.source, e.arch))).collect();
-    let mut arches: Vec<&Arch> = Vec::new();
+    let mut arches: Vec<&'static Arch> = Vec::new();
     for &(_, arch) in &sources {
         if !arches.iter().any(|a| a.rust_target == arch.rust_target) {
             arches.push(arch);
         }
     }
+    let mut built = Vec::new();
     for arch in arches {
+        let debian = match arch.toolchain {
+            Toolchain::Rustup => None,
+            Toolchain::DebianArm64 => match DebianRust::find(ws)? {
+                Ok(debian) => Some(debian),
+                Err(why) if require_tools() => {
+                    return Err(format!("{} (LAMBDA_LIBC_REQUIRE_TOOLS=1): {why}", arch.name).into());
+                }
+                Err(why) => {
+                    eprintln!("xtask: warning: SKIPPING the {} bootstraps: {why}", arch.name);
+                    continue;
+                }
+            },
+        };
+        let cargo = || {
+            let mut cmd = cargo();
+            cmd.current_dir(&ws.root);
+            if let Some(debian) = &debian {
+                debian.configure(&mut cmd, arch);
+            }
+            cmd
+        };
         let linker = zig.linker_wrapper(ws, arch)?;
         let mine = sources.iter().filter(|(_, a)| a.rust_target == arch.rust_target).map(|&(s, _)| s);
         let mut packages = BTreeSet::new();
@@ -188,14 +233,14 @@ pub fn build(ws: &Workspace) -> Result {
         if !packages.is_empty() {
             let mut cmd = cargo();
             // Always --target: the bootstraps' link flags must never reach build scripts.
-            cmd.current_dir(&ws.root).args(["build", "--release", "--target", arch.rust_target]);
+            cmd.args(["build", "--release", "--target", arch.rust_target]);
             for package in packages {
                 cmd.args(["-p", package]);
             }
             run(cmd.env(&linker_var, &linker))?;
         }
         if !c_programs.is_empty() {
-            run(cargo().current_dir(&ws.root).args(STATICLIB).args(["--target", arch.rust_target]))?;
+            run(cargo().args(STATICLIB).args(["--target", arch.rust_target]))?;
             for (source, bin) in c_programs {
                 let mut make = Command::new("make");
                 make.arg("-s").arg("-C").arg(ws.root.join("example-c"));
@@ -206,8 +251,14 @@ pub fn build(ws: &Workspace) -> Result {
                 run(&mut make).context("make (example-c/Makefile)")?;
             }
         }
+        built.push(arch);
     }
-    Ok(())
+    Ok(built)
+}
+
+/// Whether a missing tool is an error (CI) rather than a loud skip.
+pub fn require_tools() -> bool {
+    std::env::var("LAMBDA_LIBC_REQUIRE_TOOLS").as_deref() == Ok("1")
 }
 
 /// The cargo arguments that build lambda-libc's static library for C (plus `--target`).
@@ -218,11 +269,12 @@ pub const STATICLIB_FILE: &str = "liblambda_libc.a";
 
 /// Writes the zips and `SHA256SUMS`, verifies every ELF and zip and prints the table to
 /// `out`. Problems are recorded in the result; see [`fail_on_problems`].
-pub fn package(ws: &Workspace, out: &mut dyn Write) -> Result<Vec<Built>> {
+pub fn package(ws: &Workspace, arches: &[&Arch], out: &mut dyn Write) -> Result<Vec<Built>> {
+    let built_for = |arch: &Arch| arches.iter().any(|a| a.name == arch.name);
     fs::create_dir_all(&ws.dist).context(format_args!("cannot create {}", ws.dist.display()))?;
     let mut built = Vec::new();
     let mut sums = String::new();
-    for b in BOOTSTRAPS {
+    for b in BOOTSTRAPS.iter().filter(|b| built_for(b.arch)) {
         let elf = read(&b.elf_path(ws))?;
         let zip = zip_bootstrap(&elf)?;
         write_if_changed(&b.zip_path(ws), &zip)?;
@@ -238,7 +290,7 @@ pub fn package(ws: &Workspace, out: &mut dyn Write) -> Result<Vec<Built>> {
     }
     write_if_changed(&ws.dist.join("SHA256SUMS"), sums.as_bytes())?;
 
-    for extra in EXTRAS {
+    for extra in EXTRAS.iter().filter(|e| built_for(e.arch)) {
         let path = ws.release_dir(extra.arch.rust_target).join(extra.source.bin());
         let elf = read(&path)?;
         built.push(Built {
@@ -276,10 +328,12 @@ fn print_table(built: &[Built], out: &mut dyn Write) -> std::io::Result<()> {
 }
 
 /// `cargo xtask dist`.
-pub fn dist(ws: &Workspace) -> Result {
-    build(ws)?;
-    let built = package(ws, &mut std::io::stdout())?;
-    fail_on_problems(&built)
+/// Returns the architectures built.
+pub fn dist(ws: &Workspace) -> Result<Vec<&'static Arch>> {
+    let arches = build(ws)?;
+    let built = package(ws, &arches, &mut std::io::stdout())?;
+    fail_on_problems(&built)?;
+    Ok(arches)
 }
 
 #[cfg(test)]

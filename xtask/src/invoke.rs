@@ -40,8 +40,8 @@ pub fn invoke(ws: &Workspace, options: Options) -> Result {
         Some(path) => (path, None),
         None => {
             // Cargo is incremental: always building is the simplest "is it up to date?".
-            dist::build(ws)?;
-            let built = dist::package(ws, &mut std::io::stderr())?;
+            let arches = dist::build(ws)?;
+            let built = dist::package(ws, &arches, &mut std::io::stderr())?;
             if let Err(e) = dist::fail_on_problems(&built) {
                 eprintln!("xtask: warning: {e}");
             }

@@ -1,6 +1,7 @@
 //! `cargo xtask <command>`: build, package, verify and test the lambda-libc bootstraps.
 //! Run `cargo xtask help` for the commands.
 
+mod debian_rust;
 mod dist;
 mod header;
 mod invoke;
@@ -50,7 +51,7 @@ fn run(args: &[String]) -> Result {
     match command {
         "dist" => {
             no_arguments("dist", rest)?;
-            dist::dist(&ws)
+            dist::dist(&ws).map(drop)
         }
         "verify" => {
             let files: Vec<PathBuf> = if rest.is_empty() {

@@ -2,13 +2,13 @@
 
 use std::process::Command;
 
-use crate::dist::{self, X86_64};
+use crate::dist;
 use crate::util::{Result, Workspace, cargo, run};
 
 pub fn test(ws: &Workspace) -> Result {
-    let step = |name: &str, result: Result| {
+    fn step<T>(name: &str, result: Result<T>) -> Result<T> {
         result.map_err(|e| -> crate::util::Error { format!("step `{name}` failed: {e}").into() })
-    };
+    }
     let cargo_in_root = |args: &[&str]| -> Command {
         let mut cmd = cargo();
         cmd.current_dir(&ws.root).args(args);
@@ -24,11 +24,13 @@ pub fn test(ws: &Workspace) -> Result {
     step("clippy c-api", run(cargo_in_root(&["clippy"]).args(c_api).args(["--", "-D", "warnings"])))?;
 
     banner("3/4 dist (zig build, zips, verifier)");
-    step("dist", dist::dist(ws))?;
+    let arches = step("dist", dist::dist(ws))?;
 
     banner("4/4 cargo test --workspace");
     let mut tests = cargo_in_root(&["test", "--workspace"]);
-    tests.env("LAMBDA_LIBC_BIN_DIR", ws.release_dir(X86_64.rust_target)).env("LAMBDA_LIBC_DIST_DIR", &ws.dist);
+    // Every architecture built: the harness runs the arm64 ones under qemu-user.
+    let bin_dirs = std::env::join_paths(arches.iter().map(|a| ws.release_dir(a.rust_target)))?;
+    tests.env("LAMBDA_LIBC_BIN_DIR", bin_dirs).env("LAMBDA_LIBC_DIST_DIR", &ws.dist);
     step("cargo test", run(&mut tests))?;
     step("cargo test c-api", run(cargo_in_root(&["test"]).args(c_api)))?;
 

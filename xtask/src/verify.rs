@@ -14,10 +14,10 @@ use crate::dist::ARCHES;
 /// Highest glibc symbol version a bootstrap may need: Amazon Linux 2023 ships glibc 2.34.
 pub const MAX_GLIBC: (u32, u32) = (2, 34);
 /// Upper bound for a deployment zip: a ratchet, lowered as the runtime shrinks, never
-/// raised (but for the C bootstrap's arrival, which `dist_budget.rs` holds within 10 % of
-/// the Rust one). The goal (issue "Runtime core") is 4,096 bytes;
-/// `tests/tests/dist_budget.rs` asserts the same number.
-pub const MAX_ZIP_BYTES: usize = 7232;
+/// raised but for the arrival of the C and arm64 bootstraps (`dist_budget.rs` also holds
+/// each C one within 10 % of the Rust one). The goal (issue "Runtime core") is 4,096
+/// bytes; `tests/tests/dist_budget.rs` asserts the same number.
+pub const MAX_ZIP_BYTES: usize = 7296;
 /// The only shared library a bootstrap may need.
 pub const LIBC_SONAME: &str = "libc.so.6";
 /// The name of the single zip entry, as the Lambda `provided` runtimes expect.

@@ -12,6 +12,8 @@
 //! * Fixture bootstraps ([`fixtures`]): [`FIXTURE_NAMES`]. `fixture` (`tests/fixtures`) is
 //!   required; the others are tested when present.
 //!
+//! arm64 bootstraps run under qemu-user on other machines ([`Bin::is_arm64`]).
+//!
 //! Every run is bounded: a child that does not end within [`TIMEOUT`] is killed and the
 //! test fails. Children get a cleared environment plus exactly the variables a test gives.
 #![allow(dead_code)]
@@ -31,6 +33,13 @@ pub const TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Where the built bootstraps are (set by `cargo xtask test`).
 pub const BIN_DIR_VAR: &str = "LAMBDA_LIBC_BIN_DIR";
+/// The qemu-user emulator for arm64 bootstraps on other machines (default `qemu-aarch64`,
+/// Debian's `qemu-user`).
+pub const QEMU_VAR: &str = "LAMBDA_LIBC_QEMU_AARCH64";
+/// The arm64 root qemu finds the dynamic loader and libc in (default
+/// `/usr/aarch64-linux-gnu`, Debian's `libc6-arm64-cross`).
+pub const QEMU_LD_PREFIX_VAR: &str = "LAMBDA_LIBC_QEMU_LD_PREFIX";
+const EM_AARCH64: u16 = 183;
 
 /// Echo bootstraps (answer every event with itself), in test order. The first is
 /// required; the others (a C echo, arm64 builds) are tested when a directory has them.
@@ -127,9 +136,35 @@ impl Bin {
         self.spawn_env(&[("AWS_LAMBDA_RUNTIME_API", api)])
     }
 
+    /// Whether this is an arm64 ELF (run under qemu-user on other machines).
+    pub fn is_arm64(&self) -> bool {
+        let mut header = [0u8; 20];
+        let read = std::fs::File::open(&self.path).and_then(|mut f| f.read_exact(&mut header));
+        read.is_ok() && header[..4] == *b"\x7fELF" && u16::from_le_bytes([header[18], header[19]]) == EM_AARCH64
+    }
+
+    /// Whether it runs under qemu-user here: the process is then qemu, whose memory
+    /// figures are its own (the translation cache grows), not the bootstrap's.
+    pub fn is_emulated(&self) -> bool {
+        self.is_arm64() && std::env::consts::ARCH != "aarch64"
+    }
+
+    /// The command that runs it: itself, or `qemu-aarch64 -L <arm64 sysroot> <path>` for an
+    /// arm64 ELF on another machine ([`QEMU_VAR`], [`QEMU_LD_PREFIX_VAR`]).
+    fn command(&self) -> Command {
+        if !self.is_emulated() {
+            return Command::new(&self.path);
+        }
+        let qemu = std::env::var_os(QEMU_VAR).unwrap_or_else(|| "qemu-aarch64".into());
+        let prefix = std::env::var_os(QEMU_LD_PREFIX_VAR).unwrap_or_else(|| "/usr/aarch64-linux-gnu".into());
+        let mut cmd = Command::new(qemu);
+        cmd.arg("-L").arg(prefix).arg(&self.path);
+        cmd
+    }
+
     /// Runs the bootstrap with exactly these environment variables.
     pub fn spawn_env(&self, env: &[(&str, &str)]) -> Proc {
-        let mut cmd = Command::new(&self.path);
+        let mut cmd = self.command();
         cmd.env_clear().stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
         for (k, v) in env {
             cmd.env(k, v);
