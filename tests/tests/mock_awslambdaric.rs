@@ -5,6 +5,8 @@
 //! awslambdaric`). Without it the test prints `SKIPPED: awslambdaric not installed`, or
 //! fails when `LAMBDA_LIBC_REQUIRE_TOOLS=1`.
 
+mod tools;
+
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -56,15 +58,6 @@ impl Runtime {
     }
 }
 
-fn awslambdaric_available() -> bool {
-    Command::new("python3")
-        .args(["-c", "import awslambdaric"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
-}
-
 fn start_runtime(api: &str) -> Runtime {
     let nanos = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().subsec_nanos();
     let dir = std::env::temp_dir().join(format!("mock-ric-{}-{nanos}", std::process::id()));
@@ -98,11 +91,8 @@ fn dir_is_gone(p: &Path) -> bool {
 
 #[test]
 fn awslambdaric_runs_a_session_against_the_mock() {
-    if !awslambdaric_available() {
-        if std::env::var("LAMBDA_LIBC_REQUIRE_TOOLS").as_deref() == Ok("1") {
-            panic!("awslambdaric is not importable by python3 (LAMBDA_LIBC_REQUIRE_TOOLS=1)");
-        }
-        eprintln!("SKIPPED: awslambdaric not installed (python3 -m pip install awslambdaric)");
+    if !tools::python_imports(&["awslambdaric"]) {
+        tools::skip("awslambdaric not installed (python3 -m pip install awslambdaric)");
         return;
     }
 
