@@ -72,3 +72,15 @@ fn unpack_std(dir: &std::path::Path) -> Result {
     fs::remove_dir_all(&download).context("removing the downloaded package")?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ci_installs_the_pinned_version() {
+        let ws = Workspace::locate().unwrap();
+        let ci = std::fs::read_to_string(ws.root.join(".ci/run")).unwrap();
+        assert!(ci.contains(&format!("rustc_web={VERSION}\n")), ".ci/run must install rustc-web={VERSION}");
+    }
+}

@@ -5,6 +5,7 @@ mod debian_rust;
 mod dist;
 mod header;
 mod invoke;
+mod repro;
 mod test;
 mod util;
 mod verify;
@@ -26,8 +27,10 @@ commands:
                     run a bootstrap (the Rust echo; --c: the C echo) once against the in-process mock Runtime API with a
                     Lambda-like environment; print the answer's body to stdout, timing and
                     sizes to stderr (builds dist first unless --bootstrap is given)
+  repro             build dist from two copies of the sources (other paths, other target
+                    directories) and require the same SHA256SUMS as dist/
   header            regenerate runtime/include/lambda_libc.h from runtime/src/capi.rs (cbindgen)
-  test              cargo fmt --check, cargo clippy -D warnings, dist, cargo test --workspace
+  test              cargo fmt --check, cargo clippy -D warnings, dist, cargo test --workspace, repro
   help              this text
 ";
 
@@ -63,6 +66,10 @@ fn run(args: &[String]) -> Result {
             verify::verify_files(&files)
         }
         "invoke" => invoke::invoke(&ws, parse_invoke(rest)?),
+        "repro" => {
+            no_arguments("repro", rest)?;
+            repro::repro(&ws)
+        }
         "header" => {
             no_arguments("header", rest)?;
             header::header(&ws)
