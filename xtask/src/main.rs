@@ -20,6 +20,8 @@ commands:
   dist              build the bootstraps (zig cc linker, glibc 2.34), write dist/*.zip and
                     dist/SHA256SUMS, run the verifier, print sizes
   verify [FILE...]  check bootstrap ELF files or zips (default: the zips in dist/)
+  zip ELF ZIP       write ELF as a deployment zip, the same bytes as `dist` writes (used by
+                    the Nix flake; needs neither cargo nor the workspace)
   invoke JSON | --event FILE [--bootstrap PATH] [--env NAME=VALUE]...
                     run a bootstrap once against the in-process mock Runtime API with a
                     Lambda-like environment; print the answer's body to stdout, timing and
@@ -44,14 +46,16 @@ fn run(args: &[String]) -> Result {
         Some((command, rest)) => (command.as_str(), rest),
         None => ("help", &[][..]),
     };
-    let ws = Workspace::locate()?;
+    // `zip` and `verify FILE...` run from the Nix store, away from any workspace.
+    let ws = Workspace::locate;
     match command {
         "dist" => {
             no_arguments("dist", rest)?;
-            dist::dist(&ws)
+            dist::dist(&ws()?)
         }
         "verify" => {
             let files: Vec<PathBuf> = if rest.is_empty() {
+                let ws = ws()?;
                 dist::BOOTSTRAPS.iter().map(|b| b.zip_path(&ws)).collect()
             } else {
                 rest.iter().map(PathBuf::from).collect()
@@ -59,10 +63,14 @@ fn run(args: &[String]) -> Result {
             let files: Vec<&Path> = files.iter().map(PathBuf::as_path).collect();
             verify::verify_files(&files)
         }
-        "invoke" => invoke::invoke(&ws, parse_invoke(rest)?),
+        "zip" => match rest {
+            [elf, zip] => dist::write_zip(&util::read(Path::new(elf))?, Path::new(zip)).map(|_| ()),
+            _ => Err("usage: cargo xtask zip ELF ZIP".into()),
+        },
+        "invoke" => invoke::invoke(&ws()?, parse_invoke(rest)?),
         "test" => {
             no_arguments("test", rest)?;
-            test::test(&ws)
+            test::test(&ws()?)
         }
         "help" | "-h" | "--help" => {
             print!("{USAGE}");
