@@ -5,6 +5,8 @@
 //! awslambdaric`). Without it the test prints `SKIPPED: awslambdaric not installed`, or
 //! fails when `LAMBDA_LIBC_REQUIRE_TOOLS=1`.
 
+mod tools;
+
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -99,11 +101,7 @@ fn dir_is_gone(p: &Path) -> bool {
 #[test]
 fn awslambdaric_runs_a_session_against_the_mock() {
     if !awslambdaric_available() {
-        if std::env::var("LAMBDA_LIBC_REQUIRE_TOOLS").as_deref() == Ok("1") {
-            panic!("awslambdaric is not importable by python3 (LAMBDA_LIBC_REQUIRE_TOOLS=1)");
-        }
-        eprintln!("SKIPPED: awslambdaric not installed (python3 -m pip install awslambdaric)");
-        return;
+        return tools::skip_or_fail("awslambdaric is not importable by python3 (python3 -m pip install awslambdaric)");
     }
 
     let big: Vec<Value> = (0..300).map(|i| serde_json::json!({"i": i, "text": "chunked ünïcode payload"})).collect();
