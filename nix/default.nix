@@ -98,6 +98,7 @@ in
     in
     {
       type = "app";
+      meta.description = "Run a bootstrap once against the mock Runtime API (xtask invoke)";
       program = "${pkgs.writeShellScript "lambda-libc-invoke" ''
         # Run the ELF itself where its FHS loader exists (sizes printed are then its own).
         bootstrap=${echo}
