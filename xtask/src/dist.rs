@@ -12,7 +12,7 @@ use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::fs;
 use std::io::{Cursor, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use object::elf;
@@ -171,6 +171,15 @@ pub fn zip_bootstrap_with_level(elf: &[u8], level: i64) -> Result<Vec<u8>> {
     Ok(writer.finish().context("zip: finish")?.into_inner())
 }
 
+/// Writes the deployment zip of `elf` ([`zip_bootstrap`]) to `path`, unless the file already
+/// holds exactly those bytes, and returns them. `dist` and `xtask zip` (the Nix flake's zip
+/// step) both write their zips through this function.
+pub fn write_zip(elf: &[u8], path: &Path) -> Result<Vec<u8>> {
+    let zip = zip_bootstrap(elf)?;
+    write_if_changed(path, &zip)?;
+    Ok(zip)
+}
+
 /// One built ELF and, for bootstraps, its zip.
 pub struct Built {
     pub name: String,
@@ -212,7 +221,7 @@ pub fn build(ws: &Workspace) -> Result<Vec<&'static Arch>> {
             let mut cmd = cargo();
             cmd.current_dir(&ws.root);
             if let Some(debian) = &debian {
-                debian.configure(&mut cmd, arch);
+                debian.configure(&mut cmd);
             }
             cmd
         };
@@ -273,12 +282,11 @@ pub fn package(ws: &Workspace, arches: &[&Arch], out: &mut dyn Write) -> Result<
     let built_for = |arch: &Arch| arches.iter().any(|a| a.name == arch.name);
     fs::create_dir_all(&ws.dist).context(format_args!("cannot create {}", ws.dist.display()))?;
     let mut built = Vec::new();
-    let mut sums = String::new();
+    let mut sums = Vec::new();
     for b in BOOTSTRAPS.iter().filter(|b| built_for(b.arch)) {
         let elf = read(&b.elf_path(ws))?;
-        let zip = zip_bootstrap(&elf)?;
-        write_if_changed(&b.zip_path(ws), &zip)?;
-        let _ = writeln!(sums, "{}  {}", hex(&Sha256::digest(&zip)), b.zip);
+        let zip = write_zip(&elf, &b.zip_path(ws))?;
+        sums.push((b.zip, hex(&Sha256::digest(&zip))));
         let report = verify::check_zip(&zip);
         let mut problems = report.problems;
         if let Some(facts) = &report.facts
@@ -288,6 +296,9 @@ pub fn package(ws: &Workspace, arches: &[&Arch], out: &mut dyn Write) -> Result<
         }
         built.push(Built { name: b.name().to_owned(), elf_bytes: elf.len(), zip_bytes: Some(zip.len()), problems });
     }
+    // In zip name order, as `sha256sum *.zip` lists them (the flake's `dist` package does).
+    sums.sort();
+    let sums: String = sums.iter().map(|(zip, hash)| format!("{hash}  {zip}\n")).collect();
     write_if_changed(&ws.dist.join("SHA256SUMS"), sums.as_bytes())?;
 
     for extra in EXTRAS.iter().filter(|e| built_for(e.arch)) {
@@ -368,6 +379,18 @@ mod tests {
         let mut back = Vec::new();
         entry.read_to_end(&mut back).unwrap();
         assert_eq!(back, payload);
+    }
+
+    #[test]
+    fn write_zip_writes_the_zip_bootstrap_bytes() {
+        let dir = std::env::temp_dir().join(format!("xtask-write-zip-{}", std::process::id()));
+        let path = dir.join("sub/bootstrap-test.zip");
+        let elf: Vec<u8> = b"\x7fELF not really ".repeat(20);
+        let written = write_zip(&elf, &path).unwrap();
+        let on_disk = fs::read(&path).unwrap();
+        fs::remove_dir_all(&dir).unwrap();
+        assert_eq!(written, zip_bootstrap(&elf).unwrap());
+        assert_eq!(on_disk, written);
     }
 
     #[test]

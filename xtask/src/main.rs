@@ -23,8 +23,11 @@ commands:
   dist              build the bootstraps (zig cc linker, glibc 2.34), write dist/*.zip and
                     dist/SHA256SUMS, run the verifier, print sizes
   verify [FILE...]  check bootstrap ELF files or zips (default: the zips in dist/)
+  zip ELF ZIP       write ELF as a deployment zip, the same bytes as `dist` writes (used by
+                    the Nix flake; needs neither cargo nor the workspace)
   invoke JSON | --event FILE [--c | --bootstrap PATH] [--env NAME=VALUE]...
-                    run a bootstrap (the Rust echo; --c: the C echo) once against the in-process mock Runtime API with a
+                    run a bootstrap (the Rust echo; --c: the C echo) once against the
+                    in-process mock Runtime API with a
                     Lambda-like environment; print the answer's body to stdout, timing and
                     sizes to stderr (builds dist first unless --bootstrap is given)
   repro             build dist from two copies of the sources (other paths, other target
@@ -50,14 +53,16 @@ fn run(args: &[String]) -> Result {
         Some((command, rest)) => (command.as_str(), rest),
         None => ("help", &[][..]),
     };
-    let ws = Workspace::locate()?;
+    // `zip` and `verify FILE...` run from the Nix store, away from any workspace.
+    let ws = Workspace::locate;
     match command {
         "dist" => {
             no_arguments("dist", rest)?;
-            dist::dist(&ws).map(drop)
+            dist::dist(&ws()?).map(drop)
         }
         "verify" => {
             let files: Vec<PathBuf> = if rest.is_empty() {
+                let ws = ws()?;
                 dist::BOOTSTRAPS.iter().map(|b| b.zip_path(&ws)).collect()
             } else {
                 rest.iter().map(PathBuf::from).collect()
@@ -65,18 +70,22 @@ fn run(args: &[String]) -> Result {
             let files: Vec<&Path> = files.iter().map(PathBuf::as_path).collect();
             verify::verify_files(&files)
         }
-        "invoke" => invoke::invoke(&ws, parse_invoke(rest)?),
+        "zip" => match rest {
+            [elf, zip] => dist::write_zip(&util::read(Path::new(elf))?, Path::new(zip)).map(|_| ()),
+            _ => Err("usage: cargo xtask zip ELF ZIP".into()),
+        },
+        "invoke" => invoke::invoke(&ws()?, parse_invoke(rest)?),
         "repro" => {
             no_arguments("repro", rest)?;
-            repro::repro(&ws)
+            repro::repro(&ws()?)
         }
         "header" => {
             no_arguments("header", rest)?;
-            header::header(&ws)
+            header::header(&ws()?)
         }
         "test" => {
             no_arguments("test", rest)?;
-            test::test(&ws)
+            test::test(&ws()?)
         }
         "help" | "-h" | "--help" => {
             print!("{USAGE}");

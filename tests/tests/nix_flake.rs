@@ -1,0 +1,157 @@
+//! The Nix flake, as far as a machine without the flake's inputs can check it (nothing of the
+//! build runs here; docs/nix.md says what is and is not exercised):
+//!
+//! * every `.nix` file parses (`nix-instantiate --parse`), has no dead code (`deadnix
+//!   --fail`) and is formatted (`nixpkgs-fmt --check`);
+//! * `flake.lock` matches the inputs of `flake.nix` (`nix flake metadata --offline
+//!   --no-update-lock-file` fails, or tries the network, otherwise);
+//! * the flake's outputs and the names of its packages, checks, apps and dev shells per
+//!   system, evaluated offline with no input fetched, are exactly the ones listed below.
+//!
+//! Needs `nix` (Debian's nix-bin 2.8 is enough), `deadnix`, `nixpkgs-fmt` and `git`; without
+//! them the test prints `SKIPPED: …`, or fails when `LAMBDA_LIBC_REQUIRE_TOOLS=1`. Nix sees
+//! only the files git tracks: `git add` a new file before this test can see it in the flake.
+
+mod tools;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::{Value, json};
+
+const SYSTEMS: &[&str] = &["aarch64-linux", "x86_64-linux"];
+
+/// `packages.<system>`, the same on both systems: the unsuffixed ones are the host's
+/// architecture, the suffixed ones either architecture (docs/nix.md).
+const PACKAGES: &[&str] = &[
+    "bootstrap",
+    "bootstrap-arm64",
+    "bootstrap-c",
+    "bootstrap-c-arm64",
+    "bootstrap-c-stream",
+    "bootstrap-c-stream-arm64",
+    "bootstrap-c-stream-x86_64",
+    "bootstrap-c-x86_64",
+    "bootstrap-stream",
+    "bootstrap-stream-arm64",
+    "bootstrap-stream-x86_64",
+    "bootstrap-x86_64",
+    "default",
+    "dist",
+    "runtime",
+    "runtime-arm64",
+    "runtime-x86_64",
+    "xtask",
+];
+
+/// `checks.<system>`; `tofu-validate` joins them when git tracks files under `terraform/`.
+const CHECKS: &[&str] = &["clippy", "deadnix", "integration", "nixpkgs-fmt", "rustfmt", "verify"];
+
+const NIX_FEATURES: &[&str] = &["--extra-experimental-features", "nix-command flakes"];
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ has a parent").to_path_buf()
+}
+
+/// Runs `program args` in the repository root; the output, or `None` if it cannot start.
+fn run(program: &str, args: &[&str]) -> Option<Output> {
+    Command::new(program).args(args).current_dir(root()).output().ok()
+}
+
+/// Runs `program args` in the repository root and returns its stdout; fails the test with
+/// its output unless it exits with 0.
+fn ok(program: &str, args: &[&str]) -> String {
+    let out = run(program, args).unwrap_or_else(|| panic!("cannot run {program}"));
+    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    assert!(
+        out.status.success(),
+        "`{program} {}` failed ({}):\n{}{}",
+        args.join(" "),
+        out.status,
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    text(&out.stdout)
+}
+
+/// `git ls-files` (tracked and untracked, not ignored) for `pathspec`.
+fn files(pathspec: &str) -> Vec<String> {
+    ok("git", &["ls-files", "--cached", "--others", "--exclude-standard", "--", pathspec])
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
+fn nix_eval_json(expr: &str) -> Value {
+    let mut args = NIX_FEATURES.to_vec();
+    args.extend(["eval", "--offline", "--impure", "--json", "--expr", expr]);
+    let out = ok("nix", &args);
+    serde_json::from_str(&out).unwrap_or_else(|e| panic!("nix eval printed no JSON ({e}): {out}"))
+}
+
+fn per_system(names: &[&str]) -> Value {
+    SYSTEMS.iter().map(|s| (s.to_string(), json!(names))).collect()
+}
+
+#[test]
+fn the_flake_parses_lints_locks_and_has_the_expected_outputs() {
+    let tools = ["nix", "nix-instantiate", "deadnix", "nixpkgs-fmt", "git"];
+    // Installed = can be started (`nixpkgs-fmt --version` exits with 1).
+    if let Some(missing) = tools.iter().find(|t| run(t, &["--version"]).is_none()) {
+        tools::skip(&format!(
+            "{missing} is not installed (apt-get install nix-bin; cargo install --locked deadnix nixpkgs-fmt)"
+        ));
+        return;
+    }
+
+    let nix_files = files("*.nix");
+    for file in ["flake.nix", "nix/default.nix"] {
+        assert!(nix_files.iter().any(|f| f == file), "{file} missing from {nix_files:?}");
+    }
+    for file in &nix_files {
+        ok("nix-instantiate", &["--parse", file]);
+    }
+    let mut args = vec!["--fail"];
+    args.extend(nix_files.iter().map(String::as_str));
+    ok("deadnix", &args);
+    args[0] = "--check";
+    ok("nixpkgs-fmt", &args);
+
+    let mut args = NIX_FEATURES.to_vec();
+    args.extend(["flake", "metadata", "--offline", "--no-update-lock-file"]);
+    ok("nix", &args);
+
+    // One evaluation of the whole structure. Only names are forced: no input is fetched.
+    let flake = format!("git+file://{}", root().display());
+    let got = nix_eval_json(&format!(
+        r#"let
+          flake = builtins.getFlake "{flake}";
+          names = builtins.mapAttrs (_: builtins.attrNames);
+        in {{
+          outputs = builtins.attrNames flake.outputs;
+          packages = names flake.packages;
+          checks = names flake.checks;
+          apps = names flake.apps;
+          devShells = names flake.devShells;
+          formatter = builtins.attrNames flake.formatter;
+        }}"#
+    ));
+
+    let mut checks = CHECKS.to_vec();
+    // builtins.pathExists in nix/checks.nix sees what the flake sees: tracked files only.
+    if !ok("git", &["ls-files", "--", "terraform"]).is_empty() {
+        checks.push("tofu-validate");
+        checks.sort_unstable();
+    }
+    let expected = json!({
+        "outputs": ["apps", "checks", "devShells", "formatter", "packages"],
+        "packages": per_system(PACKAGES),
+        "checks": per_system(&checks),
+        "apps": per_system(&["invoke"]),
+        "devShells": per_system(&["default"]),
+        "formatter": SYSTEMS,
+    });
+    for (key, want) in expected.as_object().expect("an object") {
+        assert_eq!(&got[key], want, "flake `{key}` changed: update this test, docs/nix.md and the README");
+    }
+}
