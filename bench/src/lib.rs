@@ -79,7 +79,7 @@ pub struct Options {
 impl Default for Options {
     fn default() -> Self {
         Options {
-            repeats: 5,
+            repeats: 7,
             invocations: 5_000,
             large_invocations: 200,
             small_bytes: 100,
@@ -244,9 +244,26 @@ fn log_path(o: &Options, c: &Candidate, what: &str) -> PathBuf {
     o.log_dir.join(format!("{}.{what}", c.name))
 }
 
+/// The order of `n` candidates in one pass: a shuffle seeded by `seed` (xorshift,
+/// Fisher-Yates), so that over the passes every candidate follows every other about
+/// equally often. (A rotation would not do: it keeps who follows whom, and a candidate
+/// spawned right after a heavier one that was just killed pays for its teardown.)
+pub fn order(n: usize, seed: u64) -> Vec<usize> {
+    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ 0xD1B5_4A32_D192_ED03;
+    let mut v: Vec<usize> = (0..n).collect();
+    for i in (1..n).rev() {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        v.swap(i, (x % (i as u64 + 1)) as usize);
+    }
+    v
+}
+
 /// Measures every candidate: a warm-up run each (discarded), then `repeats` rounds, each
-/// running every candidate with the small event and then every candidate with the large
-/// one, in an order rotated by one per round; then one strace run per candidate and size.
+/// running every candidate with the small event, then every candidate with the large one,
+/// then `init_samples` passes of short runs, each pass in its own shuffled [`order`]; then
+/// one strace run per candidate and size.
 /// A candidate whose run fails is dropped with the reason; the others go on. `progress`
 /// gets one line per step.
 pub fn bench(candidates: &[Candidate], options: &Options, progress: &mut dyn FnMut(&str)) -> Results {
@@ -288,8 +305,8 @@ pub fn bench(candidates: &[Candidate], options: &Options, progress: &mut dyn FnM
             if work.invocations < 2 {
                 continue;
             }
-            for k in 0..n {
-                let m = &mut measured[(k + round) % n];
+            for k in order(n, (round as u64) << 32 | (size == "large") as u64) {
+                let m = &mut measured[k];
                 if m.failure.is_some() {
                     continue;
                 }
@@ -303,9 +320,9 @@ pub fn bench(candidates: &[Candidate], options: &Options, progress: &mut dyn FnM
         }
         let short = Workload { invocations: 2, ..small.clone() };
         progress(&format!("round {}/{}: {} init samples each", round + 1, options.repeats, options.init_samples));
-        for _ in 0..options.init_samples {
-            for k in 0..n {
-                let m = &mut measured[(k + round) % n];
+        for j in 0..options.init_samples {
+            for k in order(n, (round as u64) << 32 | (j as u64 + 2)) {
+                let m = &mut measured[k];
                 if m.failure.is_some() {
                     continue;
                 }
@@ -370,5 +387,21 @@ impl Results {
         std::fs::write(dir.join("results.md"), report::markdown(self))?;
         std::fs::write(dir.join("latency.svg"), report::svg(self))?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn orders_are_permutations_that_vary() {
+        let mut firsts = [0; 4];
+        for seed in 0..400 {
+            let mut o = super::order(4, seed);
+            firsts[o[0]] += 1;
+            o.sort_unstable();
+            assert_eq!(o, [0, 1, 2, 3]);
+        }
+        assert!(firsts.iter().all(|&f| f > 60), "each candidate comes first about a quarter of the time: {firsts:?}");
+        assert_eq!(super::order(0, 1), Vec::<usize>::new());
     }
 }

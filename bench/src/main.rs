@@ -16,7 +16,7 @@ the affinity.
 
 options:
   --zip NAME=ZIP               the candidate's deployment zip (its size is reported)
-  --repeats N                  rounds over all candidates (default 5)
+  --repeats N                  rounds over all candidates (default 7)
   --invocations N              invocations per run with the 100-byte event (default 5000)
   --large-invocations N        invocations per run with the 5 MiB event (default 200)
   --init-samples N             extra 2-invocation runs per candidate and round, for init (default 20)

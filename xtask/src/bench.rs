@@ -79,7 +79,7 @@ pub fn bench(ws: &Workspace, o: &Options) -> Result {
         Some(cpu) => cpu,
         None => allowed_cpus()?.into_iter().max().ok_or("no CPU in this process's affinity")?,
     };
-    let (repeats, invocations, large, strace) = if o.quick { (1, 500, 10, 50) } else { (5, 5_000, 200, 200) };
+    let (repeats, invocations, large, strace) = if o.quick { (1, 500, 10, 50) } else { (7, 5_000, 200, 200) };
     let mut cmd = Command::new("taskset");
     cmd.arg("-c").arg(cpu.to_string()).arg(&harness);
     cmd.args(["--repeats", &o.repeats.unwrap_or(repeats).to_string()]);
