@@ -340,6 +340,9 @@ pub fn bench(candidates: &[Candidate], options: &Options, progress: &mut dyn FnM
     if options.strace_invocations >= 2 && strace::available() {
         for m in measured.iter_mut().filter(|m| m.failure.is_none()) {
             for (size, work) in [("small", &small), ("large", &large)] {
+                if work.invocations < 2 {
+                    continue;
+                }
                 let n =
                     if size == "small" { options.strace_invocations } else { (options.strace_invocations / 10).max(2) };
                 let work = Workload { invocations: n, ..work.clone() };

@@ -79,13 +79,18 @@ pub fn utc(secs: u64) -> String {
     format!("{y:04}-{mo:02}-{d:02} {h:02}:{m:02} UTC")
 }
 
-fn label(m: &Measured) -> String {
-    let role = match m.candidate.role {
+/// ` (floor)` or ` (peer)` after a candidate's name, unless the name says it already.
+fn role_suffix(m: &Measured) -> &'static str {
+    match m.candidate.role {
         Role::Ours => "",
+        role if m.candidate.name == role.as_str() => "",
         Role::Floor => " (floor)",
         Role::Peer => " (peer)",
-    };
-    format!("`{}`{role}", m.candidate.name)
+    }
+}
+
+fn label(m: &Measured) -> String {
+    format!("`{}`{}", m.candidate.name, role_suffix(m))
 }
 
 fn syscalls(s: &Series) -> String {
@@ -373,11 +378,7 @@ pub fn svg(r: &Results) -> String {
                 Role::Floor => "#8c8c8c",
                 Role::Peer => "#d9822b",
             };
-            let role = match m.candidate.role {
-                Role::Ours => "",
-                Role::Floor => " (floor)",
-                Role::Peer => " (peer)",
-            };
+            let role = role_suffix(m);
             let _ = writeln!(
                 s,
                 "<text x=\"{}\" y=\"{}\" text-anchor=\"end\">{}{role}</text>\n\
@@ -479,7 +480,7 @@ mod tests {
     fn markdown_has_every_candidate_and_the_goals() {
         let md = markdown(&results());
         assert!(md.contains("| `ours` | 12,000 | 6,500 | 400 | 90.0 | 30.0 | 30.0 |"), "{md}");
-        assert!(md.contains("| `floor` (floor) |") && md.contains("| `peer` (peer) |"));
+        assert!(md.contains("| `floor` |") && md.contains("| `peer` |"), "{md}");
         assert!(md.contains("FAILED: answer 1 is not the event \\| x"), "{md}");
         assert!(md.contains("| `ours` | 1.00× | 1.20× | 1.03× | 1.00× | 0.33× | 0.50× | 0.27× |"), "{md}");
         assert!(md.contains("warm p50 <= 1.10x the floor (1.20×): **not met**"), "{md}");
