@@ -169,6 +169,9 @@ pub struct Machine {
     /// `/proc/loadavg`'s 1, 5 and 15 minute averages before and after.
     pub load_before: [f64; 3],
     pub load_after: [f64; 3],
+    /// How busy each CPU was during the bench (`/proc/stat`, 0..=1): the pinned one is
+    /// busy with the bench itself; the others show what the rest of the machine did.
+    pub cpu_busy: Vec<(usize, f64)>,
     /// Seconds since the Unix epoch when the bench started.
     pub started_unix: u64,
     pub duration_s: f64,
@@ -191,6 +194,7 @@ impl Machine {
             pinned_to: pinned_cpus(),
             load_before: load_average(),
             load_after: [0.0; 3],
+            cpu_busy: Vec::new(),
             started_unix: SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs()),
             duration_s: 0.0,
         }
@@ -205,6 +209,33 @@ pub struct Results {
     pub measured: Vec<Measured>,
     /// Free-form facts from the caller (tool versions, build notes), shown in the JSON.
     pub meta: Vec<(String, String)>,
+}
+
+/// Per-CPU `(busy, total)` jiffies from `/proc/stat` (busy: all but idle and iowait).
+pub fn cpu_times() -> Vec<(usize, u64, u64)> {
+    let text = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+    text.lines()
+        .filter_map(|l| {
+            let mut f = l.split_whitespace();
+            let cpu: usize = f.next()?.strip_prefix("cpu")?.parse().ok()?;
+            let v: Vec<u64> = f.filter_map(|x| x.parse().ok()).collect();
+            let total: u64 = v.iter().take(8).sum();
+            let idle = v.get(3).copied().unwrap_or(0) + v.get(4).copied().unwrap_or(0);
+            Some((cpu, total - idle, total))
+        })
+        .collect()
+}
+
+/// The busy fraction of each CPU between two [`cpu_times`].
+pub fn cpu_busy(before: &[(usize, u64, u64)], after: &[(usize, u64, u64)]) -> Vec<(usize, f64)> {
+    after
+        .iter()
+        .filter_map(|&(cpu, busy, total)| {
+            let &(_, b0, t0) = before.iter().find(|b| b.0 == cpu)?;
+            let dt = total.saturating_sub(t0);
+            (dt > 0).then(|| (cpu, busy.saturating_sub(b0) as f64 / dt as f64))
+        })
+        .collect()
 }
 
 /// `/proc/loadavg`'s three averages.
@@ -268,6 +299,7 @@ pub fn order(n: usize, seed: u64) -> Vec<usize> {
 /// gets one line per step.
 pub fn bench(candidates: &[Candidate], options: &Options, progress: &mut dyn FnMut(&str)) -> Results {
     let mut machine = Machine::observe();
+    let cpu_before = cpu_times();
     let started = std::time::Instant::now();
     std::fs::create_dir_all(&options.log_dir).ok();
     let (small, large) = workloads(options);
@@ -373,6 +405,7 @@ pub fn bench(candidates: &[Candidate], options: &Options, progress: &mut dyn FnM
     }
 
     machine.load_after = load_average();
+    machine.cpu_busy = cpu_busy(&cpu_before, &cpu_times());
     machine.duration_s = started.elapsed().as_secs_f64();
     Results { machine, options: options.clone(), measured, meta: Vec::new() }
 }
@@ -406,5 +439,13 @@ mod tests {
         }
         assert!(firsts.iter().all(|&f| f > 60), "each candidate comes first about a quarter of the time: {firsts:?}");
         assert_eq!(super::order(0, 1), Vec::<usize>::new());
+    }
+
+    #[test]
+    fn cpu_busy_fractions() {
+        let before = [(0, 10, 100), (1, 50, 100)];
+        let after = [(0, 20, 200), (1, 150, 200), (2, 5, 10)];
+        assert_eq!(super::cpu_busy(&before, &after), vec![(0, 0.1), (1, 1.0)]);
+        assert!(super::cpu_times().iter().all(|&(_, busy, total)| busy <= total));
     }
 }

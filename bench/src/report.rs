@@ -115,9 +115,17 @@ pub fn conditions(r: &Results) -> String {
     let m = &r.machine;
     let o = &r.options;
     let cpus = m.pinned_to.iter().map(|c| c.to_string()).collect::<Vec<_>>().join(",");
+    let others: Vec<String> = m
+        .cpu_busy
+        .iter()
+        .filter(|(cpu, _)| !m.pinned_to.contains(cpu))
+        .map(|(cpu, busy)| format!("CPU {cpu} {:.0} %", busy * 100.0))
+        .collect();
+    let others =
+        if others.is_empty() { String::new() } else { format!(", the other CPUs busy: {}", others.join(", ")) };
     format!(
         "Measured {} on {} ({} CPUs online, Linux {}), harness and bootstraps pinned to CPU {cpus}; \
-         load average (1 min) {:.2} before and {:.2} after the {:.0} s run. {} rounds, candidates interleaved, \
+         load average (1 min, the bench itself adds about 1) {:.2} before and {:.2} after the {:.0} s run{others}. {} rounds, candidates interleaved, \
          medians of the rounds (init and first invocation: of {} samples each); per run {} invocations of a {}-byte event and {} of a {} MiB chunked event \
          ({} KiB chunks); syscalls counted by strace over {} small and {} large invocations.",
         utc(m.started_unix),
@@ -310,6 +318,7 @@ pub fn json(r: &Results) -> Value {
             "pinned_to_cpus": m.pinned_to,
             "load_average_before": m.load_before,
             "load_average_after": m.load_after,
+            "cpu_busy_during_run": m.cpu_busy.iter().map(|(c, b)| json!({"cpu": c, "busy": (b * 1000.0).round() / 1000.0})).collect::<Vec<_>>(),
             "duration_s": round1(Some(m.duration_s)),
         },
         "options": {
@@ -398,7 +407,7 @@ pub fn svg(r: &Results) -> String {
         "<text x=\"12\" y=\"{}\" font-size=\"10\" fill=\"#555\">{}</text>\n</svg>",
         height - 10.0,
         xml(&format!(
-            "{}, pinned to CPU {:?}, load {:.2} → {:.2}; cargo xtask bench",
+            "{}, pinned to CPU {:?}, load average {:.2} → {:.2}; cargo xtask bench",
             utc(r.machine.started_unix),
             r.machine.pinned_to,
             r.machine.load_before[0],
@@ -452,7 +461,12 @@ mod tests {
         let mut broken = measured("broken", Role::Ours, 1.0, 1.0, 1, 4);
         broken.failure = Some("answer 1 is not the event | x".to_owned());
         Results {
-            machine: Machine { pinned_to: vec![1], started_unix: 1_795_478_400, ..Machine::default() },
+            machine: Machine {
+                pinned_to: vec![1],
+                started_unix: 1_795_478_400,
+                cpu_busy: vec![(0, 0.031), (1, 0.998)],
+                ..Machine::default()
+            },
             options: Options::default(),
             measured: vec![
                 measured("ours", Role::Ours, 400.0, 30.0, 800, 4),
@@ -486,6 +500,7 @@ mod tests {
         assert!(md.contains("warm p50 <= 1.10x the floor (1.20×): **not met**"), "{md}");
         assert!(md.contains("4 syscalls per invocation (4): met"), "{md}");
         assert!(md.contains("Measured 2026-11-24 00:00 UTC"), "{md}");
+        assert!(md.contains("the other CPUs busy: CPU 0 3 %."), "{md}");
     }
 
     #[test]
