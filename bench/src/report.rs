@@ -123,11 +123,30 @@ pub fn conditions(r: &Results) -> String {
         .collect();
     let others =
         if others.is_empty() { String::new() } else { format!(", the other CPUs busy: {}", others.join(", ")) };
+    let large = if o.large_invocations >= 2 {
+        format!(
+            " and {} of a {} MiB chunked event ({} KiB chunks)",
+            grouped(o.large_invocations as u64),
+            o.large_bytes >> 20,
+            o.chunk >> 10
+        )
+    } else {
+        String::new()
+    };
+    let strace = if o.strace_invocations >= 2 {
+        format!(
+            "syscalls counted by strace over {} small and {} large invocations",
+            o.strace_invocations,
+            (o.strace_invocations / 10).max(2)
+        )
+    } else {
+        "no syscall counts".to_owned()
+    };
     format!(
         "Measured {} on {} ({} CPUs online, Linux {}), harness and bootstraps pinned to CPU {cpus}; \
-         load average (1 min, the bench itself adds about 1) {:.2} before and {:.2} after the {:.0} s run{others}. {} rounds, candidates interleaved, \
-         medians of the rounds (init and first invocation: of {} samples each); per run {} invocations of a {}-byte event and {} of a {} MiB chunked event \
-         ({} KiB chunks); syscalls counted by strace over {} small and {} large invocations.",
+         load average (1 min, the bench itself adds about 1) {:.2} before and {:.2} after the {:.0} s run{others}. \
+         {} rounds, candidates interleaved, medians of the rounds (init and first invocation: of {} samples each); \
+         per run {} invocations of a {}-byte event{large}; {strace}.",
         utc(m.started_unix),
         m.cpu_model,
         m.cpus_online,
@@ -139,11 +158,6 @@ pub fn conditions(r: &Results) -> String {
         o.repeats * (1 + o.init_samples),
         grouped(o.invocations as u64),
         o.small_bytes,
-        grouped(o.large_invocations as u64),
-        o.large_bytes >> 20,
-        o.chunk >> 10,
-        o.strace_invocations,
-        (o.strace_invocations / 10).max(2),
     )
 }
 
@@ -179,6 +193,14 @@ pub fn markdown(r: &Results) -> String {
             connections(&x),
         );
     }
+    if r.options.large_invocations >= 2 {
+        large_table(r, &mut s);
+    }
+    ratios_and_goals(r, &mut s);
+    s
+}
+
+fn large_table(r: &Results, s: &mut String) {
     let _ = writeln!(
         s,
         "\n**{} MiB event** (chunked, {} KiB chunks)\n",
@@ -204,7 +226,9 @@ pub fn markdown(r: &Results) -> String {
             connections(&x),
         );
     }
+}
 
+fn ratios_and_goals(r: &Results, s: &mut String) {
     let floor = r.by_role(Role::Floor);
     let peer = r.by_role(Role::Peer);
     s.push_str("\n**Ratios** (100-byte event; below 1 is better for us)\n\n");
@@ -259,7 +283,6 @@ pub fn markdown(r: &Results) -> String {
             .collect();
         let _ = writeln!(s, "- {}: {}", label(m), parts.join("; "));
     }
-    s
 }
 
 fn one_line(s: &str) -> String {
