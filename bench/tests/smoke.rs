@@ -9,7 +9,18 @@ use lambda_libc_bench::protocol::{self, Framing};
 use lambda_libc_bench::run::{self, Launch, Workload};
 use lambda_libc_bench::{Candidate, Options, Role, bench, report};
 
-/// `name` in the first directory of `LAMBDA_LIBC_BIN_DIR` that has it.
+/// Whether `path` is an ELF for this machine (the directories may hold arm64 builds too).
+fn native(path: &std::path::Path) -> bool {
+    let machine = match std::env::consts::ARCH {
+        "x86_64" => 62u16,
+        "aarch64" => 183,
+        _ => return true,
+    };
+    std::fs::read(path)
+        .is_ok_and(|b| b.len() > 20 && b[..4] == *b"\x7fELF" && u16::from_le_bytes([b[18], b[19]]) == machine)
+}
+
+/// `name`, built for this machine, in the first directory of `LAMBDA_LIBC_BIN_DIR` that has it.
 fn built(name: &str) -> PathBuf {
     let dirs = std::env::var_os("LAMBDA_LIBC_BIN_DIR").unwrap_or_else(|| {
         panic!(
@@ -19,7 +30,7 @@ fn built(name: &str) -> PathBuf {
     });
     std::env::split_paths(&dirs)
         .map(|d| d.join(name))
-        .find(|p| p.is_file())
+        .find(|p| native(p))
         .unwrap_or_else(|| panic!("no `{name}` in LAMBDA_LIBC_BIN_DIR={}: run `cargo xtask test`", dirs.display()))
 }
 
