@@ -1,6 +1,7 @@
 //! `cargo xtask <command>`: build, package, verify and test the lambda-libc bootstraps.
 //! Run `cargo xtask help` for the commands.
 
+mod bench;
 mod debian_rust;
 mod dist;
 mod header;
@@ -34,6 +35,10 @@ commands:
                     directories) and require the same SHA256SUMS as dist/
   header            regenerate runtime/include/lambda_libc.h from runtime/src/capi.rs (cbindgen)
   test              cargo fmt --check, cargo clippy -D warnings, dist, cargo test --workspace, repro
+  bench [--quick] [--repeats N] [--invocations N] [--large-invocations N] [--cpu N]
+                    measure our x86_64 bootstraps, the floor (bench/floor) and lambda_runtime
+                    (bench/peers) on a loopback Runtime API, pinned to one CPU with taskset;
+                    write target/bench/ and (unless --quick) docs/bench/ and docs/BENCHMARKS.md
   help              this text
 ";
 
@@ -87,6 +92,7 @@ fn run(args: &[String]) -> Result {
             no_arguments("test", rest)?;
             test::test(&ws()?)
         }
+        "bench" => bench::bench(&ws, &parse_bench(rest)?),
         "help" | "-h" | "--help" => {
             print!("{USAGE}");
             Ok(())
@@ -100,6 +106,26 @@ fn no_arguments(command: &str, rest: &[String]) -> Result {
         None => Ok(()),
         Some(arg) => Err(format!("`{command}` takes no arguments, got `{arg}`").into()),
     }
+}
+
+fn parse_bench(args: &[String]) -> Result<bench::Options> {
+    let mut options = bench::Options::default();
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
+        let mut number = || -> Result<usize> {
+            let value = args.next().ok_or_else(|| format!("{arg} needs a value"))?;
+            value.parse().map_err(|_| format!("{arg}: not a number: `{value}`").into())
+        };
+        match arg.as_str() {
+            "--quick" => options.quick = true,
+            "--repeats" => options.repeats = Some(number()?.max(1)),
+            "--invocations" => options.invocations = Some(number()?.max(2)),
+            "--large-invocations" => options.large_invocations = Some(number()?),
+            "--cpu" => options.cpu = Some(number()?),
+            other => return Err(format!("bench: unknown option `{other}`\n\n{USAGE}").into()),
+        }
+    }
+    Ok(options)
 }
 
 fn parse_invoke(args: &[String]) -> Result<invoke::Options> {

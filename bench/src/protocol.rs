@@ -1,0 +1,368 @@
+//! The Runtime API as the harness speaks it: the events, the `/next` responses (framed with
+//! `Content-Length` or chunked, with RAPID's context headers) and a parser for the requests
+//! a runtime sends, which never copies a body.
+
+use std::ops::Range;
+
+/// The Runtime API's version prefix.
+pub const PREFIX: &str = "/2018-06-01/runtime/";
+/// The `/next` request target.
+pub const NEXT: &str = "/2018-06-01/runtime/invocation/next";
+/// The ARN every event carries.
+pub const FUNCTION_ARN: &str = "arn:aws:lambda:us-east-1:123456789012:function:bench";
+/// A trace header in the shape the real API sends.
+pub const TRACE_ID: &str = "Root=1-5bef4de7-ad49b0e87f6ef6c87fc2e700;Parent=9a9197af755a6419;Sampled=1";
+/// What RAPID answers to an accepted `/response`.
+pub const ACCEPTED: &[u8] =
+    b"HTTP/1.1 202 Accepted\r\nContent-Type: application/json\r\nContent-Length: 16\r\n\r\n{\"status\":\"OK\"}\n";
+/// The answer to anything the harness does not expect (the run then fails).
+pub const NOT_FOUND: &[u8] = b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n";
+/// The largest request head the parser accepts.
+pub const MAX_HEAD: usize = 64 * 1024;
+/// The largest request body the parser accepts (the Runtime API's limit).
+pub const MAX_BODY: usize = 6_291_556;
+
+/// A JSON event of exactly `len` bytes (at least 12): `{"data":"…"}` with deterministic
+/// alphanumeric filler, so every runtime (including ones that validate JSON) echoes it byte
+/// for byte.
+pub fn json_event(len: usize) -> Vec<u8> {
+    const OPEN: &[u8] = b"{\"data\":\"";
+    const CLOSE: &[u8] = b"\"}";
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    assert!(len > OPEN.len() + CLOSE.len(), "an event has at least 12 bytes");
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut event = OPEN.to_vec();
+    event.extend((0..len - OPEN.len() - CLOSE.len()).map(|_| {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        ALPHABET[(x % ALPHABET.len() as u64) as usize]
+    }));
+    event.extend_from_slice(CLOSE);
+    event
+}
+
+/// How an event's body goes on the wire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Framing {
+    ContentLength,
+    /// `Transfer-Encoding: chunked` with chunks of this many bytes (the last may be shorter).
+    Chunked(usize),
+}
+
+/// The body bytes of a `/next` response: the event itself, or its chunked encoding.
+pub fn frame(event: &[u8], framing: Framing) -> Vec<u8> {
+    match framing {
+        Framing::ContentLength => event.to_vec(),
+        Framing::Chunked(size) => {
+            let mut out = Vec::with_capacity(event.len() + event.len() / size.max(1) * 10 + 16);
+            for chunk in event.chunks(size.max(1)) {
+                out.extend_from_slice(format!("{:x}\r\n", chunk.len()).as_bytes());
+                out.extend_from_slice(chunk);
+                out.extend_from_slice(b"\r\n");
+            }
+            out.extend_from_slice(b"0\r\n\r\n");
+            out
+        }
+    }
+}
+
+/// The request id of invocation `i` of run `run`: UUID-shaped, as Lambda's.
+pub fn request_id(run: u32, i: usize) -> String {
+    format!("{run:08x}-0000-4000-8000-{i:012x}")
+}
+
+/// The head of the `/next` response for an event: status, RAPID's context headers, framing.
+pub fn next_head(request_id: &str, deadline_ms: u64, event_len: usize, framing: Framing) -> Vec<u8> {
+    let framing = match framing {
+        Framing::ContentLength => format!("Content-Length: {event_len}"),
+        Framing::Chunked(_) => "Transfer-Encoding: chunked".to_owned(),
+    };
+    format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nLambda-Runtime-Aws-Request-Id: {request_id}\r\n\
+         Lambda-Runtime-Deadline-Ms: {deadline_ms}\r\nLambda-Runtime-Invoked-Function-Arn: {FUNCTION_ARN}\r\n\
+         Lambda-Runtime-Trace-Id: {TRACE_ID}\r\nDate: Thu, 01 Jan 2026 00:00:00 GMT\r\n{framing}\r\n\r\n"
+    )
+    .into_bytes()
+}
+
+/// The `/response` target for a request id.
+pub fn response_target(request_id: &str) -> String {
+    format!("{PREFIX}invocation/{request_id}/response")
+}
+
+/// One complete request, as positions in the buffer it was parsed from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Request {
+    pub method: Range<usize>,
+    pub target: Range<usize>,
+    /// The decoded body: one range (`Content-Length`) or one per chunk.
+    pub body: Vec<Range<usize>>,
+    /// `Transfer-Encoding: chunked`.
+    pub chunked: bool,
+    /// `Connection: close`.
+    pub close: bool,
+    /// The bytes the request occupies, head and framed body.
+    pub len: usize,
+}
+
+impl Request {
+    pub fn method<'b>(&self, buf: &'b [u8]) -> &'b [u8] {
+        &buf[self.method.clone()]
+    }
+
+    pub fn target<'b>(&self, buf: &'b [u8]) -> &'b [u8] {
+        &buf[self.target.clone()]
+    }
+
+    pub fn body_len(&self) -> usize {
+        self.body.iter().map(|r| r.len()).sum()
+    }
+
+    /// Whether the decoded body is exactly `expected`, compared in place.
+    pub fn body_is(&self, buf: &[u8], expected: &[u8]) -> bool {
+        if self.body_len() != expected.len() {
+            return false;
+        }
+        let mut at = 0;
+        self.body.iter().all(|r| {
+            let same = buf[r.clone()] == expected[at..at + r.len()];
+            at += r.len();
+            same
+        })
+    }
+
+    /// The decoded body, copied (for error messages).
+    pub fn body_bytes(&self, buf: &[u8]) -> Vec<u8> {
+        self.body.iter().flat_map(|r| buf[r.clone()].iter().copied()).collect()
+    }
+}
+
+/// Why a request cannot be parsed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParseError(pub &'static str);
+
+impl std::fmt::Display for ParseError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.0)
+    }
+}
+
+/// Parses the request at the start of `buf`: `Ok(None)` while it is incomplete. HTTP/1.1,
+/// CRLF line ends, `Content-Length` or chunked bodies (extensions and trailers allowed),
+/// header names case-insensitive.
+pub fn parse_request(buf: &[u8]) -> Result<Option<Request>, ParseError> {
+    let Some(head_len) = find(buf, b"\r\n\r\n", MAX_HEAD).map(|i| i + 4) else {
+        return if buf.len() >= MAX_HEAD { Err(ParseError("request head over 64 KiB")) } else { Ok(None) };
+    };
+    let head = &buf[..head_len - 2];
+    let line_end = find(head, b"\r\n", head.len()).ok_or(ParseError("no request line"))?;
+    let line = &head[..line_end];
+    let sp1 = line.iter().position(|&b| b == b' ').ok_or(ParseError("malformed request line"))?;
+    let sp2 = line.iter().rposition(|&b| b == b' ').filter(|&i| i > sp1).ok_or(ParseError("malformed request line"))?;
+    if &line[sp2 + 1..] != b"HTTP/1.1" {
+        return Err(ParseError("not HTTP/1.1"));
+    }
+    let (mut length, mut chunked, mut close) = (None, false, false);
+    let mut at = line_end + 2;
+    while at < head.len() {
+        let end = at + find(&head[at..], b"\r\n", head.len()).ok_or(ParseError("header line without CRLF"))?;
+        let h = &head[at..end];
+        let colon = h.iter().position(|&b| b == b':').ok_or(ParseError("header without a colon"))?;
+        let (name, value) = (&h[..colon], trim(&h[colon + 1..]));
+        if name.eq_ignore_ascii_case(b"content-length") {
+            let n = std::str::from_utf8(value).ok().and_then(|v| v.parse::<usize>().ok());
+            length = Some(n.ok_or(ParseError("bad Content-Length"))?);
+        } else if name.eq_ignore_ascii_case(b"transfer-encoding") {
+            if !value.eq_ignore_ascii_case(b"chunked") {
+                return Err(ParseError("unsupported Transfer-Encoding"));
+            }
+            chunked = true;
+        } else if name.eq_ignore_ascii_case(b"connection") {
+            close = value.eq_ignore_ascii_case(b"close");
+        }
+        at = end + 2;
+    }
+    let mut request = Request { method: 0..sp1, target: sp1 + 1..sp2, body: Vec::new(), chunked, close, len: head_len };
+    match (length, chunked) {
+        (Some(_), true) => return Err(ParseError("both Content-Length and chunked")),
+        (Some(n), false) => {
+            if n > MAX_BODY {
+                return Err(ParseError("body over 6,291,556 bytes"));
+            }
+            if buf.len() < head_len + n {
+                return Ok(None);
+            }
+            request.body.push(head_len..head_len + n);
+            request.len = head_len + n;
+        }
+        (None, false) => {}
+        (None, true) => {
+            let mut at = head_len;
+            let mut total = 0;
+            loop {
+                let Some(nl) = find(&buf[at..], b"\r\n", 32 + 4096) else {
+                    return if buf.len() - at > 32 + 4096 {
+                        Err(ParseError("chunk size line too long"))
+                    } else {
+                        Ok(None)
+                    };
+                };
+                let size_line = &buf[at..at + nl];
+                let digits = size_line.split(|&b| b == b';').next().unwrap_or_default();
+                let size = std::str::from_utf8(trim(digits))
+                    .ok()
+                    .filter(|d| !d.is_empty())
+                    .and_then(|d| usize::from_str_radix(d, 16).ok())
+                    .ok_or(ParseError("bad chunk size"))?;
+                at += nl + 2;
+                if size == 0 {
+                    // Trailers, then the empty line.
+                    loop {
+                        let Some(nl) = find(&buf[at..], b"\r\n", MAX_HEAD) else { return Ok(None) };
+                        at += nl + 2;
+                        if nl == 0 {
+                            request.len = at;
+                            return Ok(Some(request));
+                        }
+                    }
+                }
+                total += size;
+                if total > MAX_BODY {
+                    return Err(ParseError("body over 6,291,556 bytes"));
+                }
+                if buf.len() < at + size + 2 {
+                    return Ok(None);
+                }
+                if &buf[at + size..at + size + 2] != b"\r\n" {
+                    return Err(ParseError("chunk data not followed by CRLF"));
+                }
+                request.body.push(at..at + size);
+                at += size + 2;
+            }
+        }
+    }
+    Ok(Some(request))
+}
+
+/// The position of `needle` in the first `limit` (+ needle length) bytes of `hay`.
+fn find(hay: &[u8], needle: &[u8], limit: usize) -> Option<usize> {
+    let hay = &hay[..hay.len().min(limit + needle.len())];
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+fn trim(v: &[u8]) -> &[u8] {
+    let start = v.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(v.len());
+    let end = v.iter().rposition(|b| !b.is_ascii_whitespace()).map_or(start, |i| i + 1);
+    &v[start..end]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(raw: &[u8]) -> Request {
+        parse_request(raw).expect("valid").expect("complete")
+    }
+
+    #[test]
+    fn events_are_json_of_the_exact_length() {
+        for len in [12, 100, 5 << 20] {
+            let e = json_event(len);
+            assert_eq!(e.len(), len);
+            assert!(e.starts_with(b"{\"data\":\"") && e.ends_with(b"\"}"));
+            assert!(e[9..len - 2].iter().all(u8::is_ascii_alphanumeric));
+        }
+        assert_eq!(json_event(100), json_event(100), "deterministic");
+    }
+
+    #[test]
+    fn chunked_framing_round_trips_through_the_parser() {
+        let event = json_event(100_000);
+        let framed = frame(&event, Framing::Chunked(32 * 1024));
+        assert!(framed.starts_with(b"8000\r\n") && framed.ends_with(b"\r\n0\r\n\r\n"));
+        let mut raw = b"POST /x HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
+        raw.extend_from_slice(&framed);
+        let r = parse(&raw);
+        assert_eq!(r.body.len(), 4);
+        assert!(r.chunked && r.body_is(&raw, &event));
+        assert_eq!(r.len, raw.len());
+        assert_eq!(frame(b"abc", Framing::ContentLength), b"abc");
+    }
+
+    #[test]
+    fn next_heads_carry_the_context_headers() {
+        let id = request_id(7, 42);
+        assert_eq!(id, "00000007-0000-4000-8000-00000000002a");
+        let head = String::from_utf8(next_head(&id, 1_700_000_000_000, 100, Framing::ContentLength)).unwrap();
+        for h in [
+            "HTTP/1.1 200 OK\r\n",
+            "\r\nLambda-Runtime-Aws-Request-Id: 00000007-0000-4000-8000-00000000002a\r\n",
+            "\r\nLambda-Runtime-Deadline-Ms: 1700000000000\r\n",
+            "\r\nLambda-Runtime-Invoked-Function-Arn: arn:aws:lambda:us-east-1:123456789012:function:bench\r\n",
+            "\r\nLambda-Runtime-Trace-Id: Root=1-",
+            "\r\nContent-Length: 100\r\n\r\n",
+        ] {
+            assert!(head.contains(h), "{h:?} in {head:?}");
+        }
+        assert!(head.ends_with("\r\n\r\n") && !head.contains("chunked"));
+        let chunked = String::from_utf8(next_head(&id, 1, 100, Framing::Chunked(10))).unwrap();
+        assert!(chunked.ends_with("\r\nTransfer-Encoding: chunked\r\n\r\n") && !chunked.contains("Content-Length"));
+        assert_eq!(
+            response_target(&id),
+            "/2018-06-01/runtime/invocation/00000007-0000-4000-8000-00000000002a/response"
+        );
+    }
+
+    #[test]
+    fn content_length_requests() {
+        let raw = b"POST /2018-06-01/runtime/invocation/a/response HTTP/1.1\r\nHost: h\r\ncontent-length:  5 \r\n\r\nhelloGET";
+        let r = parse(raw);
+        assert_eq!(r.method(raw), b"POST");
+        assert_eq!(r.target(raw), b"/2018-06-01/runtime/invocation/a/response");
+        assert!(r.body_is(raw, b"hello") && !r.body_is(raw, b"hellO") && !r.body_is(raw, b"hell"));
+        assert_eq!((r.len, r.chunked, r.close), (raw.len() - 3, false, false));
+        assert_eq!(r.body_bytes(raw), b"hello");
+
+        let get = b"GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n";
+        let r = parse(get);
+        assert_eq!((r.method(get), r.target(get), r.body_len(), r.close), (&b"GET"[..], NEXT.as_bytes(), 0, true));
+    }
+
+    #[test]
+    fn incomplete_requests_wait_for_more() {
+        let raw = b"POST /r HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello";
+        for end in 0..raw.len() {
+            assert_eq!(parse_request(&raw[..end]), Ok(None), "{end}");
+        }
+        let chunked =
+            b"POST /r HTTP/1.1\r\nTransfer-Encoding: Chunked\r\n\r\n3;ext=1\r\nabc\r\n2\r\nde\r\n0\r\nX-T: 1\r\n\r\n";
+        for end in 0..chunked.len() {
+            assert_eq!(parse_request(&chunked[..end]), Ok(None), "{end}");
+        }
+        let r = parse(chunked);
+        assert!(r.body_is(chunked, b"abcde"));
+        assert_eq!(r.len, chunked.len());
+    }
+
+    #[test]
+    fn malformed_requests() {
+        for (raw, why) in [
+            (&b"GET / HTTP/1.0\r\n\r\n"[..], "not HTTP/1.1"),
+            (b"GET\r\n\r\n", "malformed request line"),
+            (b"GET / HTTP/1.1\r\nNoColon\r\n\r\n", "header without a colon"),
+            (b"POST / HTTP/1.1\r\nContent-Length: x\r\n\r\n", "bad Content-Length"),
+            (
+                b"POST / HTTP/1.1\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n",
+                "both Content-Length and chunked",
+            ),
+            (b"POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n", "unsupported Transfer-Encoding"),
+            (b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", "bad chunk size"),
+            (b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nab\r\n", "chunk data not followed by CRLF"),
+            (b"POST / HTTP/1.1\r\nContent-Length: 6291557\r\n\r\n", "body over 6,291,556 bytes"),
+        ] {
+            assert_eq!(parse_request(raw), Err(ParseError(why)), "{}", String::from_utf8_lossy(raw));
+        }
+        assert_eq!(parse_request(&vec![b'a'; MAX_HEAD + 10]), Err(ParseError("request head over 64 KiB")));
+    }
+}
