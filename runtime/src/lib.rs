@@ -75,11 +75,13 @@ mod handler;
 pub mod http;
 mod json;
 mod runtime;
+mod stream;
 mod sys;
 
 pub use context::Context;
 pub use handler::{Error, Handler, Invocation, Outcome, Overflow, Writer};
 pub use runtime::{MAX_EVENT, MAX_RESPONSE, Next, Responder, Runtime};
+pub use stream::{HTTP_INTEGRATION_RESPONSE, HttpPrelude, Stream, StreamError};
 
 /// Runs `handler` for every invocation: [`Runtime::from_env`] then [`Runtime::run`].
 pub fn run(handler: impl Handler) -> ! {
