@@ -72,8 +72,10 @@ let
         '';
       });
 
-      runtime = craneLib.mkCargoDerivation (untouched // {
-        pname = "lambda-libc-runtime-${arch.name}";
+      # The static library with `features`: `c-api` (the `runtime` package), or
+      # `c-api-stream` for programs that stream (as `cargo xtask dist` builds them).
+      staticlib = features: craneLib.mkCargoDerivation (untouched // {
+        pname = "lambda-libc-${features}-${arch.name}";
         inherit version cargoVendorDir;
         src = lib.fileset.toSource {
           root = ../.;
@@ -83,7 +85,7 @@ let
         cargoArtifacts = null;
         doInstallCargoArtifacts = false;
         buildPhaseCargoCommand = ''
-          cargoWithProfile rustc --locked -p lambda-libc --target ${arch.rustTarget} --features c-api --crate-type staticlib
+          cargoWithProfile rustc --locked -p lambda-libc --target ${arch.rustTarget} --features ${features} --crate-type staticlib
         '';
         installPhaseCommand = ''
           install -Dm644 ${release}/liblambda_libc.a $out/lib/liblambda_libc.a
@@ -103,18 +105,22 @@ let
         '';
       });
 
-      # `make -C example-c [goal]`: the C bootstrap `elf`, linked against `runtime`.
-      c = goal: elf: pkgs.stdenvNoCC.mkDerivation (untouched // {
+      runtime = staticlib "c-api";
+      runtimeStream = staticlib "c-api-stream";
+
+      # `make -C example-c SRC=<src>`: the C program `src` (from the repository root) as
+      # `elf`, linked against `library` (`runtime` or `runtimeStream`).
+      c = src: elf: library: pkgs.stdenvNoCC.mkDerivation (untouched // {
         pname = "lambda-libc-c-${elf}-${arch.name}";
         inherit version;
         src = lib.fileset.toSource {
           root = ../.;
-          fileset = lib.fileset.unions [ ../example-c ../runtime/include ../runtime/link ];
+          fileset = lib.fileset.unions [ ../example-c ../runtime/include ../runtime/link ../tests/fixtures/fixture.c ];
         };
         dontConfigure = true;
         buildPhase = ''
           runHook preBuild
-          make -C example-c ${goal} CC=${cc} LAMBDA_LIBC=${runtime}/lib/liblambda_libc.a OUT=$PWD/${elf}
+          make -C example-c CC=${cc} LAMBDA_LIBC=${library}/lib/liblambda_libc.a SRC=$PWD/${src} OUT=$PWD/${elf}
           runHook postBuild
         '';
         installPhase = ''
@@ -123,8 +129,9 @@ let
           runHook postInstall
         '';
       });
-      cEcho = c "" "bootstrap-c";
-      cStream = c "stream" "bootstrap-c-stream";
+      cEcho = c "example-c/function.c" "bootstrap-c" runtime;
+      cStream = c "example-c/stream.c" "bootstrap-c-stream" runtimeStream;
+      cFixture = c "tests/fixtures/fixture.c" "fixture-c" runtimeStream;
 
       # A deployment package: `<zip>.zip` (written by `xtask zip`) and `bin/bootstrap`.
       zipped = zip: elf: pkgs.runCommand zip { nativeBuildInputs = [ xtask ]; } ''
@@ -146,6 +153,7 @@ let
         bootstrap-c = "${cEcho}/bin/bootstrap-c";
         bootstrap-c-stream = "${cStream}/bin/bootstrap-c-stream";
         fixture = "${rust}/bin/fixture";
+        fixture-c = "${cFixture}/bin/fixture-c";
       };
     };
 in

@@ -32,8 +32,9 @@
 
 /**
  * The call does not fit the state of the invocation: answering when no invocation is
- * waiting for an answer (including answering twice), or `lambda_next` from inside a
- * handler run by `lambda_run`. Nothing was done.
+ * waiting for an answer (including answering twice, and beginning a stream), a stream call
+ * with no stream open, or `lambda_next` from inside a handler run by `lambda_run` or while
+ * a stream is open (finish or fail it first). Nothing was done.
  */
 #define LAMBDA_E_STATE -2
 
@@ -54,6 +55,22 @@
  * `lambda_export_trace_id`: the value is over 1,023 bytes, or `setenv` failed.
  */
 #define LAMBDA_E_SYSTEM -5
+
+/**
+ * A stream call failed: the connection could not be opened, a send failed (e.g. the server
+ * closed the connection), or the Runtime API did not accept the ended stream (no reply, or
+ * a 4xx). The cause was logged on stderr. After a failed begin or write the stream stays
+ * open but broken: every write returns this at once, and `lambda_stream_finish` or
+ * `lambda_stream_fail` closes it (returning this too).
+ */
+#define LAMBDA_E_IO -6
+
+/**
+ * `lambda_stream_begin_http`: the status code is not 100 to 599, or the prelude's JSON does
+ * not fit in the 64 KiB scratch buffer. Nothing was sent; the invocation still waits for an
+ * answer.
+ */
+#define LAMBDA_E_INVALID -7
 
 /**
  * The capacity of the response buffer `lambda_write` fills, and the largest event: 6 MiB +
@@ -136,12 +153,29 @@ typedef struct {
 
 /**
  * A handler for `lambda_run`: called once per invocation with the invocation and the
- * `user_data` given to `lambda_run`. It answers with `lambda_respond`, `lambda_fail` or
- * `lambda_respond_written`; if it returns without answering, the runtime answers with what
- * it wrote with `lambda_write`, or reports `Function.ResponseSizeTooLarge` after an
- * overflow, or `Runtime.NoResponse` if it wrote nothing.
+ * `user_data` given to `lambda_run`. It answers with `lambda_respond`, `lambda_fail`,
+ * `lambda_respond_written` or a stream (`lambda_stream_begin`); if it returns without
+ * answering, the runtime answers with what it wrote with `lambda_write`, or reports
+ * `Function.ResponseSizeTooLarge` after an overflow, or `Runtime.NoResponse` if it wrote
+ * nothing. A stream it leaves open is ended with the trailers of a
+ * `Runtime.StreamNotFinished` error.
  */
 typedef void (*lambda_handler)(const lambda_invocation *invocation, void *user_data);
+
+/**
+ * A response header for `lambda_stream_begin_http`: two NUL-terminated UTF-8 strings (cut
+ * at the first invalid byte).
+ */
+typedef struct {
+  /**
+   * The header name, e.g. `"content-type"`.
+   */
+  const char *name;
+  /**
+   * Its value.
+   */
+  const char *value;
+} lambda_header;
 
 #ifdef __cplusplus
 extern "C" {
@@ -270,6 +304,90 @@ int lambda_export_trace_id(const lambda_context *context);
  * `handler` must be safe to call with a valid invocation and `user_data`.
  */
 int lambda_run(lambda_handler handler, void *user_data);
+
+/**
+ * Answers the current invocation with a streamed response (`Lambda-Runtime-Function-Response-Mode:
+ * streaming`) of `content_type`, a NUL-terminated string (empty, or with control
+ * characters: `application/octet-stream`). Opens a connection of its own and sends the
+ * request head; then `lambda_stream_write` each chunk and end with `lambda_stream_finish`
+ * or `lambda_stream_fail`. `lambda_next` refuses to run while the stream is open; a
+ * handler run by `lambda_run` that returns with it open has it ended with the trailers of
+ * a `Runtime.StreamNotFinished` error.
+ *
+ * The `lambda_stream_*` functions are in the static library built with the feature
+ * `c-api-stream` (which includes `c-api`), so that a program that does not stream links a
+ * library without them.
+ *
+ * Returns `LAMBDA_OK`; `LAMBDA_E_IO` if the connection failed (logged; the stream is open
+ * but broken: end it); `LAMBDA_E_NULL` if `content_type` is NULL; `LAMBDA_E_STATE` when no
+ * invocation is waiting for an answer; `LAMBDA_E_BUSY`.
+ *
+ * # Safety
+ * `content_type` must be NULL or a valid NUL-terminated string.
+ */
+int lambda_stream_begin(const char *content_type);
+
+/**
+ * Answers the current invocation with a streamed HTTP integration response (Function URLs
+ * in `RESPONSE_STREAM` mode, API Gateway response streaming): content type
+ * `application/vnd.awslambda.http-integration-response`, and a first chunk, sent with the
+ * request head, of the JSON prelude `{"statusCode":…,"headers":{…},"cookies":[…]}` and 8
+ * NUL bytes. Then write the body as with `lambda_stream_begin`. `headers` holds
+ * `n_headers` name/value pairs, `cookies` `n_cookies` `Set-Cookie` values; both may be
+ * NULL when their count is 0. Every string is NUL-terminated UTF-8, cut at its first
+ * invalid byte, and JSON-escaped.
+ *
+ * Returns `LAMBDA_OK`; `LAMBDA_E_INVALID` if the status code is not 100 to 599 or the JSON
+ * is over 64 KiB (nothing is sent; the invocation still waits for an answer);
+ * `LAMBDA_E_IO`, `LAMBDA_E_STATE`, `LAMBDA_E_BUSY` as `lambda_stream_begin`; `LAMBDA_E_NULL`
+ * if an array with a count above 0, or a string in one, is NULL.
+ *
+ * # Safety
+ * `headers` must be valid for reads of `n_headers` items and `cookies` of `n_cookies` (or
+ * their counts are 0), and each string must be NULL or valid and NUL-terminated.
+ */
+int lambda_stream_begin_http(int status_code,
+                             const lambda_header *headers,
+                             size_t n_headers,
+                             const char *const *cookies,
+                             size_t n_cookies);
+
+/**
+ * Sends `len` bytes at `data` as one chunk of the open stream, straight from the buffer
+ * (nothing is copied or accumulated). `len` 0 sends nothing.
+ *
+ * Returns `LAMBDA_OK`; `LAMBDA_E_IO` if the send failed (logged once, e.g. the server
+ * closed the connection) or the stream broke before; `LAMBDA_E_NULL` if `data` is NULL
+ * and `len` is not 0; `LAMBDA_E_STATE` when no stream is open; `LAMBDA_E_BUSY`.
+ *
+ * # Safety
+ * `data` must be valid for reads of `len` bytes (or `len` is 0).
+ */
+int lambda_stream_write(const void *data, size_t len);
+
+/**
+ * Ends the open stream successfully, reads the Runtime API's reply and closes the stream's
+ * connection.
+ *
+ * Returns `LAMBDA_OK`; `LAMBDA_E_IO` if the stream was broken, the reply is missing, or it
+ * is a 4xx (logged; a 5xx ends the process, as for every answer); `LAMBDA_E_STATE` when no
+ * stream is open; `LAMBDA_E_BUSY`. The stream is closed either way.
+ */
+int lambda_stream_finish(void);
+
+/**
+ * Ends the open stream with an error, sent as the HTTP trailers
+ * `Lambda-Runtime-Function-Error-Type` (`error_type`, as for `lambda_fail`) and
+ * `Lambda-Runtime-Function-Error-Body` (the base64 of the JSON error document, the message
+ * cut past about 16 KiB), after the chunks already sent. Then as `lambda_stream_finish`.
+ *
+ * Returns as `lambda_stream_finish`, and `LAMBDA_E_NULL` (the stream stays open) if either
+ * string is NULL.
+ *
+ * # Safety
+ * Both must be NULL or valid NUL-terminated strings.
+ */
+int lambda_stream_fail(const char *error_type, const char *message);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -6,6 +6,11 @@
 //! runtime, created by the first call that needs it. They are not re-entrant and belong to
 //! one thread; a call made while another is in progress returns [`LAMBDA_E_BUSY`].
 //!
+//! A response can also be streamed (with the feature `c-api-stream`): `lambda_stream_begin`
+//! (or `lambda_stream_begin_http` for an HTTP integration response), `lambda_stream_write`
+//! for each chunk, then `lambda_stream_finish` or `lambda_stream_fail`, as with the Rust
+//! API's [`crate::Stream`].
+//!
 //! This module holds the crate's only `unsafe` besides `sys.rs`: turning C pointers into
 //! slices and the runtime's one mutable cell. The static library also carries the entry
 //! point and the panic handler (features `start` and `panic-handler`, which `c-api`
@@ -18,6 +23,8 @@ use core::sync::atomic::{AtomicBool, Ordering};
 use crate::context::Context;
 use crate::handler::Error;
 use crate::runtime::{Responder, Runtime};
+#[cfg(feature = "c-api-stream")]
+use crate::{stream::Stream, sys::Socket};
 
 #[cfg(not(test))]
 crate::bootstrap!();
@@ -27,8 +34,9 @@ pub const LAMBDA_OK: c_int = 0;
 /// A required pointer argument was NULL. Nothing was done.
 pub const LAMBDA_E_NULL: c_int = -1;
 /// The call does not fit the state of the invocation: answering when no invocation is
-/// waiting for an answer (including answering twice), or `lambda_next` from inside a
-/// handler run by `lambda_run`. Nothing was done.
+/// waiting for an answer (including answering twice, and beginning a stream), a stream call
+/// with no stream open, or `lambda_next` from inside a handler run by `lambda_run` or while
+/// a stream is open (finish or fail it first). Nothing was done.
 pub const LAMBDA_E_STATE: c_int = -2;
 /// `lambda_write`: the bytes do not fit in the response buffer. Nothing of them was written;
 /// a handler run by `lambda_run` that then returns without answering is reported as a
@@ -40,6 +48,18 @@ pub const LAMBDA_E_BUSY: c_int = -4;
 
 /// `lambda_export_trace_id`: the value is over 1,023 bytes, or `setenv` failed.
 pub const LAMBDA_E_SYSTEM: c_int = -5;
+
+/// A stream call failed: the connection could not be opened, a send failed (e.g. the server
+/// closed the connection), or the Runtime API did not accept the ended stream (no reply, or
+/// a 4xx). The cause was logged on stderr. After a failed begin or write the stream stays
+/// open but broken: every write returns this at once, and `lambda_stream_finish` or
+/// `lambda_stream_fail` closes it (returning this too).
+pub const LAMBDA_E_IO: c_int = -6;
+
+/// `lambda_stream_begin_http`: the status code is not 100 to 599, or the prelude's JSON does
+/// not fit in the 64 KiB scratch buffer. Nothing was sent; the invocation still waits for an
+/// answer.
+pub const LAMBDA_E_INVALID: c_int = -7;
 
 /// The capacity of the response buffer `lambda_write` fills, and the largest event: 6 MiB +
 /// 100 bytes, the most the Runtime API sends and accepts.
@@ -96,11 +116,25 @@ pub struct lambda_invocation {
     pub context: lambda_context,
 }
 
+/// A response header for `lambda_stream_begin_http`: two NUL-terminated UTF-8 strings (cut
+/// at the first invalid byte).
+#[allow(non_camel_case_types)]
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct lambda_header {
+    /// The header name, e.g. `"content-type"`.
+    pub name: *const c_char,
+    /// Its value.
+    pub value: *const c_char,
+}
+
 /// A handler for `lambda_run`: called once per invocation with the invocation and the
-/// `user_data` given to `lambda_run`. It answers with `lambda_respond`, `lambda_fail` or
-/// `lambda_respond_written`; if it returns without answering, the runtime answers with what
-/// it wrote with `lambda_write`, or reports `Function.ResponseSizeTooLarge` after an
-/// overflow, or `Runtime.NoResponse` if it wrote nothing.
+/// `user_data` given to `lambda_run`. It answers with `lambda_respond`, `lambda_fail`,
+/// `lambda_respond_written` or a stream (`lambda_stream_begin`); if it returns without
+/// answering, the runtime answers with what it wrote with `lambda_write`, or reports
+/// `Function.ResponseSizeTooLarge` after an overflow, or `Runtime.NoResponse` if it wrote
+/// nothing. A stream it leaves open is ended with the trailers of a
+/// `Runtime.StreamNotFinished` error.
 #[allow(non_camel_case_types)]
 pub type lambda_handler = Option<unsafe extern "C" fn(invocation: *const lambda_invocation, user_data: *mut c_void)>;
 
@@ -111,12 +145,52 @@ struct State {
     written: usize,
     /// A `lambda_write` did not fit.
     overflow: bool,
-    /// `lambda_run` is inside its handler.
+    /// `lambda_next` refuses to run: `lambda_run` is inside its handler, or a stream begun
+    /// outside one is open ([`Streaming::blocks_next`]).
     in_handler: bool,
     /// What `lambda_run` does with an invocation its handler left unanswered: set by
     /// `lambda_write`, so that a program that never writes links none of it (the
-    /// invocation then stays pending, and the next `lambda_next` reports it).
+    /// invocation then stays pending, and the next `lambda_next` reports it), and by
+    /// `lambda_stream_begin*`, to end a stream left open too.
     unanswered: Option<fn(&mut State)>,
+}
+
+/// The C API's stream, kept apart from the [`State`] so that a program that does not stream
+/// has the state (and code) it had before streaming existed.
+#[cfg(feature = "c-api-stream")]
+struct Streaming {
+    /// A stream is open: from `lambda_stream_begin*` to `lambda_stream_finish` or
+    /// `lambda_stream_fail`.
+    open: bool,
+    /// Its connection; `None` once it broke.
+    sock: Option<Socket>,
+    /// The stream set [`State::in_handler`] (it was begun outside `lambda_run`'s handler)
+    /// and clears it when it ends.
+    blocks_next: bool,
+    /// [`State::unanswered`] is the stream's hook, which then calls [`then`](Self::then).
+    hooked: bool,
+    /// What `lambda_run` does after the stream's hook: `lambda_write`'s, if the program
+    /// writes, so that one that only streams links none of it.
+    then: Option<fn(&mut State)>,
+}
+
+#[cfg(feature = "c-api-stream")]
+struct StreamCell(UnsafeCell<Streaming>);
+
+// SAFETY: only reached through `streaming`, under the state's flag.
+#[cfg(feature = "c-api-stream")]
+unsafe impl Sync for StreamCell {}
+
+#[cfg(feature = "c-api-stream")]
+static STREAM: StreamCell =
+    StreamCell(UnsafeCell::new(Streaming { open: false, sock: None, blocks_next: false, hooked: false, then: None }));
+
+/// The stream. Taking the state shows that the caller is inside `with`.
+#[cfg(feature = "c-api-stream")]
+fn streaming(_: &mut State) -> &mut Streaming {
+    // SAFETY: the caller holds the state through `with`, whose flag makes it the only one
+    // to reach the cell, and the borrow of the state bounds this one.
+    unsafe { &mut *STREAM.0.get() }
 }
 
 /// The one [`State`], behind a flag that makes each API call its only user.
@@ -165,6 +239,78 @@ impl State {
             (false, n) => self.answer(|r, out| r.respond(out.get(..n).unwrap_or_default())),
         }
     }
+
+    /// Answers the pending invocation with a stream: `begin` opens it and gives up its
+    /// connection (`Some(None)` when that failed), or sends nothing and returns `None`.
+    #[cfg(feature = "c-api-stream")]
+    fn begin_stream(&mut self, begin: impl FnOnce(Responder<'_>) -> Option<Option<Socket>>) -> c_int {
+        let mut begun = None;
+        if !self.runtime().answer(|r, _| begun = begin(r)) {
+            return LAMBDA_E_STATE;
+        }
+        let Some(sock) = begun else {
+            return LAMBDA_E_INVALID;
+        };
+        let status = if sock.is_some() { LAMBDA_OK } else { LAMBDA_E_IO };
+        let blocks_next = !self.in_handler;
+        self.in_handler = true;
+        let then = self.unanswered;
+        let st = streaming(self);
+        (st.open, st.sock, st.blocks_next) = (true, sock, blocks_next);
+        if !st.hooked {
+            (st.hooked, st.then) = (true, then);
+            self.unanswered = Some(|s| {
+                // After `lambda_run`'s handler: end a stream it left open (dropping it sends
+                // the error trailers), then what `lambda_write` would do, if linked.
+                s.stream_op(Op::Abandon);
+                if let Some(then) = streaming(s).then {
+                    then(s);
+                }
+            });
+        }
+        status
+    }
+
+    /// Does `op` to the open stream: `LAMBDA_OK`, `LAMBDA_E_IO` if it failed, or
+    /// `LAMBDA_E_STATE` when no stream is open. One function for every C stream call, so
+    /// that a program links one copy.
+    #[cfg(feature = "c-api-stream")]
+    #[inline(never)]
+    fn stream_op(&mut self, op: Op<'_>) -> c_int {
+        let st = streaming(self);
+        let (open, sock, blocks_next) = (core::mem::take(&mut st.open), st.sock.take(), st.blocks_next);
+        let Some(rt) = self.rt.as_mut().filter(|_| open) else {
+            return LAMBDA_E_STATE;
+        };
+        // `Some(connection)` while the stream stays open.
+        let (result, kept) = {
+            let (conn, context) = rt.last();
+            let mut stream = Stream::attach(sock, conn, context.request_id());
+            match op {
+                Op::Write(data) => (stream.write(data), Some(stream.detach())),
+                Op::End(error) => (stream.end(error.as_ref()), None),
+                // Dropped here: ended with the trailers of a `Runtime.StreamNotFinished`.
+                Op::Abandon => (Ok(()), None),
+            }
+        };
+        match kept {
+            Some(sock) => (streaming(self).open, streaming(self).sock) = (true, sock),
+            None if blocks_next => self.in_handler = false,
+            None => {}
+        }
+        if result.is_ok() { LAMBDA_OK } else { LAMBDA_E_IO }
+    }
+}
+
+/// What [`State::stream_op`] does.
+#[cfg(feature = "c-api-stream")]
+enum Op<'a> {
+    /// Sends a chunk.
+    Write(&'a [u8]),
+    /// Ends the stream, with the error trailers if an error is given.
+    End(Option<Error<'a>>),
+    /// Ends a stream left open after `lambda_run`'s handler.
+    Abandon,
 }
 
 fn bytes(s: &[u8]) -> lambda_bytes {
@@ -181,6 +327,20 @@ unsafe fn slice<'a>(ptr: *const c_void, len: usize) -> Option<&'a [u8]> {
         (true, _) => None,
         // SAFETY: the caller's contract.
         (false, _) => Some(unsafe { core::slice::from_raw_parts(ptr.cast(), len) }),
+    }
+}
+
+#[cfg(feature = "c-api-stream")]
+/// `len` items at `ptr` (NULL allowed when `len` is 0).
+///
+/// # Safety
+/// When `len` is not 0, `ptr` must be valid for reads of `len` items for `'a`.
+unsafe fn array<'a, T>(ptr: *const T, len: usize) -> Option<&'a [T]> {
+    match (ptr.is_null(), len) {
+        (_, 0) => Some(&[]),
+        (true, _) => None,
+        // SAFETY: the caller's contract.
+        (false, _) => Some(unsafe { core::slice::from_raw_parts(ptr, len) }),
     }
 }
 
@@ -291,7 +451,12 @@ pub unsafe extern "C" fn lambda_write(data: *const c_void, len: usize) -> c_int 
         return LAMBDA_E_NULL;
     };
     with(|s| {
-        s.unanswered = Some(|s| {
+        // Once a stream's hook is in place, that hook calls this one.
+        #[cfg(feature = "c-api-stream")]
+        let hook = if streaming(s).hooked { &mut streaming(s).then } else { &mut s.unanswered };
+        #[cfg(not(feature = "c-api-stream"))]
+        let hook = &mut s.unanswered;
+        *hook = Some(|s| {
             s.answer_written(false);
         });
         let at = s.written;
@@ -462,4 +627,127 @@ pub unsafe extern "C" fn lambda_run(handler: lambda_handler, user_data: *mut c_v
             return status;
         }
     }
+}
+
+/// Answers the current invocation with a streamed response (`Lambda-Runtime-Function-Response-Mode:
+/// streaming`) of `content_type`, a NUL-terminated string (empty, or with control
+/// characters: `application/octet-stream`). Opens a connection of its own and sends the
+/// request head; then `lambda_stream_write` each chunk and end with `lambda_stream_finish`
+/// or `lambda_stream_fail`. `lambda_next` refuses to run while the stream is open; a
+/// handler run by `lambda_run` that returns with it open has it ended with the trailers of
+/// a `Runtime.StreamNotFinished` error.
+///
+/// The `lambda_stream_*` functions are in the static library built with the feature
+/// `c-api-stream` (which includes `c-api`), so that a program that does not stream links a
+/// library without them.
+///
+/// Returns `LAMBDA_OK`; `LAMBDA_E_IO` if the connection failed (logged; the stream is open
+/// but broken: end it); `LAMBDA_E_NULL` if `content_type` is NULL; `LAMBDA_E_STATE` when no
+/// invocation is waiting for an answer; `LAMBDA_E_BUSY`.
+///
+/// # Safety
+/// `content_type` must be NULL or a valid NUL-terminated string.
+#[cfg(feature = "c-api-stream")]
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lambda_stream_begin(content_type: *const c_char) -> c_int {
+    if content_type.is_null() {
+        return LAMBDA_E_NULL;
+    }
+    // SAFETY: not NULL, so a valid NUL-terminated string by the caller's contract. Its bytes
+    // go into a header as they are (no UTF-8 needed); control characters are refused there.
+    let content_type = unsafe { CStr::from_ptr(content_type) }.to_bytes();
+    with(|s| s.begin_stream(|r| Some(r.stream(content_type).detach())))
+}
+
+/// Answers the current invocation with a streamed HTTP integration response (Function URLs
+/// in `RESPONSE_STREAM` mode, API Gateway response streaming): content type
+/// `application/vnd.awslambda.http-integration-response`, and a first chunk, sent with the
+/// request head, of the JSON prelude `{"statusCode":…,"headers":{…},"cookies":[…]}` and 8
+/// NUL bytes. Then write the body as with `lambda_stream_begin`. `headers` holds
+/// `n_headers` name/value pairs, `cookies` `n_cookies` `Set-Cookie` values; both may be
+/// NULL when their count is 0. Every string is NUL-terminated UTF-8, cut at its first
+/// invalid byte, and JSON-escaped.
+///
+/// Returns `LAMBDA_OK`; `LAMBDA_E_INVALID` if the status code is not 100 to 599 or the JSON
+/// is over 64 KiB (nothing is sent; the invocation still waits for an answer);
+/// `LAMBDA_E_IO`, `LAMBDA_E_STATE`, `LAMBDA_E_BUSY` as `lambda_stream_begin`; `LAMBDA_E_NULL`
+/// if an array with a count above 0, or a string in one, is NULL.
+///
+/// # Safety
+/// `headers` must be valid for reads of `n_headers` items and `cookies` of `n_cookies` (or
+/// their counts are 0), and each string must be NULL or valid and NUL-terminated.
+#[cfg(feature = "c-api-stream")]
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lambda_stream_begin_http(
+    status_code: c_int,
+    headers: *const lambda_header,
+    n_headers: usize,
+    cookies: *const *const c_char,
+    n_cookies: usize,
+) -> c_int {
+    // SAFETY: the caller's contract.
+    let (Some(headers), Some(cookies)) = (unsafe { array(headers, n_headers) }, unsafe { array(cookies, n_cookies) })
+    else {
+        return LAMBDA_E_NULL;
+    };
+    if headers.iter().any(|h| h.name.is_null() || h.value.is_null()) || cookies.iter().any(|c| c.is_null()) {
+        return LAMBDA_E_NULL;
+    }
+    // SAFETY: each string is non-NULL (checked above), hence valid by the caller's contract.
+    let bytes = |s: *const c_char| unsafe { text(s) }.unwrap_or_default().as_bytes();
+    let headers = headers.iter().map(|h| (bytes(h.name), bytes(h.value)));
+    let cookies = cookies.iter().map(|&c| bytes(c));
+    let status_code = u16::try_from(status_code).unwrap_or(0);
+    with(|s| s.begin_stream(|r| r.stream_prelude(status_code, headers, cookies).ok().map(Stream::detach)))
+}
+
+/// Sends `len` bytes at `data` as one chunk of the open stream, straight from the buffer
+/// (nothing is copied or accumulated). `len` 0 sends nothing.
+///
+/// Returns `LAMBDA_OK`; `LAMBDA_E_IO` if the send failed (logged once, e.g. the server
+/// closed the connection) or the stream broke before; `LAMBDA_E_NULL` if `data` is NULL
+/// and `len` is not 0; `LAMBDA_E_STATE` when no stream is open; `LAMBDA_E_BUSY`.
+///
+/// # Safety
+/// `data` must be valid for reads of `len` bytes (or `len` is 0).
+#[cfg(feature = "c-api-stream")]
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lambda_stream_write(data: *const c_void, len: usize) -> c_int {
+    // SAFETY: the caller's contract.
+    let Some(data) = (unsafe { slice(data, len) }) else {
+        return LAMBDA_E_NULL;
+    };
+    with(|s| s.stream_op(Op::Write(data)))
+}
+
+/// Ends the open stream successfully, reads the Runtime API's reply and closes the stream's
+/// connection.
+///
+/// Returns `LAMBDA_OK`; `LAMBDA_E_IO` if the stream was broken, the reply is missing, or it
+/// is a 4xx (logged; a 5xx ends the process, as for every answer); `LAMBDA_E_STATE` when no
+/// stream is open; `LAMBDA_E_BUSY`. The stream is closed either way.
+#[cfg(feature = "c-api-stream")]
+#[unsafe(no_mangle)]
+pub extern "C" fn lambda_stream_finish() -> c_int {
+    with(|s| s.stream_op(Op::End(None)))
+}
+
+/// Ends the open stream with an error, sent as the HTTP trailers
+/// `Lambda-Runtime-Function-Error-Type` (`error_type`, as for `lambda_fail`) and
+/// `Lambda-Runtime-Function-Error-Body` (the base64 of the JSON error document, the message
+/// cut past about 16 KiB), after the chunks already sent. Then as `lambda_stream_finish`.
+///
+/// Returns as `lambda_stream_finish`, and `LAMBDA_E_NULL` (the stream stays open) if either
+/// string is NULL.
+///
+/// # Safety
+/// Both must be NULL or valid NUL-terminated strings.
+#[cfg(feature = "c-api-stream")]
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lambda_stream_fail(error_type: *const c_char, message: *const c_char) -> c_int {
+    // SAFETY: the caller's contract.
+    let (Some(t), Some(m)) = (unsafe { text(error_type) }, unsafe { text(message) }) else {
+        return LAMBDA_E_NULL;
+    };
+    with(|s| s.stream_op(Op::End(Some(Error::new(t, m)))))
 }

@@ -32,7 +32,7 @@ pub struct Endpoint {
 /// What went wrong with one exchange: an index into [`FAILURES`] and the OS error (0 if
 /// none).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Fail(usize, Errno);
+pub(crate) struct Fail(pub usize, pub Errno);
 
 /// `connect` failed.
 const CONNECT: usize = 0;
@@ -55,7 +55,7 @@ fn malformed(e: http::Error) -> Fail {
 /// A response, as positions in the buffer it was read into.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Reply {
-    status: u16,
+    pub status: u16,
     keep_alive: bool,
     /// The body exceeded the limit and was read and discarded.
     pub too_large: bool,
@@ -79,9 +79,9 @@ pub(crate) struct Conn<'b> {
     pub ep: &'b Endpoint,
     sock: Option<Socket>,
     /// Where replies to `/response` and `/error` are read.
-    reply: &'b mut [u8],
+    pub reply: &'b mut [u8],
     /// Where error documents are composed.
-    scratch: &'b mut [u8],
+    pub scratch: &'b mut [u8],
     /// Where the context headers of the last response are.
     pub spans: Spans,
 }
@@ -174,7 +174,7 @@ impl<'b> Conn<'b> {
 /// and exits unless it was a 4xx to a post.
 #[cold]
 #[inline(never)]
-fn complain(parts: &[&[u8]], result: Result<Reply, Fail>, buf: &[u8], next: bool) -> Reply {
+pub(crate) fn complain(parts: &[&[u8]], result: Result<Reply, Fail>, buf: &[u8], next: bool) -> Reply {
     let mut digits = [0u8; 20];
     let (line, fatal): ([&[u8]; 5], bool) = match result {
         Err(Fail(what, errno)) => {
@@ -217,7 +217,7 @@ pub(crate) fn decimal(mut n: u64, buf: &mut [u8; 20]) -> &[u8] {
 /// Reads one response from `sock` into `buf`: the header block, then the body, decoded in
 /// place after it. Bodies longer than `limit` are drained and flagged `too_large`.
 #[inline(never)]
-fn read_reply(sock: &Socket, buf: &mut [u8], limit: usize, spans: &mut Spans) -> Result<Reply, Fail> {
+pub(crate) fn read_reply(sock: &Socket, buf: &mut [u8], limit: usize, spans: &mut Spans) -> Result<Reply, Fail> {
     let head_max = MAX_HEAD.min(buf.len());
     let mut filled = 0;
     let head_len = loop {

@@ -37,14 +37,7 @@ pub fn error_body(dst: &mut [u8], error_type: &[u8], message: &[&[u8]]) -> usize
                 w.put(TRUNCATED);
                 break 'pieces;
             }
-            match b {
-                b'"' | b'\\' => w.put(&[b'\\', b]),
-                b'\n' => w.put(b"\\n"),
-                b'\r' => w.put(b"\\r"),
-                b'\t' => w.put(b"\\t"),
-                0..=0x1f | 0x7f => w.put(&[b'\\', b'u', b'0', b'0', HEX[(b >> 4) as usize], HEX[(b & 15) as usize]]),
-                _ => w.put(&[b]),
-            }
+            w.put_escaped(b);
         }
     }
     w.put(b"\",\"errorType\":\"");
@@ -55,16 +48,31 @@ pub fn error_body(dst: &mut [u8], error_type: &[u8], message: &[&[u8]]) -> usize
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
 
-struct Cursor<'a> {
-    dst: &'a mut [u8],
-    len: usize,
+/// Writes into a bounded buffer: what does not fit is dropped.
+pub(crate) struct Cursor<'a> {
+    pub dst: &'a mut [u8],
+    pub len: usize,
 }
 
 impl Cursor<'_> {
-    fn put(&mut self, s: &[u8]) {
+    /// Appends as much of `s` as fits.
+    pub fn put(&mut self, s: &[u8]) {
         for (d, s) in self.dst.iter_mut().skip(self.len).zip(s) {
             *d = *s;
             self.len += 1;
+        }
+    }
+
+    /// Appends `b` as it reads inside a JSON string: `"`, `\` and control characters
+    /// escaped (`\n`, `\r`, `\t`, `\u00XX`), any other byte as it is (at most 6 bytes).
+    pub fn put_escaped(&mut self, b: u8) {
+        match b {
+            b'"' | b'\\' => self.put(&[b'\\', b]),
+            b'\n' => self.put(b"\\n"),
+            b'\r' => self.put(b"\\r"),
+            b'\t' => self.put(b"\\t"),
+            0..=0x1f | 0x7f => self.put(&[b'\\', b'u', b'0', b'0', HEX[(b >> 4) as usize], HEX[(b & 15) as usize]]),
+            _ => self.put(&[b]),
         }
     }
 }

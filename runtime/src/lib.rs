@@ -54,6 +54,28 @@
 //! [`Runtime::from_env`], then [`Runtime::init_error`] or [`Runtime::run`], or
 //! [`Runtime::next`] with [`Responder::respond`] / [`Responder::fail`].
 //!
+//! ## Response streaming
+//!
+//! For a function whose invoke mode is `RESPONSE_STREAM`, [`Responder::stream`] (or
+//! [`Responder::stream_http`] for an HTTP integration response) answers with a [`Stream`]:
+//! each [`write`](Stream::write) is sent at once as one chunk, from the caller's buffer;
+//! [`finish`](Stream::finish) ends it, [`fail`](Stream::fail) ends it with an error sent
+//! as HTTP trailers. The whole of `example-rust/src/stream.rs`' loop:
+//!
+//! ```no_run
+//! let mut runtime = lambda_libc::Runtime::from_env();
+//! loop {
+//!     let next = runtime.next();
+//!     let mut stream = next.responder.stream(next.invocation.context.content_type());
+//!     for chunk in next.invocation.event.chunks(4096) {
+//!         if stream.write(chunk).is_err() {
+//!             break; // logged; the stream is broken
+//!         }
+//!     }
+//!     let _ = stream.finish();
+//! }
+//! ```
+//!
 //! ## Features
 //! Both are for `no_std` executables and take effect through [`main!`] or [`bootstrap!`],
 //! so the library itself never defines a lang item or a symbol that could clash.
@@ -75,11 +97,13 @@ mod handler;
 pub mod http;
 mod json;
 mod runtime;
+mod stream;
 mod sys;
 
 pub use context::Context;
 pub use handler::{Error, Handler, Invocation, Outcome, Overflow, Writer};
 pub use runtime::{MAX_EVENT, MAX_RESPONSE, Next, Responder, Runtime};
+pub use stream::{HTTP_INTEGRATION_RESPONSE, HttpPrelude, Stream, StreamError};
 
 /// Runs `handler` for every invocation: [`Runtime::from_env`] then [`Runtime::run`].
 pub fn run(handler: impl Handler) -> ! {

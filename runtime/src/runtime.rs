@@ -43,9 +43,9 @@ pub struct Next<'r> {
 /// [`fail`](Responder::fail). One dropped unanswered is reported as `Runtime.NoResponse`
 /// by the next [`Runtime::next`].
 pub struct Responder<'r> {
-    conn: &'r mut Conn<'static>,
-    pending: &'r mut bool,
-    context: Context<'r>,
+    pub(crate) conn: &'r mut Conn<'static>,
+    pub(crate) pending: &'r mut bool,
+    pub(crate) context: Context<'r>,
 }
 
 impl Responder<'_> {
@@ -184,6 +184,15 @@ impl Runtime {
     #[cfg(feature = "c-api")]
     pub(crate) fn response_buffer(&mut self) -> &mut [u8] {
         self.out
+    }
+
+    /// The connection and the context of the invocation the last [`next`](Runtime::next)
+    /// handed out (current until the next exchange on the connection), for a stream the C API
+    /// keeps open across calls.
+    #[cfg(feature = "c-api-stream")]
+    pub(crate) fn last(&mut self) -> (&mut Conn<'static>, Context<'_>) {
+        let spans = self.conn.spans;
+        (&mut self.conn, Context { head: &*self.event, spans })
     }
 
     /// Answers the invocation the last [`next`](Runtime::next) handed out, if it is still

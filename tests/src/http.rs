@@ -87,6 +87,8 @@ pub(crate) struct Body {
     pub bytes: Vec<u8>,
     pub chunks: Vec<usize>,
     pub trailers: Vec<(String, String)>,
+    /// The whole request as received, when captured.
+    pub raw: Vec<u8>,
 }
 
 /// Why a request could not be read.

@@ -20,8 +20,10 @@
 //! Error bodies are byte-for-byte what RAPID writes with Go's `json.Encoder`, including
 //! the trailing newline (see [`TOO_LARGE_BODY`]).
 //!
-//! Every request is recorded ([`Request`]); [`Fault`]s inject connection closes, resets,
-//! HTTP/1.0 replies, slow or split delivery, delays, raw garbage and error statuses.
+//! Every request is recorded ([`Request`]), with its bytes as received if the script asks
+//! ([`Script::capture_raw`]); [`Fault`]s inject connection closes, resets, HTTP/1.0 replies,
+//! slow or split delivery, delays, raw garbage, error statuses, and a close in the middle of
+//! a request's body (a streamed response cut short).
 //!
 //! ```
 //! use std::time::Duration;

@@ -58,8 +58,12 @@ pub struct Request {
     pub status: Option<u16>,
     /// Header fields of the mock's reply as written, in order (empty when none was sent).
     pub response_headers: Vec<(String, String)>,
-    /// For [`Route::Malformed`]: why the request was rejected or incomplete.
+    /// For [`Route::Malformed`]: why the request was rejected or incomplete; for an answer
+    /// cut short by [`Fault::CloseWhileReading`](crate::Fault::CloseWhileReading): that.
     pub error: Option<String>,
+    /// The request's bytes exactly as received, when the script asked for them
+    /// ([`Script::capture_raw`](crate::Script::capture_raw)); empty otherwise.
+    pub raw: Vec<u8>,
 }
 
 impl Request {

@@ -56,6 +56,7 @@ pub struct Script {
     pub(crate) exhausted: Exhausted,
     pub(crate) function_arn: String,
     pub(crate) timeout: Duration,
+    pub(crate) capture_raw: bool,
 }
 
 impl Default for Script {
@@ -72,6 +73,7 @@ impl Script {
             exhausted: Exhausted::Hang,
             function_arn: DEFAULT_FUNCTION_ARN.to_owned(),
             timeout: DEFAULT_TIMEOUT,
+            capture_raw: false,
         }
     }
 
@@ -97,6 +99,14 @@ impl Script {
     /// responds, unless the event overrides it.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
+        self
+    }
+
+    /// Records every request's bytes exactly as received (request line, headers, body with
+    /// its chunk framing, trailers) in [`Request::raw`](crate::Request::raw), for golden
+    /// wire tests. Off by default: a large body is then held twice.
+    pub fn capture_raw(mut self) -> Self {
+        self.capture_raw = true;
         self
     }
 
@@ -353,6 +363,12 @@ pub enum Fault {
     /// Split the reply at these byte offsets into separate writes, pausing 20 ms between
     /// them so the client sees partial reads.
     SplitAt(Vec<usize>),
+    /// For an answer ([`Event::answer_fault`]) only: read just the first N bytes of the
+    /// request's body (as sent: chunk framing counts), then close the connection without
+    /// replying, as a server that gives up on a streamed response. A client still sending
+    /// gets a reset. The request is recorded with those N raw bytes as its body, no status
+    /// and an [`error`](crate::Request::error); the event counts as answered.
+    CloseWhileReading(usize),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

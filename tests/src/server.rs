@@ -1,7 +1,7 @@
 //! The server: accept loop, one thread per connection, routing and fault delivery.
 
 use std::collections::HashMap;
-use std::io::{BufReader, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Ipv4Addr, Ipv6Addr, Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
@@ -314,6 +314,7 @@ fn record(conn: usize, head: Head, body: Body, route: Route) -> Request {
         status: None,
         response_headers: Vec::new(),
         error: None,
+        raw: body.raw,
     }
 }
 
@@ -330,22 +331,92 @@ fn reject(inner: &Inner, stream: &TcpStream, conn: usize, head: Head, body: Body
     }
 }
 
+/// A connection's reader that keeps the bytes each request consumed, when the script asks
+/// for them ([`Script::capture_raw`]).
+struct Recorder<R> {
+    inner: R,
+    raw: Option<Vec<u8>>,
+}
+
+impl<R: BufRead> Recorder<R> {
+    /// The bytes consumed since the last call.
+    fn take_raw(&mut self) -> Vec<u8> {
+        self.raw.as_mut().map(std::mem::take).unwrap_or_default()
+    }
+}
+
+impl<R: BufRead> Read for Recorder<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let available = self.fill_buf()?;
+        let n = available.len().min(buf.len());
+        buf[..n].copy_from_slice(&available[..n]);
+        self.consume(n);
+        Ok(n)
+    }
+}
+
+impl<R: BufRead> BufRead for Recorder<R> {
+    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
+        self.inner.fill_buf()
+    }
+
+    fn consume(&mut self, n: usize) {
+        // `n` bytes of the buffer the last `fill_buf` returned: still buffered, no I/O.
+        if let (Some(raw), true) = (&mut self.raw, n > 0)
+            && let Ok(buffered) = self.inner.fill_buf()
+        {
+            raw.extend_from_slice(&buffered[..n.min(buffered.len())]);
+        }
+        self.inner.consume(n);
+    }
+}
+
+/// For an answer whose event has [`Fault::CloseWhileReading`] and is not answered yet: how
+/// many body bytes to read. The event then counts as answered.
+fn cut_short(inner: &Inner, head: &Head) -> Option<(usize, usize)> {
+    let (Route::Response(id) | Route::Error(id)) = route(&head.method, head.path()) else {
+        return None;
+    };
+    let mut st = inner.lock();
+    let index = st.ids.get(&id).copied().filter(|&i| !st.answered[i])?;
+    let n = inner.script.events[index].answer_faults.iter().find_map(|f| match f {
+        Fault::CloseWhileReading(n) => Some(*n),
+        _ => None,
+    })?;
+    st.answered[index] = true;
+    Some((index, n))
+}
+
 fn serve_connection(inner: &Inner, stream: TcpStream, conn: usize) {
-    let mut reader = BufReader::with_capacity(64 * 1024, &stream);
+    let mut reader =
+        Recorder { inner: BufReader::with_capacity(64 * 1024, &stream), raw: inner.script.capture_raw.then(Vec::new) };
     let end = loop {
         if inner.stopped() {
             break End::Close;
         }
         let mut head = Head::default();
         if let Err(e) = http::read_head(&mut reader, &mut head) {
-            reject(inner, &stream, conn, head, Body::default(), e);
+            let body = Body { raw: reader.take_raw(), ..Body::default() };
+            reject(inner, &stream, conn, head, body, e);
+            break End::Close;
+        }
+        if let Some((index, n)) = cut_short(inner, &head) {
+            let mut bytes = Vec::new();
+            let _ = reader.by_ref().take(n as u64).read_to_end(&mut bytes);
+            let route = route(&head.method, head.path());
+            let error = format!("closed by Fault::CloseWhileReading after {} body bytes", bytes.len());
+            let body = Body { bytes, raw: reader.take_raw(), ..Body::default() };
+            let rec = Request { event: Some(index), error: Some(error), ..record(conn, head, body, route) };
+            inner.record(rec, false);
             break End::Close;
         }
         if head.expects_continue() && (&stream).write_all(b"HTTP/1.1 100 Continue\r\n\r\n").is_err() {
             break End::Close;
         }
         let mut body = Body::default();
-        if let Err(e) = http::read_body(&mut reader, &head, &mut body, http::MAX_BODY_BYTES) {
+        let read = http::read_body(&mut reader, &head, &mut body, http::MAX_BODY_BYTES);
+        body.raw = reader.take_raw();
+        if let Err(e) = read {
             reject(inner, &stream, conn, head, body, e);
             break End::Close;
         }
@@ -579,7 +650,7 @@ fn deliver(
     let mut mode = Mode::Whole;
     for fault in faults {
         match fault {
-            Fault::Delay(_) => {}
+            Fault::Delay(_) | Fault::CloseWhileReading(_) => {}
             Fault::CloseBeforeResponse => {
                 replace = Some(Replace::Nothing);
                 reset_now = false;

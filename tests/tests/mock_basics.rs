@@ -372,6 +372,31 @@ fn client_connection_close_is_honoured() {
 }
 
 #[test]
+fn raw_requests_are_captured_on_request_only() {
+    let body = "5\r\nhello\r\n0\r\nT: v\r\n\r\n";
+    let run = |script: Script| {
+        let server = MockServer::start(script.event(Event::json(b"1").request_id("r"))).unwrap();
+        let mut c = Client::connect(server.addr());
+        let next = format!("GET {NEXT} HTTP/1.1\r\nHost: h\r\n\r\n");
+        let post =
+            format!("POST {} HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n{body}", response_path("r"));
+        // Both requests in one write: each record holds its own bytes only.
+        c.send(format!("{next}{post}").as_bytes()).unwrap();
+        assert_eq!(c.read_response().unwrap().status, 200);
+        assert_eq!(c.read_response().unwrap().status, 202);
+        assert!(server.wait_for_answers(1, WAIT));
+        let reqs = server.requests();
+        (next, post, reqs)
+    };
+    let (next, post, reqs) = run(Script::new().capture_raw());
+    assert_eq!(reqs[0].raw, next.as_bytes());
+    assert_eq!(reqs[1].raw, post.as_bytes());
+    assert_eq!(reqs[1].body, b"hello");
+    let (_, _, reqs) = run(Script::new());
+    assert!(reqs.iter().all(|r| r.raw.is_empty()), "off by default");
+}
+
+#[test]
 fn pipelined_requests_are_answered_in_order() {
     let script = Script::new().event(Event::json(b"1").request_id("a")).event(Event::json(b"2").request_id("b"));
     let server = MockServer::start(script).unwrap();

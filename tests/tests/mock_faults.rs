@@ -312,3 +312,39 @@ fn answer_with_delay_and_http10() {
     assert!(server.wait_for_answers(1, WAIT));
     assert_eq!(server.answers()[0].request.route, Route::Response("a".into()));
 }
+
+#[test]
+fn close_while_reading_cuts_an_answer_short() {
+    let (server, mut c) = serve(Event::json(b"{}").request_id("a").answer_fault(Fault::CloseWhileReading(10)));
+    c.next();
+    let head = format!("POST {} HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n", response_path("a"));
+    c.send(head.as_bytes()).unwrap();
+    c.send(b"5\r\nhello\r\n5\r\nworld\r\n").unwrap();
+    let (bytes, _) = c.read_to_end();
+    assert!(bytes.is_empty(), "no reply: {bytes:?}");
+    assert!(server.wait_for_answers(1, WAIT));
+    let a = &server.answers()[0];
+    assert_eq!((a.request_id.as_str(), a.event, a.status()), ("a", Some(0), None));
+    assert_eq!(a.body(), b"5\r\nhello\r\n", "the first 10 raw body bytes");
+    assert!(a.request.error.as_deref().unwrap_or("").contains("CloseWhileReading after 10"), "{:?}", a.request);
+    // The event counts as answered: another answer for it is refused.
+    let mut c2 = Client::connect(server.addr());
+    assert_eq!(c2.post(&response_path("a"), b"late").status, 400);
+}
+
+#[test]
+fn close_while_reading_resets_a_client_that_keeps_sending() {
+    let (_server, mut c) = serve(Event::json(b"{}").request_id("a").answer_fault(Fault::CloseWhileReading(0)));
+    c.next();
+    let head = format!("POST {} HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n", response_path("a"));
+    c.send(head.as_bytes()).unwrap();
+    let chunk = [b'x'; 64 * 1024];
+    let deadline = Instant::now() + WAIT;
+    let err = loop {
+        assert!(Instant::now() < deadline, "sends kept succeeding");
+        if let Err(e) = c.send(&chunk) {
+            break e;
+        }
+    };
+    assert!(matches!(err.kind(), ErrorKind::BrokenPipe | ErrorKind::ConnectionReset), "{err:?}");
+}

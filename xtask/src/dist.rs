@@ -76,9 +76,10 @@ pub enum Source {
     /// A binary of a workspace package, built with cargo.
     Cargo { package: &'static str, bin: &'static str },
     /// A C program (path from the workspace root), linked against lambda-libc's static
-    /// library by `example-c/Makefile` with zig cc as the compiler; the ELF is written to the
-    /// release directory as `bin`.
-    C { source: &'static str, bin: &'static str },
+    /// library built with `features` (`c-api`, or `c-api-stream` for the streaming
+    /// functions) by `example-c/Makefile` with zig cc as the compiler; the ELF is written to
+    /// the release directory as `bin`.
+    C { source: &'static str, bin: &'static str, features: &'static str },
 }
 
 impl Source {
@@ -105,10 +106,23 @@ pub const BOOTSTRAPS: &[Bootstrap] = &[
     Bootstrap { zip: "bootstrap-c-x86_64.zip", source: C_ECHO, arch: &X86_64 },
     Bootstrap { zip: "bootstrap-rust-arm64.zip", source: RUST_ECHO, arch: &ARM64 },
     Bootstrap { zip: "bootstrap-c-arm64.zip", source: C_ECHO, arch: &ARM64 },
+    Bootstrap { zip: "bootstrap-rust-stream-x86_64.zip", source: RUST_STREAM, arch: &X86_64 },
+    Bootstrap { zip: "bootstrap-c-stream-x86_64.zip", source: C_STREAM, arch: &X86_64 },
+    Bootstrap { zip: "bootstrap-rust-stream-arm64.zip", source: RUST_STREAM, arch: &ARM64 },
+    Bootstrap { zip: "bootstrap-c-stream-arm64.zip", source: C_STREAM, arch: &ARM64 },
 ];
 
 const RUST_ECHO: Source = Source::Cargo { package: "lambda-libc-example", bin: "bootstrap" };
-const C_ECHO: Source = Source::C { source: "example-c/function.c", bin: "bootstrap-c" };
+const C_ECHO: Source = Source::C { source: "example-c/function.c", bin: "bootstrap-c", features: C_API };
+/// The streaming echoes: every event streamed back in chunks of at most 4 KiB.
+const RUST_STREAM: Source = Source::Cargo { package: "lambda-libc-example", bin: "bootstrap-stream" };
+const C_STREAM: Source = Source::C { source: "example-c/stream.c", bin: "bootstrap-c-stream", features: C_API_STREAM };
+
+/// The static library's features for the C API, and for the C API with streaming (the
+/// streaming functions stay out of the plain library: in one LTO unit with it, they would
+/// change how the plain functions are inlined, and the C echo would grow).
+pub const C_API: &str = "c-api";
+pub const C_API_STREAM: &str = "c-api-stream";
 
 /// Built alongside the bootstraps for the integration tests: verified like them, not zipped.
 #[derive(Debug)]
@@ -125,7 +139,7 @@ pub const EXTRAS: &[Extra] = &[
 ];
 
 const RUST_FIXTURE: Source = Source::Cargo { package: "lambda-libc-fixtures", bin: "fixture" };
-const C_FIXTURE: Source = Source::C { source: "tests/fixtures/fixture.c", bin: "fixture-c" };
+const C_FIXTURE: Source = Source::C { source: "tests/fixtures/fixture.c", bin: "fixture-c", features: C_API_STREAM };
 
 /// zip's deflate level: 10..=264 select zopfli with `level - 9` iterations, i.e. 255 at 264
 /// (the crate's best). Measured on a 14,728 B bootstrap: zlib-rs level 9 gave an 8,437 B
@@ -234,7 +248,7 @@ pub fn build(ws: &Workspace) -> Result<Vec<&'static Arch>> {
                 Source::Cargo { package, .. } => {
                     packages.insert(package);
                 }
-                Source::C { source, bin } => c_programs.push((source, bin)),
+                Source::C { source, bin, features } => c_programs.push((source, bin, features)),
             }
         }
         let linker_var = format!("CARGO_TARGET_{}_LINKER", arch.rust_target.to_uppercase().replace('-', "_"));
@@ -248,17 +262,24 @@ pub fn build(ws: &Workspace) -> Result<Vec<&'static Arch>> {
             }
             run(cmd.env(&linker_var, &linker))?;
         }
-        if !c_programs.is_empty() {
-            run(cargo().args(STATICLIB).args(["--target", arch.rust_target]))?;
-            for (source, bin) in c_programs {
-                let mut make = Command::new("make");
-                make.arg("-s").arg("-C").arg(ws.root.join("example-c"));
-                make.arg(format!("CC={}", linker.display()));
-                make.arg(format!("LAMBDA_LIBC={}", release.join(STATICLIB_FILE).display()));
-                make.arg(format!("SRC={}", ws.root.join(source).display()));
-                make.arg(format!("OUT={}", release.join(bin).display()));
-                run(&mut make).context("make (example-c/Makefile)")?;
+        let mut libraries = BTreeSet::new();
+        for &(_, _, features) in &c_programs {
+            if libraries.insert(features) {
+                // Each feature set keeps its own copy: cargo writes every build to one file.
+                run(cargo().args(staticlib(features)).args(["--target", arch.rust_target]))?;
+                let built = release.join(STATICLIB_FILE);
+                let copy = release.join(staticlib_copy(features));
+                fs::copy(&built, &copy).context(format_args!("copying {} to {}", built.display(), copy.display()))?;
             }
+        }
+        for (source, bin, features) in c_programs {
+            let mut make = Command::new("make");
+            make.arg("-s").arg("-C").arg(ws.root.join("example-c"));
+            make.arg(format!("CC={}", linker.display()));
+            make.arg(format!("LAMBDA_LIBC={}", release.join(staticlib_copy(features)).display()));
+            make.arg(format!("SRC={}", ws.root.join(source).display()));
+            make.arg(format!("OUT={}", release.join(bin).display()));
+            run(&mut make).context("make (example-c/Makefile)")?;
         }
         built.push(arch);
     }
@@ -270,11 +291,19 @@ pub fn require_tools() -> bool {
     std::env::var("LAMBDA_LIBC_REQUIRE_TOOLS").as_deref() == Ok("1")
 }
 
-/// The cargo arguments that build lambda-libc's static library for C (plus `--target`).
-pub const STATICLIB: &[&str] =
-    &["rustc", "--release", "-p", "lambda-libc", "--features", "c-api", "--crate-type", "staticlib"];
-/// What [`STATICLIB`] writes into the release directory.
+/// The cargo arguments that build lambda-libc's static library for C with `features`
+/// ([`C_API`] or [`C_API_STREAM`]; plus `--target`).
+pub fn staticlib(features: &str) -> [&str; 8] {
+    ["rustc", "--release", "-p", "lambda-libc", "--features", features, "--crate-type", "staticlib"]
+}
+/// What [`staticlib`] writes into the release directory.
 pub const STATICLIB_FILE: &str = "liblambda_libc.a";
+
+/// Where the library built with `features` is kept in the release directory (a copy of
+/// [`STATICLIB_FILE`]).
+fn staticlib_copy(features: &str) -> String {
+    format!("liblambda_libc-{features}.a")
+}
 
 /// Writes the zips and `SHA256SUMS`, verifies every ELF and zip and prints the table to
 /// `out`. Problems are recorded in the result; see [`fail_on_problems`].
@@ -287,7 +316,7 @@ pub fn package(ws: &Workspace, arches: &[&Arch], out: &mut dyn Write) -> Result<
         let elf = read(&b.elf_path(ws))?;
         let zip = write_zip(&elf, &b.zip_path(ws))?;
         sums.push((b.zip, hex(&Sha256::digest(&zip))));
-        let report = verify::check_zip(&zip);
+        let report = verify::check_zip(&zip, verify::max_zip_bytes(b.zip));
         let mut problems = report.problems;
         if let Some(facts) = &report.facts
             && facts.machine != b.arch.elf_machine

@@ -92,7 +92,7 @@ fn run(args: &[String]) -> Result {
             no_arguments("test", rest)?;
             test::test(&ws()?)
         }
-        "bench" => bench::bench(&ws, &parse_bench(rest)?),
+        "bench" => bench::bench(&ws()?, &parse_bench(rest)?),
         "help" | "-h" | "--help" => {
             print!("{USAGE}");
             Ok(())

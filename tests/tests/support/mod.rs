@@ -11,6 +11,8 @@
 //!   `example-rust`) is required; the others are tested when present.
 //! * Fixture bootstraps ([`fixtures`]): [`FIXTURE_NAMES`]. `fixture` (`tests/fixtures`) is
 //!   required; the others are tested when present.
+//! * Streaming echo bootstraps ([`stream_bootstraps`]): [`STREAM_NAMES`]. `bootstrap-stream`
+//!   (`example-rust/src/stream.rs`) is required; the C one is tested when present.
 //!
 //! arm64 bootstraps run under qemu-user on other machines ([`Bin::is_arm64`]).
 //!
@@ -48,6 +50,11 @@ pub const ECHO_NAMES: &[&str] = &["bootstrap", "bootstrap-c", "bootstrap-arm64",
 /// Fixture bootstraps (behaviour chosen by each event, see `tests/fixtures/src/main.rs`).
 /// The first is required; the others are tested when a directory has them.
 pub const FIXTURE_NAMES: &[&str] = &["fixture", "fixture-c", "fixture-arm64", "fixture-c-arm64"];
+
+/// Streaming echo bootstraps (stream every event back in chunks of at most 4 KiB), as
+/// [`ECHO_NAMES`].
+pub const STREAM_NAMES: &[&str] =
+    &["bootstrap-stream", "bootstrap-c-stream", "bootstrap-stream-arm64", "bootstrap-c-stream-arm64"];
 
 #[allow(unused_imports)] // each test file uses a different subset
 pub use lambda_libc_mock::{error_path, response_path};
@@ -112,6 +119,11 @@ pub fn echo_bootstraps() -> Vec<Bin> {
 /// The fixture bootstraps to test: every one of [`FIXTURE_NAMES`] that exists.
 pub fn fixtures() -> Vec<Bin> {
     find(FIXTURE_NAMES)
+}
+
+/// The streaming echo bootstraps to test: every one of [`STREAM_NAMES`] that exists.
+pub fn stream_bootstraps() -> Vec<Bin> {
+    find(STREAM_NAMES)
 }
 
 /// The Rust fixtures: the ones that can panic (C has no panics for the runtime to report;
