@@ -76,24 +76,40 @@ fn cut(s: &[u8], c: u8) -> (&[u8], &[u8]) {
     (s.get(..i).unwrap_or_default(), s.get(i + 1..).unwrap_or_default())
 }
 
-/// The index of `s` in a NUL-terminated list of lower-case entries, compared ASCII
-/// case-insensitively; the number of entries if it is not there.
+/// The index of `s` in a list of lower-case entries made by [`prefixed`], compared ASCII
+/// case-insensitively; the number of entries if it is not there. An entry of another length
+/// is skipped in one step: this runs for every header of every response.
 fn lookup(s: &[u8], list: &[u8]) -> usize {
-    let (mut i, mut k) = (0, 0);
-    for &c in list {
-        if c == 0 {
-            if k == s.len() {
-                return i;
-            }
-            i += 1;
-            k = 0;
-        } else if s.get(k).map(u8::to_ascii_lowercase) == Some(c) {
-            k += 1;
-        } else {
-            k = usize::MAX;
+    let (mut i, mut rest) = (0, list);
+    while let [len, tail @ ..] = rest {
+        let (name, next) = tail.split_at_checked(*len as usize).unwrap_or((tail, b""));
+        if name.len() == s.len() && s.iter().zip(name).all(|(a, b)| a.to_ascii_lowercase() == *b) {
+            return i;
         }
+        i += 1;
+        rest = next;
     }
     i
+}
+
+/// `a\0bc\0` as `\x01a\x02bc`: each entry led by its length instead of ended by a NUL (the
+/// same number of bytes), for [`lookup`].
+const fn prefixed<const N: usize>(list: &[u8; N]) -> [u8; N] {
+    let mut out = [0u8; N];
+    let (mut start, mut i) = (0, 0);
+    while i < N {
+        if list[i] == 0 {
+            out[start] = (i - start) as u8;
+            let mut j = start;
+            while j < i {
+                out[j + 1] = list[j];
+                j += 1;
+            }
+            start = i + 1;
+        }
+        i += 1;
+    }
+    out
 }
 
 /// A parsed response head. Header values are borrowed from the input.
@@ -117,10 +133,14 @@ pub fn head_len(buf: &[u8]) -> Option<usize> {
 
 // Header names the parser looks for, lower case and NUL-terminated. The first `FIELDS`
 // fill the context, in the order of `context::Field`.
-const NAMES: &[u8] = b"lambda-runtime-aws-request-id\0lambda-runtime-deadline-ms\0\
+const NAMES: &[u8] = &prefixed(
+    b"lambda-runtime-aws-request-id\0lambda-runtime-deadline-ms\0\
     lambda-runtime-invoked-function-arn\0lambda-runtime-trace-id\0lambda-runtime-client-context\0\
     lambda-runtime-cognito-identity\0lambda-runtime-aws-tenant-id\0lambda-runtime-invocation-id\0\
-    content-type\0content-length\0transfer-encoding\0connection\0";
+    content-type\0content-length\0transfer-encoding\0connection\0",
+);
+const CHUNKED: &[u8] = &prefixed(b"chunked\0");
+const CONNECTION_TOKENS: &[u8] = &prefixed(b"close\0keep-alive\0");
 const CONTENT_LENGTH: usize = FIELDS;
 const TRANSFER_ENCODING: usize = FIELDS + 1;
 const CONNECTION: usize = FIELDS + 2;
@@ -170,7 +190,7 @@ pub(crate) fn parse_into(head: &[u8], spans: &mut Spans) -> Result<Meta, Error> 
                 length = Some(n);
             }
             TRANSFER_ENCODING => {
-                if lookup(value, b"chunked\0") != 0 {
+                if lookup(value, CHUNKED) != 0 {
                     return Err(Error::TransferEncoding);
                 }
                 chunked = true;
@@ -180,7 +200,7 @@ pub(crate) fn parse_into(head: &[u8], spans: &mut Spans) -> Result<Meta, Error> 
                 while !tokens.is_empty() {
                     let (token, tail) = cut(tokens, b',');
                     tokens = tail;
-                    match lookup(trim(token), b"close\0keep-alive\0") {
+                    match lookup(trim(token), CONNECTION_TOKENS) {
                         0 => keep_alive = false,
                         1 => keep_alive = true,
                         _ => {}
