@@ -1,6 +1,6 @@
 //! The runtime: the buffers, the invocation loop and its low-level steps.
 
-use crate::client::{Conn, GET_END, GET_NEXT, HTTP_HOST, REPLY_BODY, decimal};
+use crate::client::{Conn, GET_END, GET_NEXT, HTTP_HOST, REPLY_BODY};
 use crate::context::Context;
 use crate::endpoint;
 use crate::handler::{Error, Handler, Invocation, Writer};
@@ -238,7 +238,7 @@ pub(crate) fn report_panic(message: &[u8], file: &[u8], line: u32) -> ! {
         sys::exit(1);
     }
     let mut digits = [0u8; 20];
-    let parts: [&[u8]; 5] = [message, b" at ", file, b":", decimal(line as u64, &mut digits)];
+    let parts: [&[u8]; 5] = [message, b" at ", file, b":", crate::client::decimal(line as u64, &mut digits)];
     sys::log(&[b"panic: ", parts[0], parts[1], parts[2], parts[3], parts[4]]);
     let target: Option<(&[u8], &[u8], &[u8])> = match sys::phase() {
         Phase::Init => Some((b"init", b"", b"")),

@@ -4,6 +4,7 @@
 mod bench;
 mod debian_rust;
 mod dist;
+mod fuzz;
 mod header;
 mod invoke;
 mod repro;
@@ -31,10 +32,12 @@ commands:
                     in-process mock Runtime API with a
                     Lambda-like environment; print the answer's body to stdout, timing and
                     sizes to stderr (builds dist first unless --bootstrap is given)
+  fuzz [SECONDS]    run each cargo-fuzz target (fuzz/, nightly) for SECONDS (default 60)
   repro             build dist from two copies of the sources (other paths, other target
                     directories) and require the same SHA256SUMS as dist/
   header            regenerate runtime/include/lambda_libc.h from runtime/src/capi.rs (cbindgen)
-  test              cargo fmt --check, cargo clippy -D warnings, dist, cargo test --workspace, repro
+  test              cargo fmt --check, cargo clippy -D warnings, dist, cargo test --workspace, repro,
+                    fuzz (60 s per target)
   bench [--quick] [--repeats N] [--invocations N] [--large-invocations N] [--cpu N]
                     measure our x86_64 bootstraps, the floor (bench/floor) and lambda_runtime
                     (bench/peers) on a loopback Runtime API, pinned to one CPU with taskset;
@@ -80,6 +83,14 @@ fn run(args: &[String]) -> Result {
             _ => Err("usage: cargo xtask zip ELF ZIP".into()),
         },
         "invoke" => invoke::invoke(&ws()?, parse_invoke(rest)?),
+        "fuzz" => {
+            let seconds = match rest {
+                [] => fuzz::CI_SECONDS,
+                [s] => s.parse().map_err(|_| format!("fuzz: `{s}` is not a number of seconds"))?,
+                _ => return Err("usage: cargo xtask fuzz [SECONDS]".into()),
+            };
+            fuzz::fuzz(&ws()?, seconds)
+        }
         "repro" => {
             no_arguments("repro", rest)?;
             repro::repro(&ws()?)

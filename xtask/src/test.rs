@@ -15,10 +15,10 @@ pub fn test(ws: &Workspace) -> Result {
         cmd
     };
 
-    banner("1/5 cargo fmt --all --check");
+    banner("1/6 cargo fmt --all --check");
     step("fmt", run(&mut cargo_in_root(&["fmt", "--all", "--check"])))?;
 
-    banner("2/5 cargo clippy --workspace --all-targets -- -D warnings (and lambda-libc with the C API)");
+    banner("2/6 cargo clippy --workspace --all-targets -- -D warnings (and lambda-libc with the C API)");
     step("clippy", run(&mut cargo_in_root(&["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"])))?;
     // The plain C API and the one with streaming (a superset, which the tests use).
     let c_api_plain = ["-p", "lambda-libc", "--features", dist::C_API, "--all-targets"];
@@ -26,10 +26,10 @@ pub fn test(ws: &Workspace) -> Result {
     let c_api = ["-p", "lambda-libc", "--features", dist::C_API_STREAM, "--all-targets"];
     step("clippy c-api-stream", run(cargo_in_root(&["clippy"]).args(c_api).args(["--", "-D", "warnings"])))?;
 
-    banner("3/5 dist (zig build, zips, verifier)");
+    banner("3/6 dist (zig build, zips, verifier)");
     let arches = step("dist", dist::dist(ws))?;
 
-    banner("4/5 cargo test --workspace");
+    banner("4/6 cargo test --workspace");
     let mut tests = cargo_in_root(&["test", "--workspace"]);
     // Every architecture built: the harness runs the arm64 ones under qemu-user.
     let bin_dirs = std::env::join_paths(arches.iter().map(|a| ws.release_dir(a.rust_target)))?;
@@ -37,10 +37,13 @@ pub fn test(ws: &Workspace) -> Result {
     step("cargo test", run(&mut tests))?;
     step("cargo test c-api", run(cargo_in_root(&["test"]).args(c_api)))?;
 
-    banner("5/5 reproducibility (dist from two more copies of the sources)");
+    banner("5/6 reproducibility (dist from two more copies of the sources)");
     step("repro", crate::repro::repro(ws))?;
 
-    eprintln!("xtask: test: all 5 steps passed");
+    banner("6/6 fuzz (each cargo-fuzz target for 60 s, nightly)");
+    step("fuzz", crate::fuzz::fuzz(ws, crate::fuzz::CI_SECONDS))?;
+
+    eprintln!("xtask: test: all 6 steps passed");
     Ok(())
 }
 

@@ -265,8 +265,20 @@ impl Proc {
     /// Waits until `pred` holds for the mock's requests, while the process runs. Fails
     /// (killing it, with its stderr and the requests in the message) if it exits first or
     /// [`TIMEOUT`] passes.
-    pub fn wait_until(&mut self, server: &MockServer, what: &str, mut pred: impl FnMut(&[Request]) -> bool) {
-        let deadline = Instant::now() + TIMEOUT;
+    pub fn wait_until(&mut self, server: &MockServer, what: &str, pred: impl FnMut(&[Request]) -> bool) {
+        self.wait_until_within(server, what, TIMEOUT, pred);
+    }
+
+    /// [`wait_until`](Proc::wait_until) with another bound than [`TIMEOUT`] (the soak test's
+    /// long runs); the failure message then shows the last 40 requests.
+    pub fn wait_until_within(
+        &mut self,
+        server: &MockServer,
+        what: &str,
+        timeout: Duration,
+        mut pred: impl FnMut(&[Request]) -> bool,
+    ) {
+        let deadline = Instant::now() + timeout;
         loop {
             if server.wait_until(Duration::from_millis(20), &mut pred) {
                 return;
@@ -276,11 +288,13 @@ impl Proc {
                 let why = if exited { "exited first" } else { "timed out" };
                 let bin = self.bin.name.clone();
                 let exit = self.finish(true);
+                let reqs = server.requests();
                 panic!(
-                    "{bin}: expected it to {what}, but it {why} ({:?}); stderr:\n{}\nrequests:\n{}",
+                    "{bin}: expected it to {what}, but it {why} ({:?}); stderr:\n{}\nrequests (the last 40 of {}):\n{}",
                     exit.status,
                     exit.stderr,
-                    summary(&server.requests())
+                    reqs.len(),
+                    summary(&reqs[reqs.len().saturating_sub(40)..])
                 );
             }
         }
@@ -289,7 +303,12 @@ impl Proc {
     /// Waits until the mock has recorded `n` answers (`/response` or `/error`), as
     /// [`wait_until`](Proc::wait_until).
     pub fn wait_for_answers(&mut self, server: &MockServer, n: usize) {
-        self.wait_until(server, &format!("send {n} answers"), |reqs| {
+        self.wait_for_answers_within(server, n, TIMEOUT);
+    }
+
+    /// [`wait_for_answers`](Proc::wait_for_answers) within `timeout`.
+    pub fn wait_for_answers_within(&mut self, server: &MockServer, n: usize, timeout: Duration) {
+        self.wait_until_within(server, &format!("send {n} answers"), timeout, |reqs| {
             reqs.iter().filter(|r| matches!(r.route, Route::Response(_) | Route::Error(_))).count() >= n
         });
     }

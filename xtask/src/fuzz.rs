@@ -1,0 +1,72 @@
+//! `cargo xtask fuzz [SECONDS]`: runs every cargo-fuzz target of `fuzz/` for `SECONDS`
+//! (default [`CI_SECONDS`]) with libFuzzer, on nightly, starting from the committed seed
+//! corpus (`fuzz/corpus/<target>`, the golden cases). The working corpus and the build live
+//! under `target/fuzz/`, so the committed seeds stay as they are. A crash fails the run and
+//! names the input: fix it, then keep the input in `fuzz/regressions/<target>/`, which
+//! `tests/tests/fuzz_replay.rs` replays on stable in every test run.
+
+use std::fs;
+use std::process::Command;
+
+use crate::dist::require_tools;
+use crate::util::{Context, Result, Workspace};
+
+/// The targets: `fuzz/fuzz_targets/<name>.rs`.
+pub const TARGETS: [&str; 3] = ["head", "chunked", "context"];
+/// How long `cargo xtask test` fuzzes each target.
+pub const CI_SECONDS: u32 = 60;
+
+pub fn fuzz(ws: &Workspace, seconds: u32) -> Result {
+    let available = Command::new("rustup").args(["run", "nightly", "cargo", "fuzz", "--version"]).output();
+    if !available.is_ok_and(|o| o.status.success()) {
+        let why = "cargo-fuzz on a nightly toolchain is not installed (cargo install --locked cargo-fuzz)";
+        if require_tools() {
+            return Err(format!("{why} (LAMBDA_LIBC_REQUIRE_TOOLS=1)").into());
+        }
+        eprintln!("xtask: fuzz: SKIPPED: {why}");
+        return Ok(());
+    }
+    let mut report = Vec::new();
+    for target in TARGETS {
+        let corpus = ws.target.join("fuzz/corpus").join(target);
+        fs::create_dir_all(&corpus).context(format_args!("cannot create {}", corpus.display()))?;
+        let seeds = ws.root.join("fuzz/corpus").join(target);
+        for seed in fs::read_dir(&seeds).context(format_args!("cannot list {}", seeds.display()))? {
+            let seed = seed.context("reading the seed corpus")?.path();
+            if let Some(name) = seed.file_name() {
+                fs::copy(&seed, corpus.join(name)).context(format_args!("cannot copy {}", seed.display()))?;
+            }
+        }
+        let mut cmd = Command::new("rustup");
+        cmd.current_dir(ws.root.join("fuzz")).args(["run", "nightly", "cargo", "fuzz", "run", "-O"]);
+        cmd.arg("--target-dir").arg(ws.target.join("fuzz/build")).arg(target).arg(&corpus);
+        cmd.args(["--", &format!("-max_total_time={seconds}"), "-print_final_stats=1"]);
+        eprintln!("xtask: fuzz: {target} for {seconds} s");
+        let out = cmd.output().context("cannot start cargo fuzz")?;
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        if !out.status.success() {
+            let tail: Vec<&str> = stderr.lines().rev().take(40).collect();
+            let tail: Vec<&str> = tail.into_iter().rev().collect();
+            return Err(format!(
+                "fuzz target `{target}` failed ({}): fix the bug, then keep the input named above in \
+                 fuzz/regressions/{target}/\n{}",
+                out.status,
+                tail.join("\n")
+            )
+            .into());
+        }
+        let stat = |name: &str| {
+            stderr.lines().find_map(|l| l.strip_prefix(name).map(|v| v.trim().to_owned())).unwrap_or_default()
+        };
+        let corpus_files = fs::read_dir(&corpus).map(|d| d.count()).unwrap_or(0);
+        report.push(format!(
+            "{target}: {} executions in {seconds} s ({}/s), corpus {corpus_files} inputs, no crash",
+            stat("stat::number_of_executed_units:"),
+            stat("stat::average_exec_per_sec:"),
+        ));
+    }
+    for line in report {
+        eprintln!("xtask: fuzz: {line}");
+    }
+    Ok(())
+}
