@@ -19,8 +19,10 @@ use lambda_libc::http::{self, Chunked, Error, Framing, Head};
 
 /// The fuzz targets and their checks, by name (the file names under `fuzz/fuzz_targets/`,
 /// `fuzz/corpus/` and `fuzz/regressions/`).
-pub const TARGETS: [(&str, fn(&[u8])); 3] =
-    [("head", check_head), ("chunked", check_chunked), ("context", check_context)];
+pub const TARGETS: [(&str, Check); 3] = [("head", check_head), ("chunked", check_chunked), ("context", check_context)];
+
+/// A target's checks: panics when an invariant fails.
+pub type Check = fn(&[u8]);
 
 const CRLFCRLF: &[u8] = b"\r\n\r\n";
 
