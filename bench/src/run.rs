@@ -74,28 +74,7 @@ pub struct Run {
 
 /// A Lambda-like environment (nothing is inherited): what `provided.al2023` sets.
 pub fn lambda_env(runtime_api: &str, task_root: &Path) -> Vec<(String, String)> {
-    let name = "bench";
-    [
-        ("AWS_LAMBDA_RUNTIME_API", runtime_api),
-        ("AWS_LAMBDA_FUNCTION_NAME", name),
-        ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST"),
-        ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128"),
-        ("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/bench"),
-        ("AWS_LAMBDA_LOG_STREAM_NAME", "2026/01/01/[$LATEST]00000000000000000000000000000000"),
-        ("AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand"),
-        ("AWS_REGION", "us-east-1"),
-        ("AWS_DEFAULT_REGION", "us-east-1"),
-        ("AWS_EXECUTION_ENV", "AWS_Lambda_provided.al2023"),
-        ("_HANDLER", "bootstrap"),
-        ("LAMBDA_TASK_ROOT", &task_root.to_string_lossy()),
-        ("LAMBDA_RUNTIME_DIR", "/var/runtime"),
-        ("LANG", "en_US.UTF-8"),
-        ("TZ", ":UTC"),
-        ("PATH", "/usr/local/bin:/usr/bin/:/bin:/opt/bin"),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_owned(), v.to_owned()))
-    .collect()
+    lambda_libc_mock::lambda_environment(runtime_api, "bench", task_root)
 }
 
 struct Conn {

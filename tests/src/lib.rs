@@ -67,3 +67,30 @@ pub use script::{
     MAX_PAYLOAD_SIZE, Reply, Script, TOO_LARGE_BODY, default_request_id, default_trace_id,
 };
 pub use server::{API_PREFIX, MockServer, NEXT_PATH, error_path, response_path};
+
+/// The environment `provided.al2023` gives a bootstrap (nothing inherited), for a function
+/// `name` whose code is in `task_root`, talking to the Runtime API at `runtime_api`: what
+/// `cargo xtask invoke` and the benchmark harness start bootstraps with.
+pub fn lambda_environment(runtime_api: &str, name: &str, task_root: &std::path::Path) -> Vec<(String, String)> {
+    [
+        ("AWS_LAMBDA_RUNTIME_API", runtime_api),
+        ("AWS_LAMBDA_FUNCTION_NAME", name),
+        ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST"),
+        ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128"),
+        ("AWS_LAMBDA_LOG_GROUP_NAME", &format!("/aws/lambda/{name}")),
+        ("AWS_LAMBDA_LOG_STREAM_NAME", "2026/01/01/[$LATEST]00000000000000000000000000000000"),
+        ("AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand"),
+        ("AWS_REGION", "us-east-1"),
+        ("AWS_DEFAULT_REGION", "us-east-1"),
+        ("AWS_EXECUTION_ENV", "AWS_Lambda_provided.al2023"),
+        ("_HANDLER", "bootstrap"),
+        ("LAMBDA_TASK_ROOT", &task_root.to_string_lossy()),
+        ("LAMBDA_RUNTIME_DIR", "/var/runtime"),
+        ("LANG", "en_US.UTF-8"),
+        ("TZ", ":UTC"),
+        ("PATH", "/usr/local/bin:/usr/bin/:/bin:/opt/bin"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect()
+}

@@ -11,8 +11,8 @@ use lambda_libc_mock::{
     MockServer, Route, Script,
 };
 use support::{
-    Bin, assert_error, assert_error_document, assert_response, assert_responses, c_fixtures, fixtures, rust_fixtures,
-    summary,
+    Bin, LAMBDA_E_NULL, LAMBDA_E_STATE, LAMBDA_OK, assert_error, assert_error_document, assert_response,
+    assert_responses, c_fixtures, fixtures, rust_fixtures, statuses, summary,
 };
 
 fn ev(id: &str, body: impl Into<Vec<u8>>) -> Event {
@@ -286,22 +286,6 @@ fn other_events_are_echoed() {
         assert_responses(&bin, &server, &expected);
     }
 }
-
-/// The `name=value` lines of a fixture-c misuse report.
-fn statuses(bin: &Bin, body: &[u8]) -> BTreeMap<String, i64> {
-    let text = std::str::from_utf8(body).unwrap_or_else(|_| panic!("{bin}: report is not UTF-8"));
-    text.lines()
-        .map(|line| {
-            let (name, value) = line.split_once('=').unwrap_or_else(|| panic!("{bin}: bad line {line:?}"));
-            (name.to_owned(), value.parse().unwrap_or_else(|_| panic!("{bin}: bad number in {line:?}")))
-        })
-        .collect()
-}
-
-// lambda_libc.h's status codes.
-const LAMBDA_OK: i64 = 0;
-const LAMBDA_E_NULL: i64 = -1;
-const LAMBDA_E_STATE: i64 = -2;
 
 #[test]
 fn c_api_misuse_returns_error_codes_and_changes_nothing() {

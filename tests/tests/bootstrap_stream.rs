@@ -13,8 +13,8 @@ use std::collections::BTreeMap;
 
 use lambda_libc_mock::{Answer, AnswerKind, Event, Fault, MockServer, Request, Route, Script};
 use support::{
-    Bin, Exit, assert_error, assert_response, c_fixtures, fixtures, idle, noise, response_path, stream_bootstraps,
-    summary,
+    Bin, Exit, LAMBDA_E_NULL, LAMBDA_E_STATE, LAMBDA_OK, assert_error, assert_response, c_fixtures, fixtures, idle,
+    noise, response_path, statuses, stream_bootstraps, summary,
 };
 
 const HTTP_INTEGRATION: &str = "application/vnd.awslambda.http-integration-response";
@@ -352,21 +352,6 @@ fn the_server_closing_mid_stream_is_one_clean_error() {
     }
 }
 
-/// The `name=value` lines of a fixture-c report.
-fn statuses(bin: &Bin, body: &[u8]) -> BTreeMap<String, i64> {
-    let text = std::str::from_utf8(body).unwrap_or_else(|_| panic!("{bin}: report is not UTF-8"));
-    text.lines()
-        .map(|line| {
-            let (name, value) = line.split_once('=').unwrap_or_else(|| panic!("{bin}: bad line {line:?}"));
-            (name.to_owned(), value.parse().unwrap_or_else(|_| panic!("{bin}: bad number in {line:?}")))
-        })
-        .collect()
-}
-
-// lambda_libc.h's status codes.
-const LAMBDA_OK: i64 = 0;
-const LAMBDA_E_NULL: i64 = -1;
-const LAMBDA_E_STATE: i64 = -2;
 const LAMBDA_E_INVALID: i64 = -7;
 
 #[test]

@@ -139,24 +139,7 @@ fn lambda_command(bootstrap: &Path, runtime_api: &str) -> Result<Command> {
     let log = std::io::stderr().as_fd().try_clone_to_owned().context("dup stderr")?;
     let mut cmd = Command::new(bootstrap);
     cmd.env_clear()
-        .envs([
-            ("AWS_LAMBDA_RUNTIME_API", runtime_api),
-            ("AWS_LAMBDA_FUNCTION_NAME", name),
-            ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST"),
-            ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128"),
-            ("AWS_LAMBDA_LOG_GROUP_NAME", &format!("/aws/lambda/{name}")),
-            ("AWS_LAMBDA_LOG_STREAM_NAME", "2026/01/01/[$LATEST]00000000000000000000000000000000"),
-            ("AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand"),
-            ("AWS_REGION", "us-east-1"),
-            ("AWS_DEFAULT_REGION", "us-east-1"),
-            ("AWS_EXECUTION_ENV", "AWS_Lambda_provided.al2023"),
-            ("_HANDLER", "bootstrap"),
-            ("LAMBDA_TASK_ROOT", &task_root.to_string_lossy()),
-            ("LAMBDA_RUNTIME_DIR", "/var/runtime"),
-            ("LANG", "en_US.UTF-8"),
-            ("TZ", ":UTC"),
-            ("PATH", "/usr/local/bin:/usr/bin/:/bin:/opt/bin"),
-        ])
+        .envs(lambda_libc_mock::lambda_environment(runtime_api, name, task_root))
         .current_dir(task_root)
         .stdin(Stdio::null())
         .stdout(Stdio::from(log));

@@ -530,3 +530,19 @@ pub fn padded_head(id: &str, len: usize) -> Vec<u8> {
     assert_eq!(raw.len(), len + 2);
     raw
 }
+
+/// The `name=value` lines of a fixture-c report of `lambda_libc.h` status codes.
+pub fn statuses(bin: &Bin, body: &[u8]) -> std::collections::BTreeMap<String, i64> {
+    let text = std::str::from_utf8(body).unwrap_or_else(|_| panic!("{bin}: report is not UTF-8"));
+    text.lines()
+        .map(|line| {
+            let (name, value) = line.split_once('=').unwrap_or_else(|| panic!("{bin}: bad line {line:?}"));
+            (name.to_owned(), value.parse().unwrap_or_else(|_| panic!("{bin}: bad number in {line:?}")))
+        })
+        .collect()
+}
+
+// lambda_libc.h's status codes, as the fixture-c reports print them.
+pub const LAMBDA_OK: i64 = 0;
+pub const LAMBDA_E_NULL: i64 = -1;
+pub const LAMBDA_E_STATE: i64 = -2;
