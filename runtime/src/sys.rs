@@ -147,56 +147,37 @@ fn resolve(host: Host<'_>, port: u16, addr: &mut Addr) -> bool {
         *d = *s;
     }
     let cname = name.as_ptr().cast::<libc::c_char>();
-    let storage = &raw mut addr.storage;
-    let sin = storage.cast::<libc::sockaddr_in>();
-    let sin6 = storage.cast::<libc::sockaddr_in6>();
-    let port = port.to_be();
+    // A literal's family, where inet_pton writes its address, and the address's size.
+    let (family, offset, len) = match bracketed {
+        false => (libc::AF_INET, 4, size_of::<libc::sockaddr_in>()),
+        true => (libc::AF_INET6, 8, size_of::<libc::sockaddr_in6>()),
+    };
+    let storage = (&raw mut addr.storage).cast::<u8>();
     // SAFETY: `name` is NUL-terminated (256 bytes, text at most 255, checked above);
-    // sockaddr_storage is large and aligned enough for sockaddr_in and sockaddr_in6 and
-    // starts zeroed; the addrinfo list is only read before freeaddrinfo, and ai_addrlen is
-    // checked against the size of the address read from ai_addr.
+    // sockaddr_storage (128 bytes, zeroed) holds a sockaddr_in or sockaddr_in6, whose
+    // address starts at `offset`; the addrinfo list is only read before freeaddrinfo, and
+    // at most the storage's size of its first address is copied. Both families have the
+    // family at offset 0 and the port at offset 2.
     unsafe {
-        if !bracketed && inet_pton(libc::AF_INET, cname, (&raw mut (*sin).sin_addr).cast()) == 1 {
-            (*sin).sin_family = libc::AF_INET as libc::sa_family_t;
-            (*sin).sin_port = port;
-            addr.len = size_of::<libc::sockaddr_in>() as libc::socklen_t;
-            return true;
-        }
-        if bracketed {
-            if inet_pton(libc::AF_INET6, cname, (&raw mut (*sin6).sin6_addr).cast()) != 1 {
+        if inet_pton(family, cname, storage.add(offset).cast()) == 1 {
+            addr.len = len as libc::socklen_t;
+            addr.storage.ss_family = family as libc::sa_family_t;
+        } else {
+            let mut hints: libc::addrinfo = zeroed();
+            hints.ai_socktype = libc::SOCK_STREAM;
+            let mut list: *mut libc::addrinfo = core::ptr::null_mut();
+            if bracketed || libc::getaddrinfo(cname, core::ptr::null(), &hints, &mut list) != 0 || list.is_null() {
                 return false;
             }
-            (*sin6).sin6_family = libc::AF_INET6 as libc::sa_family_t;
-            (*sin6).sin6_port = port;
-            addr.len = size_of::<libc::sockaddr_in6>() as libc::socklen_t;
-            return true;
+            let ai = &*list;
+            let len = (ai.ai_addrlen as usize).min(size_of::<libc::sockaddr_storage>());
+            core::ptr::copy_nonoverlapping(ai.ai_addr.cast::<u8>(), storage, len);
+            addr.len = len as libc::socklen_t;
+            libc::freeaddrinfo(list);
         }
-        let mut hints: libc::addrinfo = zeroed();
-        hints.ai_socktype = libc::SOCK_STREAM;
-        let mut list: *mut libc::addrinfo = core::ptr::null_mut();
-        if libc::getaddrinfo(cname, core::ptr::null(), &hints, &mut list) != 0 || list.is_null() {
-            return false;
-        }
-        let ai = &*list;
-        let len = ai.ai_addrlen as usize;
-        let ok = match (*ai.ai_addr).sa_family as libc::c_int {
-            libc::AF_INET if len >= size_of::<libc::sockaddr_in>() => {
-                *sin = core::ptr::read_unaligned(ai.ai_addr.cast());
-                (*sin).sin_port = port;
-                addr.len = size_of::<libc::sockaddr_in>() as libc::socklen_t;
-                true
-            }
-            libc::AF_INET6 if len >= size_of::<libc::sockaddr_in6>() => {
-                *sin6 = core::ptr::read_unaligned(ai.ai_addr.cast());
-                (*sin6).sin6_port = port;
-                addr.len = size_of::<libc::sockaddr_in6>() as libc::socklen_t;
-                true
-            }
-            _ => false,
-        };
-        libc::freeaddrinfo(list);
-        ok
+        storage.add(2).cast::<u16>().write_unaligned(port.to_be());
     }
+    true
 }
 
 /// A connected TCP socket with `TCP_NODELAY`, closed on drop.
