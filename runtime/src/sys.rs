@@ -213,7 +213,8 @@ impl Socket {
     /// unless the socket buffer fills). `MSG_NOSIGNAL`: a closed peer is an error, never a
     /// SIGPIPE.
     pub fn send(&self, parts: &[&[u8]]) -> Result<(), Errno> {
-        let mut iov = [iovec(b""); MAX_PARTS];
+        // SAFETY: iovec is plain data, valid when zeroed.
+        let mut iov: [libc::iovec; MAX_PARTS] = unsafe { zeroed() };
         let mut n = 0;
         for (v, p) in iov.iter_mut().zip(parts) {
             *v = iovec(p);
