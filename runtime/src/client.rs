@@ -1,7 +1,7 @@
 //! The wire client: one keep-alive connection, requests written with one `sendmsg`,
 //! responses read into caller-supplied buffers.
 
-use crate::context::Spans;
+use crate::context::{Context, Spans};
 use crate::http::{self, Chunked, FAILURES, Framing, HTTP_ERRORS, MAX_HEAD, nth};
 use crate::json;
 use crate::sys::{self, Addr, Errno, Socket};
@@ -135,11 +135,20 @@ impl<'b> Conn<'b> {
         }
     }
 
-    /// Posts to `/runtime/{path}{id}{kind}` (kind `/response` or `/error`). A 2xx is
+    /// Answers the invocation of `context`: posts `body` to its `/response`, or, with an
+    /// `error_type`, the error document `body` to its `/error`; to `/runtime/init/error`
+    /// for a context without a request id. See [`post_for`](Conn::post_for).
+    pub fn post(&mut self, context: &Context<'_>, error_type: &[u8], body: &[u8]) {
+        self.post_for(context.request_id(), context.invocation_id(), error_type, body);
+    }
+
+    /// [`post`](Conn::post) for request id `id` and invocation id `invocation_id`. A 2xx is
     /// success; another 4xx is logged and the runtime carries on; a 5xx (or no valid
     /// response) ends the process, as the Runtime API asks.
-    pub fn post(&mut self, path: &[u8], id: &[u8], kind: &[u8], invocation_id: &[u8], error_type: &[u8], body: &[u8]) {
+    pub fn post_for(&mut self, id: &[u8], invocation_id: &[u8], error_type: &[u8], body: &[u8]) {
         let mut digits = [0u8; 20];
+        let path: &[u8] = if id.is_empty() { b"init" } else { b"invocation/" };
+        let kind: &[u8] = if error_type.is_empty() { b"/response" } else { b"/error" };
         let parts: [&[u8]; 14] = [
             POST,
             path,
@@ -160,12 +169,12 @@ impl<'b> Conn<'b> {
     }
 
     /// Posts an error document for `error_type` (`Function.Unknown` unless it matches
-    /// `(Runtime|Function).Name`) and `message`.
-    pub fn post_error(&mut self, path: &[u8], id: &[u8], invocation_id: &[u8], error_type: &[u8], message: &[&[u8]]) {
+    /// `(Runtime|Function).Name`) and `message` (see [`post_for`](Conn::post_for)).
+    pub fn post_error(&mut self, id: &[u8], invocation_id: &[u8], error_type: &[u8], message: &[&[u8]]) {
         let error_type = if json::valid_error_type(error_type) { error_type } else { b"Function.Unknown" };
         let scratch = core::mem::take(&mut self.scratch);
         let n = json::error_body(scratch, error_type, message);
-        self.post(path, id, b"/error", invocation_id, error_type, scratch.get(..n).unwrap_or_default());
+        self.post_for(id, invocation_id, error_type, scratch.get(..n).unwrap_or_default());
         self.scratch = scratch;
     }
 }

@@ -52,15 +52,14 @@ impl Responder<'_> {
     /// Posts `body` to `/response`.
     #[cfg_attr(feature = "c-api", inline(never))] // several C functions call it
     pub fn respond(self, body: &[u8]) {
-        let (id, inv) = (self.context.request_id(), self.context.invocation_id());
-        self.conn.post(INVOCATION, id, b"/response", inv, b"", body);
+        self.conn.post(&self.context, b"", body);
         self.done();
     }
 
     /// Posts `error` to `/error`.
     pub fn fail(self, error: &Error<'_>) {
         let (id, inv) = (self.context.request_id(), self.context.invocation_id());
-        self.conn.post_error(INVOCATION, id, inv, error.error_type.as_bytes(), &[error.message.as_bytes()]);
+        self.conn.post_error(id, inv, error.error_type.as_bytes(), &[error.message.as_bytes()]);
         self.done();
     }
 
@@ -69,8 +68,6 @@ impl Responder<'_> {
         sys::set_phase(Phase::Busy);
     }
 }
-
-const INVOCATION: &[u8] = b"invocation/";
 
 // The runtime's own error documents are constants, so that a bootstrap whose handler never
 // fails links no JSON escaping at all.
@@ -85,9 +82,7 @@ impl Responder<'_> {
     /// Reports `Function.ResponseSizeTooLarge`, like the Rust API's
     /// [`Overflow`](crate::Overflow) error, but as a constant document.
     pub(crate) fn fail_too_large(self) {
-        let (id, inv) = (self.context.request_id(), self.context.invocation_id());
-        let t = b"Function.ResponseSizeTooLarge";
-        self.conn.post(INVOCATION, id, b"/error", inv, t, RESPONSE_TOO_LARGE);
+        self.conn.post(&self.context, b"Function.ResponseSizeTooLarge", RESPONSE_TOO_LARGE);
         self.done();
     }
 }
@@ -127,14 +122,7 @@ impl Runtime {
         if self.pending {
             // Nothing was exchanged since this invocation's `/next`: its spans are current.
             let ctx = Context { head: &*self.event, spans: self.conn.spans };
-            self.conn.post(
-                INVOCATION,
-                ctx.request_id(),
-                b"/error",
-                ctx.invocation_id(),
-                b"Runtime.NoResponse",
-                NO_RESPONSE,
-            );
+            self.conn.post(&ctx, b"Runtime.NoResponse", NO_RESPONSE);
             self.pending = false;
         }
         let reply = loop {
@@ -147,14 +135,7 @@ impl Runtime {
             if !reply.too_large {
                 break reply;
             }
-            self.conn.post(
-                INVOCATION,
-                ctx.request_id(),
-                b"/error",
-                ctx.invocation_id(),
-                b"Runtime.EventTooLarge",
-                TOO_LARGE,
-            );
+            self.conn.post(&ctx, b"Runtime.EventTooLarge", TOO_LARGE);
         };
         self.pending = true;
         let event: &[u8] = self.event;
@@ -170,7 +151,7 @@ impl Runtime {
     /// Reports an initialisation failure to `/runtime/init/error` and exits with status 1.
     pub fn init_error(mut self, error: &Error<'_>) -> ! {
         let (t, m) = (error.error_type.as_bytes(), error.message.as_bytes());
-        self.conn.post_error(b"init", b"", b"", t, &[m]);
+        self.conn.post_error(b"", b"", t, &[m]);
         sys::fatal(&[b"init error: ", t, b": ", m])
     }
 
@@ -240,14 +221,14 @@ pub(crate) fn report_panic(message: &[u8], file: &[u8], line: u32) -> ! {
     let mut digits = [0u8; 20];
     let parts: [&[u8]; 5] = [message, b" at ", file, b":", crate::client::decimal(line as u64, &mut digits)];
     sys::log(&[b"panic: ", parts[0], parts[1], parts[2], parts[3], parts[4]]);
-    let target: Option<(&[u8], &[u8], &[u8])> = match sys::phase() {
-        Phase::Init => Some((b"init", b"", b"")),
-        Phase::Invoking(id, inv) => Some((b"invocation/", id, inv)),
+    let target: Option<(&[u8], &[u8])> = match sys::phase() {
+        Phase::Init => Some((b"", b"")),
+        Phase::Invoking(id, inv) => Some((id, inv)),
         Phase::Busy => None,
     };
-    if let (Some(ep), Some((path, id, inv))) = (sys::endpoint(), target) {
+    if let (Some(ep), Some((id, inv))) = (sys::endpoint(), target) {
         let (mut reply, mut scratch) = ([0u8; 2048], [0u8; 2048]);
-        Conn::new(ep, &mut reply, &mut scratch).post_error(path, id, inv, b"Runtime.Panic", &parts);
+        Conn::new(ep, &mut reply, &mut scratch).post_error(id, inv, b"Runtime.Panic", &parts);
     }
     sys::exit(1)
 }
