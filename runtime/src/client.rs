@@ -182,7 +182,6 @@ impl<'b> Conn<'b> {
 /// Logs a failed exchange, or a reply with an unwelcome status (see [`Conn::exchange`]),
 /// and exits unless it was a 4xx to a post.
 #[cold]
-#[inline(never)]
 pub(crate) fn complain(parts: &[&[u8]], result: Result<Reply, Fail>, buf: &[u8], next: bool) -> Reply {
     let mut digits = [0u8; 20];
     let (line, fatal): ([&[u8]; 5], bool) = match result {

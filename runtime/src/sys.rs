@@ -212,6 +212,7 @@ impl Socket {
     /// Sends every slice, in order, with as few `sendmsg` calls as the kernel allows (one
     /// unless the socket buffer fills). `MSG_NOSIGNAL`: a closed peer is an error, never a
     /// SIGPIPE.
+    #[inline(never)]
     pub fn send(&self, parts: &[&[u8]]) -> Result<(), Errno> {
         // SAFETY: iovec is plain data, valid when zeroed.
         let mut iov: [libc::iovec; MAX_PARTS] = unsafe { zeroed() };
