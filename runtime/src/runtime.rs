@@ -1,6 +1,6 @@
 //! The runtime: the buffers, the invocation loop and its low-level steps.
 
-use crate::client::{Conn, GET_END, GET_NEXT, HTTP_HOST, REPLY_BODY};
+use crate::client::{Conn, GET_END, GET_NEXT, HTTP_HOST, REPLY_BODY, Reply};
 use crate::context::Context;
 use crate::endpoint;
 use crate::handler::{Error, Handler, Invocation, Writer};
@@ -119,13 +119,27 @@ impl Runtime {
     /// [`MAX_EVENT`] bytes is reported to `/error` and the next one is fetched.
     #[allow(clippy::should_implement_trait)] // the public API's name; not an iterator: it never ends
     pub fn next(&mut self) -> Next<'_> {
+        let reply = self.fetch();
+        self.pending = true;
+        let event: &[u8] = self.event;
+        let context = Context { head: event, spans: self.conn.spans };
+        Next {
+            invocation: Invocation { event: reply.body(event), context },
+            writer: Writer::new(self.out),
+            responder: Responder { conn: &mut self.conn, pending: &mut self.pending, context },
+        }
+    }
+
+    /// [`next`](Runtime::next) up to handing the invocation out: reports the invocation
+    /// left unanswered, fetches until an event fits, and records the phase.
+    fn fetch(&mut self) -> Reply {
         if self.pending {
             // Nothing was exchanged since this invocation's `/next`: its spans are current.
             let ctx = Context { head: &*self.event, spans: self.conn.spans };
             self.conn.post(&ctx, b"Runtime.NoResponse", NO_RESPONSE);
             self.pending = false;
         }
-        let reply = loop {
+        loop {
             let parts: [&[u8]; 7] = [GET_NEXT, b"", b"", b"", HTTP_HOST, self.conn.ep.host, GET_END];
             let reply = self.conn.exchange(&parts, Some(self.event));
             let ctx = Context { head: &*self.event, spans: self.conn.spans };
@@ -133,18 +147,10 @@ impl Runtime {
                 sys::die(b"GET /next: missing or malformed Lambda-Runtime-Aws-Request-Id");
             }
             if !reply.too_large {
-                break reply;
+                sys::set_phase(Phase::Invoking(ctx.request_id(), ctx.invocation_id()));
+                return reply;
             }
             self.conn.post(&ctx, b"Runtime.EventTooLarge", TOO_LARGE);
-        };
-        self.pending = true;
-        let event: &[u8] = self.event;
-        let context = Context { head: event, spans: self.conn.spans };
-        sys::set_phase(Phase::Invoking(context.request_id(), context.invocation_id()));
-        Next {
-            invocation: Invocation { event: reply.body(event), context },
-            writer: Writer::new(self.out),
-            responder: Responder { conn: &mut self.conn, pending: &mut self.pending, context },
         }
     }
 
@@ -193,8 +199,13 @@ impl Runtime {
     /// Runs `handler` for every invocation, forever.
     pub fn run(mut self, mut handler: impl Handler) -> ! {
         loop {
-            let Next { invocation, writer, responder } = self.next();
-            match handler.handle(&invocation, writer) {
+            // `next` without the `Next`: the handler always answers here.
+            let reply = self.fetch();
+            let event: &[u8] = self.event;
+            let context = Context { head: event, spans: self.conn.spans };
+            let outcome = handler.handle(&Invocation { event: reply.body(event), context }, Writer::new(self.out));
+            let responder = Responder { conn: &mut self.conn, pending: &mut self.pending, context };
+            match outcome {
                 Ok(body) => responder.respond(body),
                 Err(error) => responder.fail(&error),
             }
