@@ -161,26 +161,43 @@ pub(crate) struct Meta {
 }
 
 /// [`parse_head`], recording where the context headers are in `spans`.
+///
+/// One pass over the bytes: the status line is `HTTP/1.x NNN[ reason]` and every header
+/// line `token ':' field-content`, each ended by CRLF (at the very end of `head`, by CR).
 #[inline(never)]
 pub(crate) fn parse_into(head: &[u8], spans: &mut Spans) -> Result<Meta, Error> {
     *spans = Default::default();
-    let (status_line, mut rest) = cut(head, b'\n');
-    let (status, http10) = parse_status_line(strip_cr(status_line).ok_or(Error::StatusLine)?)?;
-    let mut keep_alive = !http10;
+    // The minor version and the status code, as one decimal number.
+    let mut n: u32 = 0;
+    let mut rest = head;
+    for &t in b"HTTP/1.0 000" {
+        let [b, tail @ ..] = rest else { return Err(Error::StatusLine) };
+        let d = b.wrapping_sub(b'0');
+        if t == b'0' && d < 10 {
+            n = n * 10 + d as u32;
+        } else if t != *b || t == b'0' {
+            return Err(Error::StatusLine);
+        }
+        rest = tail;
+    }
+    let (reason, tail) = span(rest, is_value);
+    let status = (n % 1000) as u16;
+    rest = match (reason, crlf(tail)) {
+        ([] | [b' ', ..], Some(tail)) if status >= 100 => tail,
+        _ => return Err(Error::StatusLine),
+    };
+    let mut keep_alive = n >= 1000;
     let mut length: Option<u64> = None;
     let mut chunked = false;
-    loop {
-        let (line, tail) = cut(rest, b'\n');
-        rest = tail;
-        let line = strip_cr(line).ok_or(Error::HeaderLine)?;
-        if line.is_empty() {
-            break;
-        }
-        let colon = line.iter().position(|&b| b == b':').ok_or(Error::HeaderLine)?;
-        let (name, value) = (line.get(..colon).unwrap_or_default(), trim(line.get(colon + 1..).unwrap_or_default()));
-        if name.is_empty() || !name.iter().all(|&b| is_token(b)) || !value.iter().all(|&b| is_value(b)) {
-            return Err(Error::HeaderLine);
-        }
+    while crlf(rest).is_none() {
+        let (name, tail) = span(rest, is_token);
+        let [b':', tail @ ..] = tail else { return Err(Error::HeaderLine) };
+        let (value, tail) = span(tail, is_value);
+        let value = trim(value);
+        rest = match crlf(tail) {
+            Some(tail) if !name.is_empty() => tail,
+            _ => return Err(Error::HeaderLine),
+        };
         match lookup(name, NAMES) {
             CONTENT_LENGTH => {
                 let n = parse_decimal(value).ok_or(Error::ContentLength)?;
@@ -207,8 +224,8 @@ pub(crate) fn parse_into(head: &[u8], spans: &mut Spans) -> Result<Meta, Error> 
                     }
                 }
             }
-            i => {
-                if let Some(span) = spans.get_mut(i) {
+            f => {
+                if let Some(span) = spans.get_mut(f) {
                     let start = value.as_ptr() as usize - head.as_ptr() as usize;
                     *span = [start, start + value.len()];
                 }
@@ -228,33 +245,17 @@ pub(crate) fn parse_into(head: &[u8], spans: &mut Spans) -> Result<Meta, Error> 
     Ok(Meta { status, keep_alive, framing })
 }
 
-/// `HTTP/1.x NNN[ reason]` → (status, is HTTP/1.0).
-fn parse_status_line(line: &[u8]) -> Result<(u16, bool), Error> {
-    // The minor version and the status code, as one decimal number.
-    let mut n: u16 = 0;
-    let reason_ok = match line.get(12..) {
-        Some([]) => true,
-        Some([b' ', reason @ ..]) => reason.iter().all(|&b| is_value(b)),
-        _ => false,
-    };
-    for (&t, &b) in b"HTTP/1.0 000".iter().zip(line) {
-        let d = b.wrapping_sub(b'0');
-        if t == b'0' && d < 10 {
-            n = n * 10 + d as u16;
-        } else if t != b || t == b'0' {
-            return Err(Error::StatusLine);
-        }
-    }
-    match n % 1000 {
-        code @ 100.. if reason_ok => Ok((code, n < 1000)),
-        _ => Err(Error::StatusLine),
-    }
+/// Splits `s` before its first byte that is not `ok`.
+fn span(s: &[u8], ok: fn(u8) -> bool) -> (&[u8], &[u8]) {
+    let i = s.iter().position(|&b| !ok(b)).unwrap_or(s.len());
+    (s.get(..i).unwrap_or_default(), s.get(i..).unwrap_or_default())
 }
 
-/// A line split at `\n` must end in `\r` (and contain no other CR: `is_value` rejects it).
-fn strip_cr(line: &[u8]) -> Option<&[u8]> {
-    match line {
-        [rest @ .., b'\r'] => Some(rest),
+/// What follows the CRLF at the start of `s` (a CR alone at the end of the block counts).
+fn crlf(s: &[u8]) -> Option<&[u8]> {
+    match s {
+        [b'\r', b'\n', tail @ ..] => Some(tail),
+        [b'\r'] => Some(&[]),
         _ => None,
     }
 }
