@@ -272,7 +272,9 @@ fn trim(mut s: &[u8]) -> &[u8] {
 
 /// RFC 9110 `tchar`.
 fn is_token(b: u8) -> bool {
-    matches!(b, b'0'..=b'9' | b'a'..=b'z' | b'A'..=b'Z' | b'!' | b'#'..=b'\'' | b'*' | b'+' | b'-' | b'.' | b'^'..=b'`' | b'|' | b'~')
+    // One bit per ASCII byte: `!#$%&'*+-.^_`|~`, digits and letters.
+    let bits = if b < 64 { 0x03ff_6cfa_0000_0000_u64 } else { 0x57ff_ffff_c7ff_fffe };
+    b < 128 && bits >> (b & 63) & 1 != 0
 }
 
 /// Field content: visible ASCII, space, tab and obs-text; no control characters.
