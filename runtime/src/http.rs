@@ -298,45 +298,24 @@ pub(crate) fn parse_decimal(s: &[u8]) -> Option<u64> {
     Some(n)
 }
 
-// Decoder states. Before `DATA` a malformed byte is a chunk-size error, from it on a
-// framing error.
+// Decoder states. Before `DATA`, and in `LF | DATA`, a malformed byte is a chunk-size
+// error, from it on a framing error.
 const SIZE_START: u8 = 0;
 const SIZE: u8 = 1;
 const SIZE_SPACE: u8 = 2;
 const EXTENSION: u8 = 3;
-const SIZE_LF: u8 = 4;
-const DATA: u8 = 5;
-const DATA_CR: u8 = 6;
-const DATA_LF: u8 = 7;
-const TRAILER_START: u8 = 8;
-const TRAILER: u8 = 9;
-const TRAILER_LF: u8 = 10;
-const END_LF: u8 = 11;
-const DONE: u8 = 12;
-const ERROR: u8 = 13;
-
-/// The next state by state (rows) and byte class (columns): LF, CR, hex digit, space or
-/// tab, `;`, another field-content byte, a control character.
-#[rustfmt::skip]
-const TRANSITIONS: [u8; 7 * 12] = {
-    const E: u8 = ERROR;
-    const X: u8 = EXTENSION;
-    const T: u8 = TRAILER;
-    [
-        E, E, SIZE, E, E, E, E, // SIZE_START
-        E, SIZE_LF, SIZE, SIZE_SPACE, X, E, E, // SIZE
-        E, SIZE_LF, E, SIZE_SPACE, X, E, E, // SIZE_SPACE
-        E, SIZE_LF, X, X, X, X, E, // EXTENSION
-        DATA, E, E, E, E, E, E, // SIZE_LF (DATA becomes TRAILER_START after a zero size)
-        E, E, E, E, E, E, E, // DATA (copied, not classified)
-        E, DATA_LF, E, E, E, E, E, // DATA_CR
-        SIZE_START, E, E, E, E, E, E, // DATA_LF
-        E, END_LF, T, T, T, T, E, // TRAILER_START
-        E, TRAILER_LF, T, T, T, T, E, // TRAILER
-        TRAILER_START, E, E, E, E, E, E, // TRAILER_LF
-        DONE, E, E, E, E, E, E, // END_LF
-    ]
-};
+const DATA: u8 = 4;
+const DATA_CR: u8 = 5;
+const TRAILER_START: u8 = 6;
+const TRAILER: u8 = 7;
+const DONE: u8 = 8;
+/// Added to a state: a CR was read, an LF must follow, then that state (`LF | DATA`
+/// becomes `TRAILER_START` after a zero size).
+const LF: u8 = 16;
+const ERROR: u8 = 255;
+/// The state after a CR, by state.
+const AFTER_CR: [u8; 8] =
+    [ERROR, LF | DATA, LF | DATA, LF | DATA, ERROR, LF | SIZE_START, LF | DONE, LF | TRAILER_START];
 
 /// An incremental, in-place decoder for a chunked body.
 ///
@@ -394,32 +373,41 @@ impl Chunked {
             let st = self.state;
             let Some(&b) = buf.get(raw) else { break };
             raw += 1;
-            let class = match b {
-                b'\n' => 0,
-                b'\r' => 1,
-                b'0'..=b'9' | b'a'..=b'f' | b'A'..=b'F' => 2,
-                b' ' | b'\t' => 3,
-                b';' => 4,
-                _ if is_value(b) => 5,
-                _ => 6,
-            };
-            let mut next = TRANSITIONS.get(st as usize * 7 + class).copied().unwrap_or(ERROR);
-            if next == SIZE {
-                let digit = (b as char).to_digit(16).unwrap_or(0) as u64;
+            let mut next = ERROR;
+            if st & LF != 0 {
+                if b == b'\n' {
+                    next = st ^ LF;
+                    if next == DONE {
+                        self.state = SIZE_START;
+                        return Ok(Progress { out, end: Some(raw) });
+                    }
+                    if next == DATA && self.remaining == 0 {
+                        next = TRAILER_START;
+                    }
+                }
+            } else if b == b'\r' {
+                next = AFTER_CR.get(st as usize).copied().unwrap_or(ERROR);
+            } else if let (SIZE_START | SIZE, Some(digit)) = (st, (b as char).to_digit(16)) {
                 if self.remaining >> 60 != 0 {
                     return Err(Error::ChunkSize);
                 }
-                self.remaining = self.remaining << 4 | digit;
-            }
-            if next == DATA && self.remaining == 0 {
-                next = TRAILER_START;
-            }
-            if next == DONE {
-                self.state = SIZE_START;
-                return Ok(Progress { out, end: Some(raw) });
+                self.remaining = self.remaining << 4 | digit as u64;
+                next = SIZE;
+            } else if st == SIZE || st == SIZE_SPACE {
+                match b {
+                    b' ' | b'\t' => next = SIZE_SPACE,
+                    b';' => next = EXTENSION,
+                    _ => {}
+                }
+            } else if is_value(b) {
+                match st {
+                    EXTENSION => next = EXTENSION,
+                    TRAILER_START | TRAILER => next = TRAILER,
+                    _ => {}
+                }
             }
             if next == ERROR {
-                return Err(if st < DATA { Error::ChunkSize } else { Error::ChunkFraming });
+                return Err(if st < DATA || st == LF | DATA { Error::ChunkSize } else { Error::ChunkFraming });
             }
             self.state = next;
         }
