@@ -79,11 +79,15 @@ fn cut(s: &[u8], c: u8) -> (&[u8], &[u8]) {
 /// The index of `s` in a list of lower-case entries made by [`prefixed`], compared ASCII
 /// case-insensitively; the number of entries if it is not there. An entry of another length
 /// is skipped in one step: this runs for every header of every response.
+///
+/// Each byte of `s` is compared with its `0x20` bit set: for the entries' letters that is
+/// the ASCII lower case, and their `-` could only match a CR, which is neither a token nor
+/// field content, so never in `s`.
 fn lookup(s: &[u8], list: &[u8]) -> usize {
     let (mut i, mut rest) = (0, list);
     while let [len, tail @ ..] = rest {
-        let (name, next) = tail.split_at_checked(*len as usize).unwrap_or((tail, b""));
-        if name.len() == s.len() && s.iter().zip(name).all(|(a, b)| a.to_ascii_lowercase() == *b) {
+        let (name, next) = tail.split_at_checked(*len as usize).unwrap_or_default();
+        if name.len() == s.len() && s.iter().zip(name).all(|(a, b)| a | 0x20 == *b) {
             return i;
         }
         i += 1;
