@@ -135,19 +135,21 @@ pub fn head_len(buf: &[u8]) -> Option<usize> {
     buf.windows(4).position(|w| w == b"\r\n\r\n").map(|i| i + 4)
 }
 
-// Header names the parser looks for, lower case and NUL-terminated. The first `FIELDS`
-// fill the context, in the order of `context::Field`.
+// Header names the parser looks for, then the values it knows, lower case and
+// NUL-terminated (one list, so one `lookup` for both). The first `FIELDS` fill the context,
+// in the order of `context::Field`.
 const NAMES: &[u8] = &prefixed(
     b"lambda-runtime-aws-request-id\0lambda-runtime-deadline-ms\0\
     lambda-runtime-invoked-function-arn\0lambda-runtime-trace-id\0lambda-runtime-client-context\0\
     lambda-runtime-cognito-identity\0lambda-runtime-aws-tenant-id\0lambda-runtime-invocation-id\0\
-    content-type\0content-length\0transfer-encoding\0connection\0",
+    content-type\0content-length\0transfer-encoding\0connection\0chunked\0close\0keep-alive\0",
 );
-const CHUNKED: &[u8] = &prefixed(b"chunked\0");
-const CONNECTION_TOKENS: &[u8] = &prefixed(b"close\0keep-alive\0");
 const CONTENT_LENGTH: usize = FIELDS;
 const TRANSFER_ENCODING: usize = FIELDS + 1;
 const CONNECTION: usize = FIELDS + 2;
+const CHUNKED: usize = FIELDS + 3;
+const CLOSE: usize = FIELDS + 4;
+const KEEP_ALIVE: usize = FIELDS + 5;
 
 /// Parses a header block: `head` must be exactly what [`head_len`] measured.
 pub fn parse_head(head: &[u8]) -> Result<Head<'_>, Error> {
@@ -211,7 +213,7 @@ pub(crate) fn parse_into(head: &[u8], spans: &mut Spans) -> Result<Meta, Error> 
                 length = Some(n);
             }
             TRANSFER_ENCODING => {
-                if lookup(value, CHUNKED) != 0 {
+                if lookup(value, NAMES) != CHUNKED {
                     return Err(Error::TransferEncoding);
                 }
                 chunked = true;
@@ -221,9 +223,9 @@ pub(crate) fn parse_into(head: &[u8], spans: &mut Spans) -> Result<Meta, Error> 
                 while !tokens.is_empty() {
                     let (token, tail) = cut(tokens, b',');
                     tokens = tail;
-                    match lookup(trim(token), CONNECTION_TOKENS) {
-                        0 => keep_alive = false,
-                        1 => keep_alive = true,
+                    match lookup(trim(token), NAMES) {
+                        CLOSE => keep_alive = false,
+                        KEEP_ALIVE => keep_alive = true,
                         _ => {}
                     }
                 }
