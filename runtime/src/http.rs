@@ -178,13 +178,14 @@ pub(crate) fn parse_into(head: &[u8], spans: &mut Spans) -> Result<Meta, Error> 
     let mut rest = head;
     for &t in b"HTTP/1.0 000" {
         let [b, tail @ ..] = rest else { return Err(Error::StatusLine) };
-        let d = b.wrapping_sub(b'0');
-        if t == b'0' && d < 10 {
-            n = n * 10 + d as u32;
-        } else if t != *b || t == b'0' {
+        rest = tail;
+        let d = b.wrapping_sub(b'0') as u32;
+        if t != *b && (t != b'0' || d > 9) {
             return Err(Error::StatusLine);
         }
-        rest = tail;
+        if t == b'0' {
+            n = n * 10 + d;
+        }
     }
     let (reason, tail) = span(rest, is_value);
     let status = (n % 1000) as u16;
