@@ -172,7 +172,7 @@ pub(crate) struct Meta {
 /// line `token ':' field-content`, each ended by CRLF (at the very end of `head`, by CR).
 #[inline(never)]
 pub(crate) fn parse_into(head: &[u8], spans: &mut Spans) -> Result<Meta, Error> {
-    *spans = Default::default();
+    spans.fill([0; 2]);
     // The minor version and the status code, as one decimal number.
     let mut n: u32 = 0;
     let mut rest = head;
