@@ -239,15 +239,18 @@ pub(crate) fn parse_into(head: &[u8], spans: &mut Spans) -> Result<Meta, Error> 
             }
         }
     }
-    let framing = match (chunked, length) {
-        (true, Some(_)) => return Err(Error::AmbiguousFraming),
-        (true, None) => Framing::Chunked,
-        (false, Some(n)) => Framing::Length(n),
-        _ if status < 200 || status == 204 || status == 304 => Framing::Empty,
-        _ => {
-            keep_alive = false;
-            Framing::UntilClose
+    let framing = if chunked {
+        if length.is_some() {
+            return Err(Error::AmbiguousFraming);
         }
+        Framing::Chunked
+    } else if let Some(n) = length {
+        Framing::Length(n)
+    } else if status < 200 || status == 204 || status == 304 {
+        Framing::Empty
+    } else {
+        keep_alive = false;
+        Framing::UntilClose
     };
     Ok(Meta { status, keep_alive, framing })
 }
