@@ -366,8 +366,10 @@ impl Chunked {
     /// [`Progress::end`] tells where the body ended.
     #[inline(never)]
     pub fn decode(&mut self, buf: &mut [u8], mut out: usize, mut raw: usize, end: usize) -> Result<Progress, Error> {
-        let end = end.min(buf.len());
-        while raw < end {
+        let len = buf.len();
+        let buf = buf.get_mut(..end.min(len)).unwrap_or_default();
+        let end = buf.len();
+        while let Some(&b) = buf.get(raw) {
             if self.state == DATA {
                 // Large events arrive chunked: data moves down over the framing in bulk.
                 let n = (end - raw).min(self.remaining.min(usize::MAX as u64) as usize);
@@ -381,7 +383,6 @@ impl Chunked {
                 continue;
             }
             let st = self.state;
-            let Some(&b) = buf.get(raw) else { break };
             raw += 1;
             let mut next = ERROR;
             if st & LF != 0 {
