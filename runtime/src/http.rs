@@ -150,6 +150,8 @@ const CONNECTION: usize = FIELDS + 2;
 const CHUNKED: usize = FIELDS + 3;
 const CLOSE: usize = FIELDS + 4;
 const KEEP_ALIVE: usize = FIELDS + 5;
+/// Not a header: the status line, whose reason is read like a field value.
+const STATUS_LINE: usize = usize::MAX;
 
 /// Parses a header block: `head` must be exactly what [`head_len`] measured.
 pub fn parse_head(head: &[u8]) -> Result<Head<'_>, Error> {
@@ -187,25 +189,26 @@ pub(crate) fn parse_into(head: &[u8], spans: &mut Spans) -> Result<Meta, Error> 
             n = n * 10 + d;
         }
     }
-    let (reason, tail) = span(rest, is_value);
     let status = (n % 1000) as u16;
-    rest = match (reason, crlf(tail)) {
-        ([] | [b' ', ..], Some(tail)) if status >= 100 => tail,
-        _ => return Err(Error::StatusLine),
-    };
+    // A reason, if any, after a space.
+    if status < 100 || !matches!(rest, [b' ' | b'\r', ..]) {
+        return Err(Error::StatusLine);
+    }
     let mut keep_alive = n >= 1000;
     let mut length: Option<u64> = None;
     let mut chunked = false;
-    while crlf(rest).is_none() {
-        let (name, tail) = span(rest, is_token);
-        let [b':', tail @ ..] = tail else { return Err(Error::HeaderLine) };
-        let (value, tail) = span(tail, is_value);
+    // Each turn reads a field value (first the status line's reason) and its CRLF, acts on
+    // it by the header it belongs to, then reads the next header's name and colon.
+    let mut header = STATUS_LINE;
+    loop {
+        let (value, tail) = span(rest, is_value);
         let value = trim(value);
         rest = match crlf(tail) {
-            Some(tail) if !name.is_empty() => tail,
-            _ => return Err(Error::HeaderLine),
+            Some(tail) => tail,
+            None if header == STATUS_LINE => return Err(Error::StatusLine),
+            None => return Err(Error::HeaderLine),
         };
-        match lookup(name, NAMES) {
+        match header {
             CONTENT_LENGTH => {
                 let n = parse_decimal(value).ok_or(Error::ContentLength)?;
                 if length.is_some_and(|l| l != n) {
@@ -238,6 +241,13 @@ pub(crate) fn parse_into(head: &[u8], spans: &mut Spans) -> Result<Meta, Error> 
                 }
             }
         }
+        if crlf(rest).is_some() {
+            break;
+        }
+        let (name, tail) = span(rest, is_token);
+        let ([_, ..], [b':', tail @ ..]) = (name, tail) else { return Err(Error::HeaderLine) };
+        header = lookup(name, NAMES);
+        rest = tail;
     }
     let framing = if chunked {
         if length.is_some() {
