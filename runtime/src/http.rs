@@ -177,12 +177,10 @@ pub(crate) fn parse_into(head: &[u8], spans: &mut Spans) -> Result<Meta, Error> 
     spans.fill([0; 2]);
     // The minor version and the status code, as one decimal number.
     let mut n: u32 = 0;
-    let mut rest = head;
-    for &t in b"HTTP/1.0 000" {
-        let [b, tail @ ..] = rest else { return Err(Error::StatusLine) };
-        rest = tail;
+    let Some((line, mut rest)) = head.split_first_chunk::<12>() else { return Err(Error::StatusLine) };
+    for (&t, &b) in b"HTTP/1.0 000".iter().zip(line) {
         let d = b.wrapping_sub(b'0') as u32;
-        if t != *b && (t != b'0' || d > 9) {
+        if t != b && (t != b'0' || d > 9) {
             return Err(Error::StatusLine);
         }
         if t == b'0' {
