@@ -331,6 +331,8 @@ const DONE: u8 = 8;
 /// becomes `TRAILER_START` after a zero size).
 const LF: u8 = 16;
 const ERROR: u8 = 255;
+/// The state after a field-content byte other than CR, by state.
+const AFTER_VALUE: [u8; 8] = [ERROR, ERROR, ERROR, EXTENSION, ERROR, ERROR, TRAILER, TRAILER];
 /// The state after a CR, by state.
 const AFTER_CR: [u8; 8] =
     [ERROR, LF | DATA, LF | DATA, LF | DATA, ERROR, LF | SIZE_START, LF | DONE, LF | TRAILER_START];
@@ -419,11 +421,7 @@ impl Chunked {
                     _ => {}
                 }
             } else if is_value(b) {
-                match st {
-                    EXTENSION => next = EXTENSION,
-                    TRAILER_START | TRAILER => next = TRAILER,
-                    _ => {}
-                }
+                next = AFTER_VALUE.get(st as usize).copied().unwrap_or(ERROR);
             }
             if next == ERROR {
                 return Err(if st < DATA || st == LF | DATA { Error::ChunkSize } else { Error::ChunkFraming });
