@@ -331,11 +331,24 @@ const DONE: u8 = 8;
 /// becomes `TRAILER_START` after a zero size).
 const LF: u8 = 16;
 const ERROR: u8 = 255;
-/// The state after a field-content byte other than CR, by state.
-const AFTER_VALUE: [u8; 8] = [ERROR, ERROR, ERROR, EXTENSION, ERROR, ERROR, TRAILER, TRAILER];
-/// The state after a CR, by state.
-const AFTER_CR: [u8; 8] =
-    [ERROR, LF | DATA, LF | DATA, LF | DATA, ERROR, LF | SIZE_START, LF | DONE, LF | TRAILER_START];
+/// The state after a CR, a space or tab, a `;` or another field-content byte (columns),
+/// by state (rows); hex digits in a size are read before.
+#[rustfmt::skip]
+const AFTER: [u8; 32] = {
+    const E: u8 = ERROR;
+    const X: u8 = EXTENSION;
+    const T: u8 = TRAILER;
+    [
+        E, E, E, E, // SIZE_START
+        LF | DATA, SIZE_SPACE, X, E, // SIZE
+        LF | DATA, SIZE_SPACE, X, E, // SIZE_SPACE
+        LF | DATA, X, X, X, // EXTENSION
+        E, E, E, E, // DATA (copied, not classified)
+        LF | SIZE_START, E, E, E, // DATA_CR
+        LF | DONE, T, T, T, // TRAILER_START
+        LF | TRAILER_START, T, T, T, // TRAILER
+    ]
+};
 
 /// An incremental, in-place decoder for a chunked body.
 ///
@@ -406,22 +419,20 @@ impl Chunked {
                         next = TRAILER_START;
                     }
                 }
-            } else if b == b'\r' {
-                next = AFTER_CR.get(st as usize).copied().unwrap_or(ERROR);
             } else if let (SIZE_START | SIZE, Some(digit)) = (st, (b as char).to_digit(16)) {
                 if self.remaining >> 60 != 0 {
                     return Err(Error::ChunkSize);
                 }
                 self.remaining = self.remaining << 4 | digit as u64;
                 next = SIZE;
-            } else if st == SIZE || st == SIZE_SPACE {
-                match b {
-                    b' ' | b'\t' => next = SIZE_SPACE,
-                    b';' => next = EXTENSION,
-                    _ => {}
-                }
-            } else if is_value(b) {
-                next = AFTER_VALUE.get(st as usize).copied().unwrap_or(ERROR);
+            } else if is_value(b) || b == b'\r' {
+                let class = match b {
+                    b'\r' => 0,
+                    b' ' | b'\t' => 1,
+                    b';' => 2,
+                    _ => 3,
+                };
+                next = AFTER.get(st as usize * 4 + class).copied().unwrap_or(ERROR);
             }
             if next == ERROR {
                 return Err(if st < DATA || st == LF | DATA { Error::ChunkSize } else { Error::ChunkFraming });
