@@ -425,12 +425,14 @@ impl Chunked {
                 }
                 self.remaining = self.remaining << 4 | digit as u64;
                 next = SIZE;
-            } else if is_value(b) || b == b'\r' {
+            } else {
+                // A control character is past the end of the table.
                 let class = match b {
                     b'\r' => 0,
                     b' ' | b'\t' => 1,
                     b';' => 2,
-                    _ => 3,
+                    _ if is_value(b) => 3,
+                    _ => AFTER.len(),
                 };
                 next = AFTER.get(st as usize * 4 + class).copied().unwrap_or(ERROR);
             }
