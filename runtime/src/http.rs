@@ -76,15 +76,15 @@ fn cut(s: &[u8], c: u8) -> (&[u8], &[u8]) {
     (s.get(..i).unwrap_or_default(), s.get(i + 1..).unwrap_or_default())
 }
 
-/// The index of `s` in a list of lower-case entries made by [`prefixed`], compared ASCII
+/// The index of `s` in [`NAMES`] (lower-case entries made by [`prefixed`]), compared ASCII
 /// case-insensitively; the number of entries if it is not there. An entry of another length
 /// is skipped in one step: this runs for every header of every response.
 ///
 /// Each byte of `s` is compared with its `0x20` bit set: for the entries' letters that is
 /// the ASCII lower case, and their `-` could only match a CR, which is neither a token nor
 /// field content, so never in `s`.
-fn lookup(s: &[u8], list: &[u8]) -> usize {
-    let (mut i, mut rest) = (0, list);
+fn lookup(s: &[u8]) -> usize {
+    let (mut i, mut rest) = (0, NAMES);
     while let [len, tail @ ..] = rest {
         let (name, next) = tail.split_at_checked(*len as usize).unwrap_or_default();
         if name.len() == s.len() && s.iter().zip(name).all(|(a, b)| a | 0x20 == *b) {
@@ -215,7 +215,7 @@ pub(crate) fn parse_into(head: &[u8], spans: &mut Spans) -> Result<Meta, Error> 
                 length = Some(n);
             }
             TRANSFER_ENCODING => {
-                if lookup(value, NAMES) != CHUNKED {
+                if lookup(value) != CHUNKED {
                     return Err(Error::TransferEncoding);
                 }
                 chunked = true;
@@ -225,7 +225,7 @@ pub(crate) fn parse_into(head: &[u8], spans: &mut Spans) -> Result<Meta, Error> 
                 while !tokens.is_empty() {
                     let (token, tail) = cut(tokens, b',');
                     tokens = tail;
-                    match lookup(trim(token), NAMES) {
+                    match lookup(trim(token)) {
                         CLOSE => keep_alive = false,
                         KEEP_ALIVE => keep_alive = true,
                         _ => {}
@@ -244,7 +244,7 @@ pub(crate) fn parse_into(head: &[u8], spans: &mut Spans) -> Result<Meta, Error> 
         }
         let (name, tail) = span(rest, is_token);
         let ([_, ..], [b':', tail @ ..]) = (name, tail) else { return Err(Error::HeaderLine) };
-        header = lookup(name, NAMES);
+        header = lookup(name);
         rest = tail;
     }
     let framing = if chunked {
