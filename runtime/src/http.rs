@@ -279,10 +279,7 @@ fn crlf(s: &[u8]) -> Option<&[u8]> {
 }
 
 fn trim(mut s: &[u8]) -> &[u8] {
-    while let [b' ' | b'\t', rest @ ..] = s {
-        s = rest;
-    }
-    while let [rest @ .., b' ' | b'\t'] = s {
+    while let [b' ' | b'\t', rest @ ..] | [rest @ .., b' ' | b'\t'] = s {
         s = rest;
     }
     s
