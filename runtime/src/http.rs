@@ -324,8 +324,8 @@ const DATA_CR: u8 = 5;
 const TRAILER_START: u8 = 6;
 const TRAILER: u8 = 7;
 const DONE: u8 = 8;
-/// Added to a state: a CR was read, an LF must follow, then that state (`LF | DATA`
-/// becomes `TRAILER_START` after a zero size).
+/// Added to a state: a CR was read, an LF must follow, then that state (`DATA` with
+/// nothing to copy, after a zero size, becomes `TRAILER_START`).
 const LF: u8 = 16;
 const ERROR: u8 = 255;
 /// The state after a CR, a space or tab, a `;` or another field-content byte (columns),
@@ -398,7 +398,8 @@ impl Chunked {
                 raw += n;
                 self.remaining -= n as u64;
                 if self.remaining == 0 {
-                    self.state = DATA_CR;
+                    // Nothing to copy in `DATA`: the size was zero, the trailer follows.
+                    self.state = if n == 0 { TRAILER_START } else { DATA_CR };
                 }
                 continue;
             }
@@ -411,9 +412,6 @@ impl Chunked {
                     if next == DONE {
                         self.state = SIZE_START;
                         return Ok(Progress { out, end: Some(raw) });
-                    }
-                    if next == DATA && self.remaining == 0 {
-                        next = TRAILER_START;
                     }
                 }
             } else if let (SIZE_START | SIZE, Some(digit)) = (st, (b as char).to_digit(16)) {
