@@ -187,7 +187,7 @@ pub(crate) fn parse_into(head: &[u8], spans: &mut Spans) -> Result<Meta, Error> 
             n = n * 10 + d;
         }
     }
-    let status = (n % 1000) as u16;
+    let status = n % 1000;
     // A reason, if any, after a space.
     if status < 100 || !matches!(rest, [b' ' | b'\r', ..]) {
         return Err(Error::StatusLine);
@@ -260,7 +260,7 @@ pub(crate) fn parse_into(head: &[u8], spans: &mut Spans) -> Result<Meta, Error> 
         keep_alive = false;
         Framing::UntilClose
     };
-    Ok(Meta { status, keep_alive, framing })
+    Ok(Meta { status: status as u16, keep_alive, framing })
 }
 
 /// Splits `s` before its first byte that is not `ok`.
