@@ -560,6 +560,34 @@ mod tests {
     }
 
     #[test]
+    fn token_bitmap_is_rfc_9110_tchar() {
+        for b in 0..=u8::MAX {
+            let tchar = b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b);
+            assert_eq!(is_token(b), tchar, "{b:#04x}");
+        }
+    }
+
+    #[test]
+    fn names_are_lower_case_letters_and_hyphens() {
+        // What makes `lookup`'s `| 0x20` comparison exact (with no CR in what it looks up).
+        let mut rest = NAMES;
+        while let [len, tail @ ..] = rest {
+            let (name, next) = tail.split_at(*len as usize);
+            assert!(!name.is_empty() && name.iter().all(|&b| b.is_ascii_lowercase() || b == b'-'), "{name:?}");
+            rest = next;
+        }
+        for (i, name) in
+            [&b"Content-Length"[..], b"TRANSFER-ENCODING", b"Connection", b"Chunked", b"CLOSE", b"Keep-Alive"]
+                .into_iter()
+                .enumerate()
+        {
+            assert_eq!(lookup(name), CONTENT_LENGTH + i, "{name:?}");
+        }
+        assert_eq!(lookup(b"content-lengt"), KEEP_ALIVE + 1);
+        assert_eq!(lookup(b"keep_alive"), KEEP_ALIVE + 1);
+    }
+
+    #[test]
     fn head_len_needs_the_blank_line() {
         assert_eq!(head_len(b"HTTP/1.1 200 OK\r\nA: b\r\n"), None);
         assert_eq!(head_len(b"HTTP/1.1 200 OK\r\n\r\nbody"), Some(19));
