@@ -389,36 +389,37 @@ impl Chunked {
         let len = buf.len();
         let buf = buf.get_mut(..end.min(len)).unwrap_or_default();
         let end = buf.len();
-        while let Some(&b) = buf.get(raw) {
-            if self.state == DATA {
+        let (mut st, mut remaining) = (self.state, self.remaining);
+        let result = loop {
+            let Some(&b) = buf.get(raw) else { break Ok(None) };
+            if st == DATA {
                 // Large events arrive chunked: data moves down over the framing in bulk.
-                let n = (end - raw).min(self.remaining.min(usize::MAX as u64) as usize);
+                let n = (end - raw).min(remaining.min(usize::MAX as u64) as usize);
                 crate::sys::move_down(buf, raw, out, n);
                 out += n;
                 raw += n;
-                self.remaining -= n as u64;
-                if self.remaining == 0 {
+                remaining -= n as u64;
+                if remaining == 0 {
                     // Nothing to copy in `DATA`: the size was zero, the trailer follows.
-                    self.state = if n == 0 { TRAILER_START } else { DATA_CR };
+                    st = if n == 0 { TRAILER_START } else { DATA_CR };
                 }
                 continue;
             }
-            let st = self.state;
             raw += 1;
             let mut next = ERROR;
             if st & LF != 0 {
                 if b == b'\n' {
                     next = st ^ LF;
                     if next == DONE {
-                        self.state = SIZE_START;
-                        return Ok(Progress { out, end: Some(raw) });
+                        st = SIZE_START;
+                        break Ok(Some(raw));
                     }
                 }
             } else if let (SIZE_START | SIZE, Some(digit)) = (st, (b as char).to_digit(16)) {
-                if self.remaining >> 60 != 0 {
-                    return Err(Error::ChunkSize);
+                if remaining >> 60 != 0 {
+                    break Err(Error::ChunkSize);
                 }
-                self.remaining = self.remaining << 4 | digit as u64;
+                remaining = remaining << 4 | digit as u64;
                 next = SIZE;
             } else {
                 // A control character is past the end of the table.
@@ -432,11 +433,12 @@ impl Chunked {
                 next = AFTER.get(st as usize * 4 + class).copied().unwrap_or(ERROR);
             }
             if next == ERROR {
-                return Err(if st < DATA || st == LF | DATA { Error::ChunkSize } else { Error::ChunkFraming });
+                break Err(if st < DATA || st == LF | DATA { Error::ChunkSize } else { Error::ChunkFraming });
             }
-            self.state = next;
-        }
-        Ok(Progress { out, end: None })
+            st = next;
+        };
+        (self.state, self.remaining) = (st, remaining);
+        result.map(|end| Progress { out, end })
     }
 }
 
