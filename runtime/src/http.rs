@@ -313,37 +313,42 @@ pub(crate) fn parse_decimal(s: &[u8]) -> Option<u64> {
     Some(n)
 }
 
-// Decoder states. Before `DATA`, and in `LF | DATA`, a malformed byte is a chunk-size
-// error, from it on a framing error.
-const SIZE_START: u8 = 0;
-const SIZE: u8 = 1;
-const SIZE_SPACE: u8 = 2;
-const EXTENSION: u8 = 3;
-const DATA: u8 = 4;
-const DATA_CR: u8 = 5;
-const TRAILER_START: u8 = 6;
-const TRAILER: u8 = 7;
-const DONE: u8 = 8;
+// Decoder states (`u32`, which makes shorter code than `u8`). Before `DATA`, and in
+// `LF | DATA`, a malformed byte is a chunk-size error, from it on a framing error.
+const SIZE_START: u32 = 0;
+const SIZE: u32 = 1;
+const SIZE_SPACE: u32 = 2;
+const EXTENSION: u32 = 3;
+const DATA: u32 = 4;
+const DATA_CR: u32 = 5;
+const TRAILER_START: u32 = 6;
+const TRAILER: u32 = 7;
+const DONE: u32 = 8;
 /// Added to a state: a CR was read, an LF must follow, then that state (`DATA` with
 /// nothing to copy, after a zero size, becomes `TRAILER_START`).
-const LF: u8 = 16;
-const ERROR: u8 = 255;
+const LF: u32 = 16;
+const ERROR: u32 = 255;
 /// The state after a CR, a space or tab, a `;` or another field-content byte (columns),
 /// by state (rows); hex digits in a size are read before.
 #[rustfmt::skip]
 const AFTER: [u8; 32] = {
-    const E: u8 = ERROR;
-    const X: u8 = EXTENSION;
-    const T: u8 = TRAILER;
+    const E: u8 = ERROR as u8;
+    const X: u8 = EXTENSION as u8;
+    const T: u8 = TRAILER as u8;
+    const SP: u8 = SIZE_SPACE as u8;
+    const TO_DATA: u8 = (LF | DATA) as u8;
+    const TO_SIZE: u8 = (LF | SIZE_START) as u8;
+    const TO_DONE: u8 = (LF | DONE) as u8;
+    const TO_TRAILER: u8 = (LF | TRAILER_START) as u8;
     [
         E, E, E, E, // SIZE_START
-        LF | DATA, SIZE_SPACE, X, E, // SIZE
-        LF | DATA, SIZE_SPACE, X, E, // SIZE_SPACE
-        LF | DATA, X, X, X, // EXTENSION
+        TO_DATA, SP, X, E, // SIZE
+        TO_DATA, SP, X, E, // SIZE_SPACE
+        TO_DATA, X, X, X, // EXTENSION
         E, E, E, E, // DATA (copied, not classified)
-        LF | SIZE_START, E, E, E, // DATA_CR
-        LF | DONE, T, T, T, // TRAILER_START
-        LF | TRAILER_START, T, T, T, // TRAILER
+        TO_SIZE, E, E, E, // DATA_CR
+        TO_DONE, T, T, T, // TRAILER_START
+        TO_TRAILER, T, T, T, // TRAILER
     ]
 };
 
@@ -353,7 +358,7 @@ const AFTER: [u8; 32] = {
 /// that the decoded body ends up contiguous at the start of the buffer.
 #[derive(Debug, Clone)]
 pub struct Chunked {
-    state: u8,
+    state: u32,
     remaining: u64,
 }
 
@@ -430,7 +435,7 @@ impl Chunked {
                     _ if is_value(b) => 3,
                     _ => AFTER.len(),
                 };
-                next = AFTER.get(st as usize * 4 + class).copied().unwrap_or(ERROR);
+                next = AFTER.get(st as usize * 4 + class).map_or(ERROR, |&n| n as u32);
             }
             if next == ERROR {
                 break Err(if st < DATA || st == LF | DATA { Error::ChunkSize } else { Error::ChunkFraming });
