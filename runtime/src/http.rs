@@ -76,14 +76,18 @@ fn cut(s: &[u8], c: u8) -> (&[u8], &[u8]) {
     (s.get(..i).unwrap_or_default(), s.get(i + 1..).unwrap_or_default())
 }
 
-/// The index of `s` in a list of lower-case entries made by [`prefixed`], compared ASCII
+/// The index of `s` in [`NAMES`] (lower-case entries made by [`prefixed`]), compared ASCII
 /// case-insensitively; the number of entries if it is not there. An entry of another length
 /// is skipped in one step: this runs for every header of every response.
-fn lookup(s: &[u8], list: &[u8]) -> usize {
-    let (mut i, mut rest) = (0, list);
+///
+/// Each byte of `s` is compared with its `0x20` bit set: for the entries' letters that is
+/// the ASCII lower case, and their `-` could only match a CR, which is neither a token nor
+/// field content, so never in `s`.
+fn lookup(s: &[u8]) -> usize {
+    let (mut i, mut rest) = (0, NAMES);
     while let [len, tail @ ..] = rest {
-        let (name, next) = tail.split_at_checked(*len as usize).unwrap_or((tail, b""));
-        if name.len() == s.len() && s.iter().zip(name).all(|(a, b)| a.to_ascii_lowercase() == *b) {
+        let (name, next) = tail.split_at_checked(*len as usize).unwrap_or_default();
+        if name.len() == s.len() && s.iter().zip(name).all(|(a, b)| a | 0x20 == *b) {
             return i;
         }
         i += 1;
@@ -131,19 +135,23 @@ pub fn head_len(buf: &[u8]) -> Option<usize> {
     buf.windows(4).position(|w| w == b"\r\n\r\n").map(|i| i + 4)
 }
 
-// Header names the parser looks for, lower case and NUL-terminated. The first `FIELDS`
-// fill the context, in the order of `context::Field`.
+// Header names the parser looks for, then the values it knows, lower case and
+// NUL-terminated (one list, so one `lookup` for both). The first `FIELDS` fill the context,
+// in the order of `context::Field`.
 const NAMES: &[u8] = &prefixed(
     b"lambda-runtime-aws-request-id\0lambda-runtime-deadline-ms\0\
     lambda-runtime-invoked-function-arn\0lambda-runtime-trace-id\0lambda-runtime-client-context\0\
     lambda-runtime-cognito-identity\0lambda-runtime-aws-tenant-id\0lambda-runtime-invocation-id\0\
-    content-type\0content-length\0transfer-encoding\0connection\0",
+    content-type\0content-length\0transfer-encoding\0connection\0chunked\0close\0keep-alive\0",
 );
-const CHUNKED: &[u8] = &prefixed(b"chunked\0");
-const CONNECTION_TOKENS: &[u8] = &prefixed(b"close\0keep-alive\0");
 const CONTENT_LENGTH: usize = FIELDS;
 const TRANSFER_ENCODING: usize = FIELDS + 1;
 const CONNECTION: usize = FIELDS + 2;
+const CHUNKED: usize = FIELDS + 3;
+const CLOSE: usize = FIELDS + 4;
+const KEEP_ALIVE: usize = FIELDS + 5;
+/// Not a header: the status line, whose reason is read like a field value.
+const STATUS_LINE: usize = usize::MAX;
 
 /// Parses a header block: `head` must be exactly what [`head_len`] measured.
 pub fn parse_head(head: &[u8]) -> Result<Head<'_>, Error> {
@@ -161,27 +169,44 @@ pub(crate) struct Meta {
 }
 
 /// [`parse_head`], recording where the context headers are in `spans`.
+///
+/// One pass over the bytes: the status line is `HTTP/1.x NNN[ reason]` and every header
+/// line `token ':' field-content`, each ended by CRLF (at the very end of `head`, by CR).
 #[inline(never)]
 pub(crate) fn parse_into(head: &[u8], spans: &mut Spans) -> Result<Meta, Error> {
-    *spans = Default::default();
-    let (status_line, mut rest) = cut(head, b'\n');
-    let (status, http10) = parse_status_line(strip_cr(status_line).ok_or(Error::StatusLine)?)?;
-    let mut keep_alive = !http10;
+    spans.fill([0; 2]);
+    // The minor version and the status code, as one decimal number.
+    let mut n: u32 = 0;
+    let Some((line, mut rest)) = head.split_first_chunk::<12>() else { return Err(Error::StatusLine) };
+    for (&t, &b) in b"HTTP/1.0 000".iter().zip(line) {
+        let d = b.wrapping_sub(b'0') as u32;
+        if t != b && (t != b'0' || d > 9) {
+            return Err(Error::StatusLine);
+        }
+        if t == b'0' {
+            n = n * 10 + d;
+        }
+    }
+    let status = n % 1000;
+    // A reason, if any, after a space.
+    if status < 100 || !matches!(rest, [b' ' | b'\r', ..]) {
+        return Err(Error::StatusLine);
+    }
+    let mut keep_alive = n >= 1000;
     let mut length: Option<u64> = None;
     let mut chunked = false;
+    // Each turn reads a field value (first the status line's reason) and its CRLF, acts on
+    // it by the header it belongs to, then reads the next header's name and colon.
+    let mut header = STATUS_LINE;
     loop {
-        let (line, tail) = cut(rest, b'\n');
-        rest = tail;
-        let line = strip_cr(line).ok_or(Error::HeaderLine)?;
-        if line.is_empty() {
-            break;
-        }
-        let colon = line.iter().position(|&b| b == b':').ok_or(Error::HeaderLine)?;
-        let (name, value) = (line.get(..colon).unwrap_or_default(), trim(line.get(colon + 1..).unwrap_or_default()));
-        if name.is_empty() || !name.iter().all(|&b| is_token(b)) || !value.iter().all(|&b| is_value(b)) {
-            return Err(Error::HeaderLine);
-        }
-        match lookup(name, NAMES) {
+        let (value, tail) = span(rest, is_value);
+        let value = trim(value);
+        rest = match crlf(tail) {
+            Some(tail) => tail,
+            None if header == STATUS_LINE => return Err(Error::StatusLine),
+            None => return Err(Error::HeaderLine),
+        };
+        match header {
             CONTENT_LENGTH => {
                 let n = parse_decimal(value).ok_or(Error::ContentLength)?;
                 if length.is_some_and(|l| l != n) {
@@ -190,7 +215,7 @@ pub(crate) fn parse_into(head: &[u8], spans: &mut Spans) -> Result<Meta, Error> 
                 length = Some(n);
             }
             TRANSFER_ENCODING => {
-                if lookup(value, CHUNKED) != 0 {
+                if lookup(value) != CHUNKED {
                     return Err(Error::TransferEncoding);
                 }
                 chunked = true;
@@ -200,70 +225,61 @@ pub(crate) fn parse_into(head: &[u8], spans: &mut Spans) -> Result<Meta, Error> 
                 while !tokens.is_empty() {
                     let (token, tail) = cut(tokens, b',');
                     tokens = tail;
-                    match lookup(trim(token), CONNECTION_TOKENS) {
-                        0 => keep_alive = false,
-                        1 => keep_alive = true,
+                    match lookup(trim(token)) {
+                        CLOSE => keep_alive = false,
+                        KEEP_ALIVE => keep_alive = true,
                         _ => {}
                     }
                 }
             }
-            i => {
-                if let Some(span) = spans.get_mut(i) {
+            f => {
+                if let Some(span) = spans.get_mut(f) {
                     let start = value.as_ptr() as usize - head.as_ptr() as usize;
                     *span = [start, start + value.len()];
                 }
             }
         }
-    }
-    let framing = match (chunked, length) {
-        (true, Some(_)) => return Err(Error::AmbiguousFraming),
-        (true, None) => Framing::Chunked,
-        (false, Some(n)) => Framing::Length(n),
-        _ if status < 200 || status == 204 || status == 304 => Framing::Empty,
-        _ => {
-            keep_alive = false;
-            Framing::UntilClose
+        if crlf(rest).is_some() {
+            break;
         }
+        let (name, tail) = span(rest, is_token);
+        let ([_, ..], [b':', tail @ ..]) = (name, tail) else { return Err(Error::HeaderLine) };
+        header = lookup(name);
+        rest = tail;
+    }
+    let framing = if chunked {
+        if length.is_some() {
+            return Err(Error::AmbiguousFraming);
+        }
+        Framing::Chunked
+    } else if let Some(n) = length {
+        Framing::Length(n)
+    } else if status < 200 || status == 204 || status == 304 {
+        Framing::Empty
+    } else {
+        keep_alive = false;
+        Framing::UntilClose
     };
-    Ok(Meta { status, keep_alive, framing })
+    Ok(Meta { status: status as u16, keep_alive, framing })
 }
 
-/// `HTTP/1.x NNN[ reason]` → (status, is HTTP/1.0).
-fn parse_status_line(line: &[u8]) -> Result<(u16, bool), Error> {
-    // The minor version and the status code, as one decimal number.
-    let mut n: u16 = 0;
-    let reason_ok = match line.get(12..) {
-        Some([]) => true,
-        Some([b' ', reason @ ..]) => reason.iter().all(|&b| is_value(b)),
-        _ => false,
-    };
-    for (&t, &b) in b"HTTP/1.0 000".iter().zip(line) {
-        let d = b.wrapping_sub(b'0');
-        if t == b'0' && d < 10 {
-            n = n * 10 + d as u16;
-        } else if t != b || t == b'0' {
-            return Err(Error::StatusLine);
-        }
-    }
-    match n % 1000 {
-        code @ 100.. if reason_ok => Ok((code, n < 1000)),
-        _ => Err(Error::StatusLine),
-    }
+/// Splits `s` before its first byte that is not `ok`.
+fn span(s: &[u8], ok: fn(u8) -> bool) -> (&[u8], &[u8]) {
+    let i = s.iter().position(|&b| !ok(b)).unwrap_or(s.len());
+    (s.get(..i).unwrap_or_default(), s.get(i..).unwrap_or_default())
 }
 
-/// A line split at `\n` must end in `\r` (and contain no other CR: `is_value` rejects it).
-fn strip_cr(line: &[u8]) -> Option<&[u8]> {
-    match line {
-        [rest @ .., b'\r'] => Some(rest),
+/// What follows the CRLF at the start of `s` (a CR alone at the end of the block counts).
+fn crlf(s: &[u8]) -> Option<&[u8]> {
+    match s {
+        [b'\r', b'\n', tail @ ..] => Some(tail),
+        [b'\r'] => Some(&[]),
         _ => None,
     }
 }
 
 fn trim(mut s: &[u8]) -> &[u8] {
-    while let [b' ' | b'\t', rest @ ..] = s {
-        s = rest;
-    }
-    while let [rest @ .., b' ' | b'\t'] = s {
+    while let [b' ' | b'\t', rest @ ..] | [rest @ .., b' ' | b'\t'] = s {
         s = rest;
     }
     s
@@ -271,7 +287,9 @@ fn trim(mut s: &[u8]) -> &[u8] {
 
 /// RFC 9110 `tchar`.
 fn is_token(b: u8) -> bool {
-    matches!(b, b'0'..=b'9' | b'a'..=b'z' | b'A'..=b'Z' | b'!' | b'#'..=b'\'' | b'*' | b'+' | b'-' | b'.' | b'^'..=b'`' | b'|' | b'~')
+    // One bit per ASCII byte: `!#$%&'*+-.^_`|~`, digits and letters.
+    let bits = if b < 64 { 0x03ff_6cfa_0000_0000_u64 } else { 0x57ff_ffff_c7ff_fffe };
+    b < 128 && bits >> (b & 63) & 1 != 0
 }
 
 /// Field content: visible ASCII, space, tab and obs-text; no control characters.
@@ -295,43 +313,42 @@ pub(crate) fn parse_decimal(s: &[u8]) -> Option<u64> {
     Some(n)
 }
 
-// Decoder states. Before `DATA` a malformed byte is a chunk-size error, from it on a
-// framing error.
-const SIZE_START: u8 = 0;
-const SIZE: u8 = 1;
-const SIZE_SPACE: u8 = 2;
-const EXTENSION: u8 = 3;
-const SIZE_LF: u8 = 4;
-const DATA: u8 = 5;
-const DATA_CR: u8 = 6;
-const DATA_LF: u8 = 7;
-const TRAILER_START: u8 = 8;
-const TRAILER: u8 = 9;
-const TRAILER_LF: u8 = 10;
-const END_LF: u8 = 11;
-const DONE: u8 = 12;
-const ERROR: u8 = 13;
-
-/// The next state by state (rows) and byte class (columns): LF, CR, hex digit, space or
-/// tab, `;`, another field-content byte, a control character.
+// Decoder states (`u32`, which makes shorter code than `u8`). Before `DATA`, and in
+// `LF | DATA`, a malformed byte is a chunk-size error, from it on a framing error.
+const SIZE_START: u32 = 0;
+const SIZE: u32 = 1;
+const SIZE_SPACE: u32 = 2;
+const EXTENSION: u32 = 3;
+const DATA: u32 = 4;
+const DATA_CR: u32 = 5;
+const TRAILER_START: u32 = 6;
+const TRAILER: u32 = 7;
+const DONE: u32 = 8;
+/// Added to a state: a CR was read, an LF must follow, then that state (`DATA` with
+/// nothing to copy, after a zero size, becomes `TRAILER_START`).
+const LF: u32 = 16;
+const ERROR: u32 = 255;
+/// The state after a CR, a space or tab, a `;` or another field-content byte (columns),
+/// by state (rows); hex digits in a size are read before.
 #[rustfmt::skip]
-const TRANSITIONS: [u8; 7 * 12] = {
-    const E: u8 = ERROR;
-    const X: u8 = EXTENSION;
-    const T: u8 = TRAILER;
+const AFTER: [u8; 32] = {
+    const E: u8 = ERROR as u8;
+    const X: u8 = EXTENSION as u8;
+    const T: u8 = TRAILER as u8;
+    const SP: u8 = SIZE_SPACE as u8;
+    const TO_DATA: u8 = (LF | DATA) as u8;
+    const TO_SIZE: u8 = (LF | SIZE_START) as u8;
+    const TO_DONE: u8 = (LF | DONE) as u8;
+    const TO_TRAILER: u8 = (LF | TRAILER_START) as u8;
     [
-        E, E, SIZE, E, E, E, E, // SIZE_START
-        E, SIZE_LF, SIZE, SIZE_SPACE, X, E, E, // SIZE
-        E, SIZE_LF, E, SIZE_SPACE, X, E, E, // SIZE_SPACE
-        E, SIZE_LF, X, X, X, X, E, // EXTENSION
-        DATA, E, E, E, E, E, E, // SIZE_LF (DATA becomes TRAILER_START after a zero size)
-        E, E, E, E, E, E, E, // DATA (copied, not classified)
-        E, DATA_LF, E, E, E, E, E, // DATA_CR
-        SIZE_START, E, E, E, E, E, E, // DATA_LF
-        E, END_LF, T, T, T, T, E, // TRAILER_START
-        E, TRAILER_LF, T, T, T, T, E, // TRAILER
-        TRAILER_START, E, E, E, E, E, E, // TRAILER_LF
-        DONE, E, E, E, E, E, E, // END_LF
+        E, E, E, E, // SIZE_START
+        TO_DATA, SP, X, E, // SIZE
+        TO_DATA, SP, X, E, // SIZE_SPACE
+        TO_DATA, X, X, X, // EXTENSION
+        E, E, E, E, // DATA (copied, not classified)
+        TO_SIZE, E, E, E, // DATA_CR
+        TO_DONE, T, T, T, // TRAILER_START
+        TO_TRAILER, T, T, T, // TRAILER
     ]
 };
 
@@ -341,7 +358,7 @@ const TRANSITIONS: [u8; 7 * 12] = {
 /// that the decoded body ends up contiguous at the start of the buffer.
 #[derive(Debug, Clone)]
 pub struct Chunked {
-    state: u8,
+    state: u32,
     remaining: u64,
 }
 
@@ -374,53 +391,59 @@ impl Chunked {
     /// [`Progress::end`] tells where the body ended.
     #[inline(never)]
     pub fn decode(&mut self, buf: &mut [u8], mut out: usize, mut raw: usize, end: usize) -> Result<Progress, Error> {
-        let end = end.min(buf.len());
-        while raw < end {
-            if self.state == DATA {
+        let len = buf.len();
+        let buf = buf.get_mut(..end.min(len)).unwrap_or_default();
+        let end = buf.len();
+        let (mut st, mut remaining) = (self.state, self.remaining);
+        let result = loop {
+            let Some(&b) = buf.get(raw) else { break Ok(None) };
+            if st == DATA {
                 // Large events arrive chunked: data moves down over the framing in bulk.
-                let n = (end - raw).min(self.remaining.min(usize::MAX as u64) as usize);
+                let n = (end - raw).min(remaining.min(usize::MAX as u64) as usize);
                 crate::sys::move_down(buf, raw, out, n);
                 out += n;
                 raw += n;
-                self.remaining -= n as u64;
-                if self.remaining == 0 {
-                    self.state = DATA_CR;
+                remaining -= n as u64;
+                if remaining == 0 {
+                    // Nothing to copy in `DATA`: the size was zero, the trailer follows.
+                    st = if n == 0 { TRAILER_START } else { DATA_CR };
                 }
                 continue;
             }
-            let st = self.state;
-            let Some(&b) = buf.get(raw) else { break };
             raw += 1;
-            let class = match b {
-                b'\n' => 0,
-                b'\r' => 1,
-                b'0'..=b'9' | b'a'..=b'f' | b'A'..=b'F' => 2,
-                b' ' | b'\t' => 3,
-                b';' => 4,
-                _ if is_value(b) => 5,
-                _ => 6,
-            };
-            let mut next = TRANSITIONS.get(st as usize * 7 + class).copied().unwrap_or(ERROR);
-            if next == SIZE {
-                let digit = (b as char).to_digit(16).unwrap_or(0) as u64;
-                if self.remaining >> 60 != 0 {
-                    return Err(Error::ChunkSize);
+            let mut next = ERROR;
+            if st & LF != 0 {
+                if b == b'\n' {
+                    next = st ^ LF;
+                    if next == DONE {
+                        st = SIZE_START;
+                        break Ok(Some(raw));
+                    }
                 }
-                self.remaining = self.remaining << 4 | digit;
-            }
-            if next == DATA && self.remaining == 0 {
-                next = TRAILER_START;
-            }
-            if next == DONE {
-                self.state = SIZE_START;
-                return Ok(Progress { out, end: Some(raw) });
+            } else if let (SIZE_START | SIZE, Some(digit)) = (st, (b as char).to_digit(16)) {
+                if remaining >> 60 != 0 {
+                    break Err(Error::ChunkSize);
+                }
+                remaining = remaining << 4 | digit as u64;
+                next = SIZE;
+            } else {
+                // A control character is past the end of the table.
+                let class = match b {
+                    b'\r' => 0,
+                    b' ' | b'\t' => 1,
+                    b';' => 2,
+                    _ if is_value(b) => 3,
+                    _ => AFTER.len(),
+                };
+                next = AFTER.get(st as usize * 4 + class).map_or(ERROR, |&n| n as u32);
             }
             if next == ERROR {
-                return Err(if st < DATA { Error::ChunkSize } else { Error::ChunkFraming });
+                break Err(if st < DATA || st == LF | DATA { Error::ChunkSize } else { Error::ChunkFraming });
             }
-            self.state = next;
-        }
-        Ok(Progress { out, end: None })
+            st = next;
+        };
+        (self.state, self.remaining) = (st, remaining);
+        result.map(|end| Progress { out, end })
     }
 }
 
@@ -541,6 +564,34 @@ mod tests {
             assert_eq!(head(raw).map(|h| h.framing), want, "{:?}", core::str::from_utf8(raw));
         }
         assert!(!head(b"HTTP/1.1 200 OK\r\n\r\n").unwrap().keep_alive, "a close-delimited body ends the connection");
+    }
+
+    #[test]
+    fn token_bitmap_is_rfc_9110_tchar() {
+        for b in 0..=u8::MAX {
+            let tchar = b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b);
+            assert_eq!(is_token(b), tchar, "{b:#04x}");
+        }
+    }
+
+    #[test]
+    fn names_are_lower_case_letters_and_hyphens() {
+        // What makes `lookup`'s `| 0x20` comparison exact (with no CR in what it looks up).
+        let mut rest = NAMES;
+        while let [len, tail @ ..] = rest {
+            let (name, next) = tail.split_at(*len as usize);
+            assert!(!name.is_empty() && name.iter().all(|&b| b.is_ascii_lowercase() || b == b'-'), "{name:?}");
+            rest = next;
+        }
+        for (i, name) in
+            [&b"Content-Length"[..], b"TRANSFER-ENCODING", b"Connection", b"Chunked", b"CLOSE", b"Keep-Alive"]
+                .into_iter()
+                .enumerate()
+        {
+            assert_eq!(lookup(name), CONTENT_LENGTH + i, "{name:?}");
+        }
+        assert_eq!(lookup(b"content-lengt"), KEEP_ALIVE + 1);
+        assert_eq!(lookup(b"keep_alive"), KEEP_ALIVE + 1);
     }
 
     #[test]
