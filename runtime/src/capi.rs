@@ -116,6 +116,12 @@ pub struct lambda_invocation {
     pub context: lambda_context,
 }
 
+// `State::next_into` writes an invocation as an array of byte strings.
+const _: () = assert!(
+    size_of::<lambda_invocation>() == (1 + crate::context::FIELDS) * size_of::<lambda_bytes>()
+        && align_of::<lambda_invocation>() == align_of::<lambda_bytes>()
+);
+
 /// A response header for `lambda_stream_begin_http`: two NUL-terminated UTF-8 strings (cut
 /// at the first invalid byte).
 #[allow(non_camel_case_types)]
@@ -219,6 +225,31 @@ fn with(f: impl FnOnce(&mut State) -> c_int) -> c_int {
 impl State {
     fn runtime(&mut self) -> &mut Runtime {
         self.rt.get_or_insert_with(Runtime::from_env)
+    }
+
+    /// `lambda_next`'s work, also done by `lambda_run` itself: so the echo links no call to
+    /// the exported function, nor a second turn of the state's flag per invocation.
+    ///
+    /// # Safety
+    /// `invocation` must be valid for writes.
+    unsafe fn next_into(&mut self, invocation: *mut lambda_invocation) -> c_int {
+        if self.in_handler {
+            return LAMBDA_E_STATE;
+        }
+        self.written = 0;
+        self.overflow = false;
+        let next = self.runtime().next();
+        let c: Context<'_> = next.invocation.context;
+        // Written in place, as the array of byte strings the invocation is (the event, then
+        // the context in `context::Field` order), in one loop over the spans.
+        let out = invocation.cast::<lambda_bytes>();
+        // SAFETY: the caller's contract; the event is the invocation's first field.
+        unsafe { out.write(bytes(next.invocation.event)) };
+        for (i, [start, end]) in c.spans.into_iter().enumerate() {
+            // SAFETY: `i` < FIELDS, so field `1 + i` of the array the invocation is (above).
+            unsafe { out.add(1 + i).write(bytes(c.head.get(start..end).unwrap_or_default())) };
+        }
+        LAMBDA_OK
     }
 
     /// Answers the pending invocation (see [`Runtime::answer`]).
@@ -391,48 +422,8 @@ pub unsafe extern "C" fn lambda_next(invocation: *mut lambda_invocation) -> c_in
     if invocation.is_null() {
         return LAMBDA_E_NULL;
     }
-    with(|s| {
-        if s.in_handler {
-            return LAMBDA_E_STATE;
-        }
-        s.written = 0;
-        s.overflow = false;
-        let next = s.runtime().next();
-        let c: Context<'_> = next.invocation.context;
-        // One loop over the spans, in `context::Field` order, rather than a call per field.
-        let mut fields = [bytes(b""); crate::context::FIELDS];
-        for (field, [start, end]) in fields.iter_mut().zip(c.spans) {
-            *field = bytes(c.head.get(start..end).unwrap_or_default());
-        }
-        let [
-            request_id,
-            deadline_ms,
-            invoked_function_arn,
-            trace_id,
-            client_context,
-            cognito_identity,
-            tenant_id,
-            invocation_id,
-            content_type,
-        ] = fields;
-        let value = lambda_invocation {
-            event: bytes(next.invocation.event),
-            context: lambda_context {
-                request_id,
-                deadline_ms,
-                invoked_function_arn,
-                trace_id,
-                client_context,
-                cognito_identity,
-                tenant_id,
-                invocation_id,
-                content_type,
-            },
-        };
-        // SAFETY: checked non-NULL above; the caller's contract makes it writable.
-        unsafe { invocation.write(value) };
-        LAMBDA_OK
-    })
+    // SAFETY: not NULL, so valid for writes by the caller's contract.
+    with(|s| unsafe { s.next_into(invocation) })
 }
 
 /// Appends `len` bytes at `data` to the current invocation's response buffer (6,291,556
@@ -601,14 +592,11 @@ pub unsafe extern "C" fn lambda_run(handler: lambda_handler, user_data: *mut c_v
     };
     let mut invocation = core::mem::MaybeUninit::<lambda_invocation>::uninit();
     loop {
-        // SAFETY: a valid place to write the invocation.
-        let status = unsafe { lambda_next(invocation.as_mut_ptr()) };
-        if status != LAMBDA_OK {
-            return status;
-        }
         let status = with(|s| {
-            s.in_handler = true;
-            LAMBDA_OK
+            // SAFETY: a valid place to write the invocation.
+            let status = unsafe { s.next_into(invocation.as_mut_ptr()) };
+            s.in_handler |= status == LAMBDA_OK;
+            status
         });
         if status != LAMBDA_OK {
             return status;
