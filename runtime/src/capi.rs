@@ -18,6 +18,7 @@
 
 use core::cell::UnsafeCell;
 use core::ffi::{CStr, c_char, c_int, c_void};
+use core::mem::MaybeUninit;
 use core::sync::atomic::{AtomicBool, Ordering};
 
 use crate::context::Context;
@@ -146,7 +147,11 @@ pub type lambda_handler = Option<unsafe extern "C" fn(invocation: *const lambda_
 
 /// The runtime and where the current invocation stands.
 struct State {
-    rt: Option<Runtime>,
+    /// The runtime, once `ready`: not an `Option`, whose `None` is not all zeros, so that the
+    /// state is all zeros (`.bss`, no bytes in the executable).
+    rt: MaybeUninit<Runtime>,
+    /// `rt` holds the runtime.
+    ready: bool,
     /// Bytes written with `lambda_write` for the current invocation.
     written: usize,
     /// A `lambda_write` did not fit.
@@ -206,7 +211,14 @@ struct Cell(UnsafeCell<State>, AtomicBool);
 unsafe impl Sync for Cell {}
 
 static STATE: Cell = Cell(
-    UnsafeCell::new(State { rt: None, written: 0, overflow: false, in_handler: false, unanswered: None }),
+    UnsafeCell::new(State {
+        rt: MaybeUninit::uninit(),
+        ready: false,
+        written: 0,
+        overflow: false,
+        in_handler: false,
+        unanswered: None,
+    }),
     AtomicBool::new(false),
 );
 
@@ -224,7 +236,19 @@ fn with(f: impl FnOnce(&mut State) -> c_int) -> c_int {
 
 impl State {
     fn runtime(&mut self) -> &mut Runtime {
-        self.rt.get_or_insert_with(Runtime::from_env)
+        if !self.ready {
+            self.rt.write(Runtime::from_env());
+            self.ready = true;
+        }
+        // SAFETY: written above or by an earlier call (`ready`), and never moved out since.
+        unsafe { self.rt.assume_init_mut() }
+    }
+
+    /// The runtime, if it exists.
+    #[cfg(feature = "c-api-stream")]
+    fn existing(&mut self) -> Option<&mut Runtime> {
+        // SAFETY: `ready`, so written and never moved out since.
+        self.ready.then(|| unsafe { self.rt.assume_init_mut() })
     }
 
     /// `lambda_next`'s work, also done by `lambda_run` itself: so the echo links no call to
@@ -310,7 +334,7 @@ impl State {
     fn stream_op(&mut self, op: Op<'_>) -> c_int {
         let st = streaming(self);
         let (open, sock, blocks_next) = (core::mem::take(&mut st.open), st.sock.take(), st.blocks_next);
-        let Some(rt) = self.rt.as_mut().filter(|_| open) else {
+        let Some(rt) = self.existing().filter(|_| open) else {
             return LAMBDA_E_STATE;
         };
         // `Some(connection)` while the stream stays open.
@@ -529,10 +553,9 @@ pub unsafe extern "C" fn lambda_init_error(error_type: *const c_char, message: *
     let error = Error::new(t.unwrap_or_default(), m.unwrap_or_default());
     with(|s| {
         s.runtime();
-        match s.rt.take() {
-            Some(rt) => rt.init_error(&error),
-            None => LAMBDA_E_STATE,
-        }
+        s.ready = false;
+        // SAFETY: `runtime` wrote it; moved out once, as `ready` is now false.
+        unsafe { s.rt.assume_init_read() }.init_error(&error)
     })
 }
 
@@ -590,7 +613,7 @@ pub unsafe extern "C" fn lambda_run(handler: lambda_handler, user_data: *mut c_v
     let Some(handler) = handler else {
         return LAMBDA_E_NULL;
     };
-    let mut invocation = core::mem::MaybeUninit::<lambda_invocation>::uninit();
+    let mut invocation = MaybeUninit::<lambda_invocation>::uninit();
     loop {
         let status = with(|s| {
             // SAFETY: a valid place to write the invocation.
