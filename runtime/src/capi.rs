@@ -245,7 +245,6 @@ impl State {
     }
 
     /// The runtime, if it exists.
-    #[cfg(feature = "c-api-stream")]
     fn existing(&mut self) -> Option<&mut Runtime> {
         // SAFETY: `ready`, so written and never moved out since.
         self.ready.then(|| unsafe { self.rt.assume_init_mut() })
@@ -278,7 +277,8 @@ impl State {
 
     /// Answers the pending invocation (see [`Runtime::answer`]).
     fn answer(&mut self, answer: impl FnOnce(Responder<'_>, &[u8])) -> c_int {
-        if self.runtime().answer(answer) { LAMBDA_OK } else { LAMBDA_E_STATE }
+        // Without a runtime no invocation waits: nothing to create.
+        if self.existing().is_some_and(|rt| rt.answer(answer)) { LAMBDA_OK } else { LAMBDA_E_STATE }
     }
 
     /// Answers with what `lambda_write` wrote, or `Function.ResponseSizeTooLarge` after an
