@@ -251,15 +251,14 @@ impl State {
     }
 
     /// `lambda_next`'s work, also done by `lambda_run` itself: so the echo links no call to
-    /// the exported function, nor a second turn of the state's flag per invocation.
+    /// the exported function, nor a second turn of the state's flag per invocation. Its
+    /// callers refuse first when [`in_handler`](Self::in_handler) (each its own check, so
+    /// that this cannot fail and `lambda_run` tests no status).
     ///
     /// # Safety
     /// `invocation` must be valid for writes.
-    unsafe fn next_into(&mut self, invocation: *mut lambda_invocation) -> c_int {
+    unsafe fn next_into(&mut self, invocation: *mut lambda_invocation) {
         use crate::context::Field::*;
-        if self.in_handler {
-            return LAMBDA_E_STATE;
-        }
         self.written = 0;
         self.overflow = false;
         let next = self.runtime().next();
@@ -286,7 +285,6 @@ impl State {
             // SAFETY: `i` < FIELDS, so field `1 + i` of the array the invocation is (above).
             unsafe { out.add(1 + i).write(bytes(c.field(f))) };
         }
-        LAMBDA_OK
     }
 
     /// Answers the pending invocation (see [`Runtime::answer`]).
@@ -460,8 +458,14 @@ pub unsafe extern "C" fn lambda_next(invocation: *mut lambda_invocation) -> c_in
     if invocation.is_null() {
         return LAMBDA_E_NULL;
     }
-    // SAFETY: not NULL, so valid for writes by the caller's contract.
-    with(|s| unsafe { s.next_into(invocation) })
+    with(|s| {
+        if s.in_handler {
+            return LAMBDA_E_STATE;
+        }
+        // SAFETY: not NULL, so valid for writes by the caller's contract.
+        unsafe { s.next_into(invocation) };
+        LAMBDA_OK
+    })
 }
 
 /// Appends `len` bytes at `data` to the current invocation's response buffer (6,291,556
@@ -630,10 +634,13 @@ pub unsafe extern "C" fn lambda_run(handler: lambda_handler, user_data: *mut c_v
     let mut invocation = MaybeUninit::<lambda_invocation>::uninit();
     loop {
         let status = with(|s| {
+            if s.in_handler {
+                return LAMBDA_E_STATE;
+            }
             // SAFETY: a valid place to write the invocation.
-            let status = unsafe { s.next_into(invocation.as_mut_ptr()) };
-            s.in_handler |= status == LAMBDA_OK;
-            status
+            unsafe { s.next_into(invocation.as_mut_ptr()) };
+            s.in_handler = true;
+            LAMBDA_OK
         });
         if status != LAMBDA_OK {
             return status;
