@@ -18,6 +18,7 @@
 
 use core::cell::UnsafeCell;
 use core::ffi::{CStr, c_char, c_int, c_void};
+use core::mem::MaybeUninit;
 use core::sync::atomic::{AtomicBool, Ordering};
 
 use crate::context::Context;
@@ -116,6 +117,12 @@ pub struct lambda_invocation {
     pub context: lambda_context,
 }
 
+// `State::next_into` writes an invocation as an array of byte strings.
+const _: () = assert!(
+    size_of::<lambda_invocation>() == (1 + crate::context::FIELDS) * size_of::<lambda_bytes>()
+        && align_of::<lambda_invocation>() == align_of::<lambda_bytes>()
+);
+
 /// A response header for `lambda_stream_begin_http`: two NUL-terminated UTF-8 strings (cut
 /// at the first invalid byte).
 #[allow(non_camel_case_types)]
@@ -140,7 +147,11 @@ pub type lambda_handler = Option<unsafe extern "C" fn(invocation: *const lambda_
 
 /// The runtime and where the current invocation stands.
 struct State {
-    rt: Option<Runtime>,
+    /// The runtime, once `ready`: not an `Option`, whose `None` is not all zeros, so that the
+    /// state is all zeros (`.bss`, no bytes in the executable).
+    rt: MaybeUninit<Runtime>,
+    /// `rt` holds the runtime.
+    ready: bool,
     /// Bytes written with `lambda_write` for the current invocation.
     written: usize,
     /// A `lambda_write` did not fit.
@@ -200,7 +211,14 @@ struct Cell(UnsafeCell<State>, AtomicBool);
 unsafe impl Sync for Cell {}
 
 static STATE: Cell = Cell(
-    UnsafeCell::new(State { rt: None, written: 0, overflow: false, in_handler: false, unanswered: None }),
+    UnsafeCell::new(State {
+        rt: MaybeUninit::uninit(),
+        ready: false,
+        written: 0,
+        overflow: false,
+        in_handler: false,
+        unanswered: None,
+    }),
     AtomicBool::new(false),
 );
 
@@ -218,12 +236,61 @@ fn with(f: impl FnOnce(&mut State) -> c_int) -> c_int {
 
 impl State {
     fn runtime(&mut self) -> &mut Runtime {
-        self.rt.get_or_insert_with(Runtime::from_env)
+        if !self.ready {
+            self.rt.write(Runtime::from_env());
+            self.ready = true;
+        }
+        // SAFETY: written above or by an earlier call (`ready`), and never moved out since.
+        unsafe { self.rt.assume_init_mut() }
+    }
+
+    /// The runtime, if it exists.
+    fn existing(&mut self) -> Option<&mut Runtime> {
+        // SAFETY: `ready`, so written and never moved out since.
+        self.ready.then(|| unsafe { self.rt.assume_init_mut() })
+    }
+
+    /// `lambda_next`'s work, also done by `lambda_run` itself: so the echo links no call to
+    /// the exported function, nor a second turn of the state's flag per invocation. Its
+    /// callers refuse first when [`in_handler`](Self::in_handler) (each its own check, so
+    /// that this cannot fail and `lambda_run` tests no status).
+    ///
+    /// # Safety
+    /// `invocation` must be valid for writes.
+    unsafe fn next_into(&mut self, invocation: *mut lambda_invocation) {
+        use crate::context::Field::*;
+        self.written = 0;
+        self.overflow = false;
+        let next = self.runtime().next();
+        let c: Context<'_> = next.invocation.context;
+        // Written in place, as the array of byte strings the invocation is (the event, then
+        // the context in `context::Field` order), in one loop over the fields.
+        let out = invocation.cast::<lambda_bytes>();
+        // SAFETY: the caller's contract; the event is the invocation's first field.
+        unsafe { out.write(bytes(next.invocation.event)) };
+        for i in 0..crate::context::FIELDS {
+            // Each field through `Context::field`, which the answers link anyway, rather than
+            // a bounds check of its own per span: the match compiles to nothing.
+            let f = match i {
+                0 => RequestId,
+                1 => DeadlineMs,
+                2 => InvokedFunctionArn,
+                3 => TraceId,
+                4 => ClientContext,
+                5 => CognitoIdentity,
+                6 => TenantId,
+                7 => InvocationId,
+                _ => ContentType,
+            };
+            // SAFETY: `i` < FIELDS, so field `1 + i` of the array the invocation is (above).
+            unsafe { out.add(1 + i).write(bytes(c.field(f))) };
+        }
     }
 
     /// Answers the pending invocation (see [`Runtime::answer`]).
     fn answer(&mut self, answer: impl FnOnce(Responder<'_>, &[u8])) -> c_int {
-        if self.runtime().answer(answer) { LAMBDA_OK } else { LAMBDA_E_STATE }
+        // Without a runtime no invocation waits: nothing to create.
+        if self.existing().is_some_and(|rt| rt.answer(answer)) { LAMBDA_OK } else { LAMBDA_E_STATE }
     }
 
     /// Answers with what `lambda_write` wrote, or `Function.ResponseSizeTooLarge` after an
@@ -279,7 +346,7 @@ impl State {
     fn stream_op(&mut self, op: Op<'_>) -> c_int {
         let st = streaming(self);
         let (open, sock, blocks_next) = (core::mem::take(&mut st.open), st.sock.take(), st.blocks_next);
-        let Some(rt) = self.rt.as_mut().filter(|_| open) else {
+        let Some(rt) = self.existing().filter(|_| open) else {
             return LAMBDA_E_STATE;
         };
         // `Some(connection)` while the stream stays open.
@@ -395,42 +462,8 @@ pub unsafe extern "C" fn lambda_next(invocation: *mut lambda_invocation) -> c_in
         if s.in_handler {
             return LAMBDA_E_STATE;
         }
-        s.written = 0;
-        s.overflow = false;
-        let next = s.runtime().next();
-        let c: Context<'_> = next.invocation.context;
-        // One loop over the spans, in `context::Field` order, rather than a call per field.
-        let mut fields = [bytes(b""); crate::context::FIELDS];
-        for (field, [start, end]) in fields.iter_mut().zip(c.spans) {
-            *field = bytes(c.head.get(start..end).unwrap_or_default());
-        }
-        let [
-            request_id,
-            deadline_ms,
-            invoked_function_arn,
-            trace_id,
-            client_context,
-            cognito_identity,
-            tenant_id,
-            invocation_id,
-            content_type,
-        ] = fields;
-        let value = lambda_invocation {
-            event: bytes(next.invocation.event),
-            context: lambda_context {
-                request_id,
-                deadline_ms,
-                invoked_function_arn,
-                trace_id,
-                client_context,
-                cognito_identity,
-                tenant_id,
-                invocation_id,
-                content_type,
-            },
-        };
-        // SAFETY: checked non-NULL above; the caller's contract makes it writable.
-        unsafe { invocation.write(value) };
+        // SAFETY: not NULL, so valid for writes by the caller's contract.
+        unsafe { s.next_into(invocation) };
         LAMBDA_OK
     })
 }
@@ -538,10 +571,9 @@ pub unsafe extern "C" fn lambda_init_error(error_type: *const c_char, message: *
     let error = Error::new(t.unwrap_or_default(), m.unwrap_or_default());
     with(|s| {
         s.runtime();
-        match s.rt.take() {
-            Some(rt) => rt.init_error(&error),
-            None => LAMBDA_E_STATE,
-        }
+        s.ready = false;
+        // SAFETY: `runtime` wrote it; moved out once, as `ready` is now false.
+        unsafe { s.rt.assume_init_read() }.init_error(&error)
     })
 }
 
@@ -599,14 +631,14 @@ pub unsafe extern "C" fn lambda_run(handler: lambda_handler, user_data: *mut c_v
     let Some(handler) = handler else {
         return LAMBDA_E_NULL;
     };
-    let mut invocation = core::mem::MaybeUninit::<lambda_invocation>::uninit();
+    let mut invocation = MaybeUninit::<lambda_invocation>::uninit();
     loop {
-        // SAFETY: a valid place to write the invocation.
-        let status = unsafe { lambda_next(invocation.as_mut_ptr()) };
-        if status != LAMBDA_OK {
-            return status;
-        }
         let status = with(|s| {
+            if s.in_handler {
+                return LAMBDA_E_STATE;
+            }
+            // SAFETY: a valid place to write the invocation.
+            unsafe { s.next_into(invocation.as_mut_ptr()) };
             s.in_handler = true;
             LAMBDA_OK
         });
