@@ -70,6 +70,8 @@ pub const ALLOCATION_FUNCTIONS: &[&str] = &[
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct ElfFacts {
     pub machine: u16,
+    /// The ELF type is `ET_DYN`: with an interpreter, a position-independent executable.
+    pub pie: bool,
     /// `PT_INTERP`, if any.
     pub interpreter: Option<String>,
     /// `DT_NEEDED` entries, in order.
@@ -110,6 +112,9 @@ impl ElfFacts {
                 }
                 Some(_) => {}
             },
+        }
+        if !self.pie {
+            problems.push("not a position-independent executable (ELF type is not ET_DYN): link with -pie".to_owned());
         }
         for path in &self.rpath {
             problems.push(format!("has DT_RPATH {path}"));
@@ -169,6 +174,7 @@ fn inspect(data: &[u8]) -> Result<ElfFacts, String> {
     let endian = file.endian();
     let mut facts = ElfFacts {
         machine: file.elf_header().e_machine(endian).0,
+        pie: file.elf_header().e_type(endian) == elf::ET_DYN,
         nix_store: data.windows(b"/nix/store".len()).any(|w| w == b"/nix/store"),
         ..ElfFacts::default()
     };
@@ -352,6 +358,7 @@ mod tests {
     fn facts_report_every_rule() {
         let good = ElfFacts {
             machine: elf::EM_X86_64.0,
+            pie: true,
             interpreter: Some("/lib64/ld-linux-x86-64.so.2".into()),
             needed: vec!["libc.so.6".into()],
             version_needs: vec![("libc.so.6".into(), "GLIBC_2.2.5".into()), ("libc.so.6".into(), "GLIBC_2.34".into())],
@@ -373,12 +380,18 @@ mod tests {
             version_needs: vec![("libc.so.6".into(), "GLIBC_ABI_DT_RELR".into())],
             imports: vec!["posix_memalign".into(), "strdup".into()],
             nix_store: true,
+            pie: false,
             ..good.clone()
         };
         let problems = bad.problems().join("\n");
-        for needle in
-            ["interpreter is /lib/ld-linux-aarch64.so.1", "GLIBC_ABI_DT_RELR", "posix_memalign", "strdup", "/nix/store"]
-        {
+        for needle in [
+            "interpreter is /lib/ld-linux-aarch64.so.1",
+            "GLIBC_ABI_DT_RELR",
+            "posix_memalign",
+            "strdup",
+            "/nix/store",
+            "not a position-independent executable",
+        ] {
             assert!(problems.contains(needle), "{needle} missing in:\n{problems}");
         }
     }
@@ -450,6 +463,14 @@ mod tests {
         assert_eq!(facts.problems(), Vec::<String>::new(), "{facts:#?}");
         assert_eq!(facts.needed, ["libc.so.6"]);
         assert!(facts.max_glibc().is_some());
+    }
+
+    #[test]
+    fn a_position_dependent_executable_is_reported() {
+        let Some(elf) = host_cc("no-pie", MAIN, &["-no-pie"]) else {
+            return;
+        };
+        assert_reports(&elf_problems(&elf), "not a position-independent executable");
     }
 
     #[test]
