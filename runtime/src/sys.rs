@@ -156,8 +156,9 @@ fn resolve(host: Host<'_>, port: u16, addr: &mut Addr) -> bool {
     // SAFETY: `name` is NUL-terminated (256 bytes, text at most 255, checked above);
     // sockaddr_storage (128 bytes, zeroed) holds a sockaddr_in or sockaddr_in6, whose
     // address starts at `offset`; the addrinfo list is only read before freeaddrinfo, and
-    // at most the storage's size of its first address is copied. Both families have the
-    // family at offset 0 and the port at offset 2.
+    // of its first address at most `ai_addrlen` bytes are read (an address too short for
+    // either family leaves `addr.len` 0: connect then fails). Both families have the family
+    // at offset 0 and the port at offset 2.
     unsafe {
         if inet_pton(family, cname, storage.add(offset).cast()) == 1 {
             addr.len = len as libc::socklen_t;
@@ -170,9 +171,15 @@ fn resolve(host: Host<'_>, port: u16, addr: &mut Addr) -> bool {
                 return false;
             }
             let ai = &*list;
-            let len = (ai.ai_addrlen as usize).min(size_of::<libc::sockaddr_storage>());
-            core::ptr::copy_nonoverlapping(ai.ai_addr.cast::<u8>(), storage, len);
-            addr.len = len as libc::socklen_t;
+            // A copy of a fixed size (no memcpy import): an IPv6 or an IPv4 address.
+            let (from, len) = (ai.ai_addr.cast::<u8>(), ai.ai_addrlen as usize);
+            if len >= size_of::<libc::sockaddr_in6>() {
+                storage.cast::<libc::sockaddr_in6>().write(from.cast::<libc::sockaddr_in6>().read_unaligned());
+                addr.len = size_of::<libc::sockaddr_in6>() as libc::socklen_t;
+            } else if len >= size_of::<libc::sockaddr_in>() {
+                storage.cast::<libc::sockaddr_in>().write(from.cast::<libc::sockaddr_in>().read_unaligned());
+                addr.len = size_of::<libc::sockaddr_in>() as libc::socklen_t;
+            }
             libc::freeaddrinfo(list);
         }
         storage.add(2).cast::<u16>().write_unaligned(port.to_be());
