@@ -5,7 +5,7 @@
 //! here, which measures qemu: skipped), the floor `bench/floor/floor.c` (zig cc, glibc 2.34,
 //! `-O2`) and the peer `bench/peers/lambda-runtime` (the registry's `lambda_runtime`, its own
 //! Cargo.lock and size profile, the host linker). The floor's and the peer's zips are made
-//! by [`dist::zip_bootstrap`], as ours are.
+//! by [`dist::deployment_zip`], as ours are.
 //!
 //! Outputs go to `target/bench/`; a full run (not `--quick`) also refreshes
 //! `docs/bench/results.json`, `docs/bench/latency.svg` and the results section of
@@ -128,7 +128,7 @@ pub fn splice(doc: &str, results: &str) -> Result<String> {
     Ok(format!("{}{BEGIN}\n\n{}\n{END}{}", &doc[..b], results.trim_end(), &doc[e + END.len()..]))
 }
 
-/// Zips `elf` with [`dist::zip_bootstrap`] into `zip`, unless `zip` was made from the same
+/// Zips `elf` with [`dist::deployment_zip`] into `zip`, unless `zip` was made from the same
 /// bytes (zopfli takes about a minute for the peer's 780 KB).
 fn zip_cached(elf: &Path, zip: &Path) -> Result<PathBuf> {
     let bytes = read(elf)?;
@@ -138,7 +138,7 @@ fn zip_cached(elf: &Path, zip: &Path) -> Result<PathBuf> {
         return Ok(zip.to_owned());
     }
     eprintln!("xtask: zipping {} ({} bytes) as dist does", elf.display(), bytes.len());
-    write_if_changed(zip, &dist::zip_bootstrap(&bytes)?)?;
+    write_if_changed(zip, &dist::deployment_zip(&bytes)?)?;
     write_if_changed(&stamp, sum.as_bytes())?;
     Ok(zip.to_owned())
 }

@@ -21,6 +21,7 @@ use zip::write::SimpleFileOptions;
 use zip::{CompressionMethod, DateTime, ZipWriter};
 
 use crate::debian_rust::DebianRust;
+use crate::sstrip::sstrip;
 use crate::util::{Context, Result, Workspace, cargo, hex, read, run, write_if_changed};
 use crate::verify::{self, ZIP_ENTRY, ZIP_ENTRY_MODE};
 use crate::zig::Zig;
@@ -185,11 +186,17 @@ pub fn zip_bootstrap_with_level(elf: &[u8], level: i64) -> Result<Vec<u8>> {
     Ok(writer.finish().context("zip: finish")?.into_inner())
 }
 
-/// Writes the deployment zip of `elf` ([`zip_bootstrap`]) to `path`, unless the file already
-/// holds exactly those bytes, and returns them. `dist` and `xtask zip` (the Nix flake's zip
-/// step) both write their zips through this function.
+/// The deployment zip of the executable `elf`: [`sstrip`]ped (no section headers: what
+/// the kernel and the dynamic loader never read), then [`zip_bootstrap`].
+pub fn deployment_zip(elf: &[u8]) -> Result<Vec<u8>> {
+    zip_bootstrap(&sstrip(elf)?)
+}
+
+/// Writes the [`deployment_zip`] of `elf` to `path`, unless the file already holds exactly
+/// those bytes, and returns them. `dist` and `xtask zip` (the Nix flake's zip step) both
+/// write their zips through this function.
 pub fn write_zip(elf: &[u8], path: &Path) -> Result<Vec<u8>> {
-    let zip = zip_bootstrap(elf)?;
+    let zip = deployment_zip(elf)?;
     write_if_changed(path, &zip)?;
     Ok(zip)
 }
@@ -272,7 +279,7 @@ pub fn build(ws: &Workspace) -> Result<Vec<&'static Arch>> {
                 fs::copy(&built, &copy).context(format_args!("copying {} to {}", built.display(), copy.display()))?;
             }
         }
-        for (source, bin, features) in c_programs {
+        for &(source, bin, features) in &c_programs {
             let mut make = Command::new("make");
             make.arg("-s").arg("-C").arg(ws.root.join("example-c"));
             make.arg(format!("CC={}", linker.display()));
@@ -280,6 +287,11 @@ pub fn build(ws: &Workspace) -> Result<Vec<&'static Arch>> {
             make.arg(format!("SRC={}", ws.root.join(source).display()));
             make.arg(format!("OUT={}", release.join(bin).display()));
             run(&mut make).context("make (example-c/Makefile)")?;
+        }
+        // What ships, and what the tests run: every executable without its section headers.
+        for source in sources.iter().filter(|(_, a)| a.rust_target == arch.rust_target).map(|&(s, _)| s) {
+            let path = release.join(source.bin());
+            write_if_changed(&path, &sstrip(&read(&path)?)?)?;
         }
         built.push(arch);
     }
@@ -411,15 +423,22 @@ mod tests {
     }
 
     #[test]
-    fn write_zip_writes_the_zip_bootstrap_bytes() {
+    fn write_zip_writes_the_sstripped_executable() {
         let dir = std::env::temp_dir().join(format!("xtask-write-zip-{}", std::process::id()));
         let path = dir.join("sub/bootstrap-test.zip");
-        let elf: Vec<u8> = b"\x7fELF not really ".repeat(20);
-        let written = write_zip(&elf, &path).unwrap();
-        let on_disk = fs::read(&path).unwrap();
+        // A small ELF executable with section headers.
+        let Some(elf) = crate::verify::tests::host_cc("write-zip", crate::verify::tests::MAIN, &[]) else {
+            return;
+        };
+        let written = write_zip(&elf, &path);
+        let on_disk = fs::read(&path);
         fs::remove_dir_all(&dir).unwrap();
-        assert_eq!(written, zip_bootstrap(&elf).unwrap());
-        assert_eq!(on_disk, written);
+        let written = written.unwrap();
+        let stripped = sstrip(&elf).unwrap();
+        assert!(stripped.len() < elf.len());
+        assert_eq!(written, zip_bootstrap(&stripped).unwrap());
+        assert_eq!(on_disk.unwrap(), written);
+        assert!(write_zip(b"\x7fELF not really", &path).is_err(), "only an executable is zipped");
     }
 
     #[test]

@@ -8,6 +8,8 @@ mod fuzz;
 mod header;
 mod invoke;
 mod repro;
+mod size;
+mod sstrip;
 mod test;
 mod util;
 mod verify;
@@ -35,6 +37,8 @@ commands:
   fuzz [SECONDS]    run each cargo-fuzz target (fuzz/, nightly) for SECONDS (default 60)
   repro             build dist from two copies of the sources (other paths, other target
                     directories) and require the same SHA256SUMS as dist/
+  size [N]          where the Rust echo's bytes are (x86_64): ELF and zip bytes, each
+                    section raw and deflated, the N (default 30) largest functions
   header            regenerate runtime/include/lambda_libc.h from runtime/src/capi.rs (cbindgen)
   test              cargo fmt --check, cargo clippy -D warnings, dist, cargo test --workspace, repro,
                     fuzz (60 s per target)
@@ -94,6 +98,14 @@ fn run(args: &[String]) -> Result {
         "repro" => {
             no_arguments("repro", rest)?;
             repro::repro(&ws()?)
+        }
+        "size" => {
+            let top = match rest {
+                [] => 30,
+                [n] => n.parse().map_err(|_| format!("size: `{n}` is not a number of functions"))?,
+                _ => return Err("usage: cargo xtask size [N]".into()),
+            };
+            size::size(&ws()?, top)
         }
         "header" => {
             no_arguments("header", rest)?;

@@ -6,8 +6,8 @@ use std::io::{Cursor, Read};
 use std::path::Path;
 
 use object::Endianness;
-use object::elf;
-use object::read::elf::{Dyn as _, ElfFile64, FileHeader as _, ProgramHeader as _, Sym as _};
+use object::elf::{self, FileHeader64};
+use object::read::elf::{Dyn as _, ElfFile64, FileHeader as _, GnuHashTable, ProgramHeader as _, Sym as _};
 
 use crate::dist::ARCHES;
 
@@ -172,52 +172,90 @@ fn inspect(data: &[u8]) -> Result<ElfFacts, String> {
     let e = |e: object::read::Error| e.to_string();
     let file = ElfFile64::<Endianness>::parse(data).map_err(e)?;
     let endian = file.endian();
+    let header = file.elf_header();
     let mut facts = ElfFacts {
-        machine: file.elf_header().e_machine(endian).0,
-        pie: file.elf_header().e_type(endian) == elf::ET_DYN,
+        machine: header.e_machine(endian).0,
+        pie: header.e_type(endian) == elf::ET_DYN,
         nix_store: data.windows(b"/nix/store".len()).any(|w| w == b"/nix/store"),
         ..ElfFacts::default()
     };
-    for segment in file.elf_program_headers() {
+    // Program headers only, as the dynamic loader reads the file: the zips' bootstraps have
+    // no section headers (`sstrip`).
+    let segments = file.elf_program_headers();
+    let mut dynamic = None;
+    for segment in segments {
         if let Some(interp) = segment.interpreter(endian, data).map_err(e)? {
             facts.interpreter = Some(string(interp));
         }
+        dynamic = dynamic.or(segment.dynamic(endian, data).map_err(e)?);
     }
-
-    let sections = file.elf_section_table();
-    if sections.is_empty() {
-        return Err("no section headers (the verifier reads .dynamic, .dynsym and .gnu.version_r)".into());
+    let Some(dynamic) = dynamic else {
+        return Ok(facts);
+    };
+    // The file's bytes from virtual address `addr` to the end of its loaded segment.
+    let at = |addr: u64| {
+        segments.iter().filter(|s| s.p_type(endian) == elf::PT_LOAD).find_map(|s| {
+            let offset = addr.checked_sub(s.p_vaddr(endian)).filter(|&o| o < s.p_filesz(endian))?;
+            data.get((s.p_offset(endian) + offset) as usize..(s.p_offset(endian) + s.p_filesz(endian)) as usize)
+        })
+    };
+    let value = |tag| dynamic.iter().find(|d| d.tag(endian) == tag).map(|d| d.d_val(endian));
+    let address = |tag, what: &str| {
+        value(tag).and_then(at).ok_or_else(|| format!("the dynamic segment's {what} is missing or not loaded"))
+    };
+    let strings = address(elf::DT_STRTAB, "DT_STRTAB")?;
+    let strings = strings.get(..value(elf::DT_STRSZ).unwrap_or(0) as usize).unwrap_or(strings);
+    let name = |offset: u64| -> Result<String, String> {
+        let tail = strings.get(offset as usize..).ok_or("a string offset past DT_STRSZ")?;
+        Ok(string(tail.split(|&b| b == 0).next().unwrap_or_default()))
+    };
+    for entry in dynamic {
+        let list = match entry.tag(endian) {
+            elf::DT_NULL => break,
+            elf::DT_NEEDED => &mut facts.needed,
+            elf::DT_RPATH => &mut facts.rpath,
+            elf::DT_RUNPATH => &mut facts.runpath,
+            _ => continue,
+        };
+        list.push(name(entry.d_val(endian))?);
     }
-    if let Some((dynamic, link)) = sections.dynamic(endian, data).map_err(e)? {
-        let strings = sections.strings(endian, data, link).map_err(e)?;
-        for entry in dynamic {
-            let tag = entry.tag(endian);
-            if tag == elf::DT_NULL {
-                break;
+    if let Some(mut need) = value(elf::DT_VERNEED).map(|a| at(a).ok_or("DT_VERNEED is not loaded")).transpose()? {
+        for _ in 0..value(elf::DT_VERNEEDNUM).unwrap_or(0) {
+            let (vn, _) = object::pod::from_bytes::<elf::Verneed<Endianness>>(need).map_err(|()| "a short Verneed")?;
+            let file = name(vn.vn_file.get(endian).into())?;
+            let mut aux = need.get(vn.vn_aux.get(endian) as usize..).ok_or("a Vernaux past the end")?;
+            for _ in 0..vn.vn_cnt.get(endian) {
+                let (va, _) =
+                    object::pod::from_bytes::<elf::Vernaux<Endianness>>(aux).map_err(|()| "a short Vernaux")?;
+                facts.version_needs.push((file.clone(), name(va.vna_name.get(endian).into())?));
+                aux = aux.get(va.vna_next.get(endian) as usize..).ok_or("a Vernaux past the end")?;
             }
-            let list = match tag {
-                elf::DT_NEEDED => &mut facts.needed,
-                elf::DT_RPATH => &mut facts.rpath,
-                elf::DT_RUNPATH => &mut facts.runpath,
-                _ => continue,
-            };
-            list.push(string(entry.string(endian, strings).map_err(e)?));
+            need = need.get(vn.vn_next.get(endian) as usize..).ok_or("a Verneed past the end")?;
         }
     }
-    if let Some((mut needs, link)) = sections.gnu_verneed(endian, data).map_err(e)? {
-        let strings = sections.strings(endian, data, link).map_err(e)?;
-        while let Some((need, mut aux)) = needs.next().map_err(e)? {
-            let file = string(need.file(endian, strings).map_err(e)?);
-            while let Some(version) = aux.next().map_err(e)? {
-                let version = string(version.name(endian, strings).map_err(e)?);
-                facts.version_needs.push((file.clone(), version));
-            }
+    // The number of dynamic symbols: from DT_HASH, or from DT_GNU_HASH (its last chain, or
+    // its first hashed index when nothing is hashed, as in an executable that exports
+    // nothing).
+    let count = match (value(elf::DT_HASH), value(elf::DT_GNU_HASH)) {
+        (Some(hash), _) => {
+            let table = at(hash).ok_or("DT_HASH is not loaded")?;
+            table.get(4..8).map_or(0, |n| u32::from_le_bytes([n[0], n[1], n[2], n[3]]))
         }
-    }
-    let symbols = sections.symbols(endian, data, elf::SHT_DYNSYM).map_err(e)?;
-    for symbol in symbols.iter() {
-        if symbol.is_undefined(endian) && symbol.st_name(endian) != 0 {
-            facts.imports.push(string(symbols.symbol_name(endian, symbol).map_err(e)?));
+        (None, Some(gnu)) => {
+            let table = at(gnu).ok_or("DT_GNU_HASH is not loaded")?;
+            let table = GnuHashTable::<FileHeader64<Endianness>>::parse(endian, table).map_err(e)?;
+            table.symbol_table_length(endian).unwrap_or(table.symbol_base())
+        }
+        (None, None) => 0,
+    };
+    if count > 0 {
+        let table = address(elf::DT_SYMTAB, "DT_SYMTAB")?;
+        let (symbols, _) = object::pod::slice_from_bytes::<elf::Sym64<Endianness>>(table, count as usize)
+            .map_err(|()| "the dynamic symbol table is cut short")?;
+        for symbol in symbols {
+            if symbol.is_undefined(endian) && symbol.st_name(endian) != 0 {
+                facts.imports.push(name(symbol.st_name(endian).into())?);
+            }
         }
     }
     Ok(facts)
@@ -332,7 +370,7 @@ fn glibc_note(facts: Option<&ElfFacts>) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use std::path::PathBuf;
     use std::process::Command;
@@ -422,7 +460,7 @@ mod tests {
 
     /// Compiles and links `source` with the host `cc` and `flags`; `None` (after a loud
     /// message) only if there is no `cc`. Panics if `cc` exists but fails.
-    fn host_cc(tag: &str, source: &str, flags: &[&str]) -> Option<Vec<u8>> {
+    pub(crate) fn host_cc(tag: &str, source: &str, flags: &[&str]) -> Option<Vec<u8>> {
         if Command::new("cc").arg("--version").output().is_err() {
             // Straight to the stderr handle: libtest's capture only intercepts eprintln!.
             use std::io::Write as _;
@@ -450,7 +488,7 @@ mod tests {
         crate::dist::zip_bootstrap_with_level(elf, 9).unwrap()
     }
 
-    const MAIN: &str = "int main(void) { return 0; }\n";
+    pub(crate) const MAIN: &str = "int main(void) { return 0; }\n";
 
     #[test]
     fn plain_host_binary_passes() {
