@@ -184,11 +184,11 @@ impl<'b> Conn<'b> {
 #[cold]
 pub(crate) fn complain(parts: &[&[u8]], result: Result<Reply, Fail>, buf: &[u8], next: bool) -> Reply {
     let mut digits = [0u8; 20];
-    let (line, fatal): ([&[u8]; 5], bool) = match result {
+    // The diagnostic after the request's name, and how many of its parts to log.
+    let (line, len, fatal): ([&[u8]; 5], usize, bool) = match result {
         Err(Fail(what, errno)) => {
             let code = decimal(errno as u64, &mut digits);
-            let errno: [&[u8]; 3] = if errno == 0 { [b"", b"", b""] } else { [b" (errno ", code, b")"] };
-            ([b": ", nth(FAILURES, what), errno[0], errno[1], errno[2]], true)
+            ([b": ", nth(FAILURES, what), b" (errno ", code, b")"], if errno == 0 { 2 } else { 5 }, true)
         }
         Ok(reply) => {
             let body = reply.body(buf);
@@ -196,11 +196,12 @@ pub(crate) fn complain(parts: &[&[u8]], result: Result<Reply, Fail>, buf: &[u8],
             // The body is quoted up to its first control character (the Runtime API ends its
             // JSON with a newline), at most 256 bytes: the diagnostic stays one line.
             let end = body.iter().position(|&b| b < b' ' || b == 0x7f).unwrap_or(body.len()).min(256);
-            ([b": HTTP ", status, b" ", body.get(..end).unwrap_or_default(), b""], next || reply.status >= 500)
+            ([b": HTTP ", status, b" ", body.get(..end).unwrap_or_default(), b""], 4, next || reply.status >= 500)
         }
     };
     if let [a, b, c, d, ..] = *parts {
-        sys::log(&[a, b, c, d, line[0], line[1], line[2], line[3], line[4]]);
+        let [e, f, g, h, i] = line;
+        sys::log([a, b, c, d, e, f, g, h, i].get(..4 + len).unwrap_or_default());
     }
     match result {
         Ok(reply) if !fatal => reply,
