@@ -183,20 +183,24 @@ impl<'b> Conn<'b> {
 /// and exits unless it was a 4xx to a post.
 #[cold]
 pub(crate) fn complain(parts: &[&[u8]], result: Result<Reply, Fail>, buf: &[u8], next: bool) -> Reply {
+    // The number in the diagnostic: the OS error or the status.
+    let (n, fatal) = match result {
+        Err(Fail(_, errno)) => (errno as u64, true),
+        Ok(reply) => (reply.status as u64, next || reply.status >= 500),
+    };
     let mut digits = [0u8; 20];
+    let code = decimal(n, &mut digits);
     // The diagnostic after the request's name, and how many of its parts to log.
-    let (line, len, fatal): ([&[u8]; 5], usize, bool) = match result {
+    let (line, len): ([&[u8]; 5], usize) = match result {
         Err(Fail(what, errno)) => {
-            let code = decimal(errno as u64, &mut digits);
-            ([b": ", nth(FAILURES, what), b" (errno ", code, b")"], if errno == 0 { 2 } else { 5 }, true)
+            ([b": ", nth(FAILURES, what), b" (errno ", code, b")"], if errno == 0 { 2 } else { 5 })
         }
         Ok(reply) => {
             let body = reply.body(buf);
-            let status = decimal(reply.status as u64, &mut digits);
             // The body is quoted up to its first control character (the Runtime API ends its
             // JSON with a newline), at most 256 bytes: the diagnostic stays one line.
             let end = body.iter().position(|&b| b < b' ' || b == 0x7f).unwrap_or(body.len()).min(256);
-            ([b": HTTP ", status, b" ", body.get(..end).unwrap_or_default(), b""], 4, next || reply.status >= 500)
+            ([b": HTTP ", code, b" ", body.get(..end).unwrap_or_default(), b""], 4)
         }
     };
     if let [a, b, c, d, ..] = *parts {
