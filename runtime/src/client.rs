@@ -105,28 +105,27 @@ impl<'b> Conn<'b> {
             Some(e) => (e, crate::MAX_EVENT),
             None => (&mut *self.reply, REPLY_BODY),
         };
-        let mut retried = false;
         let result = loop {
-            let (sock, reused) = match self.sock.take() {
-                Some(s) => (s, true),
-                None => match Socket::connect(&self.ep.addr) {
-                    Ok(s) => (s, false),
+            // The connection stays in `self.sock` while it may be kept.
+            let reused = self.sock.is_some();
+            let sock = match &mut self.sock {
+                Some(s) => &*s,
+                slot @ None => match Socket::connect(&self.ep.addr) {
+                    Ok(s) => slot.insert(s),
                     Err(e) => break Err(Fail(CONNECT, e)),
                 },
             };
-            match sock
-                .send(parts)
-                .map_err(|e| Fail(SEND, e))
-                .and_then(|()| read_reply(&sock, buf, limit, &mut self.spans))
-            {
-                Ok(reply) => {
-                    if reply.keep_alive {
-                        self.sock = Some(sock);
-                    }
-                    break Ok(reply);
-                }
-                Err(Fail(SEND | NO_RESPONSE, _)) if reused && !retried => retried = true,
-                Err(e) => break Err(e),
+            let result = match sock.send(parts) {
+                Ok(()) => read_reply(sock, buf, limit, &mut self.spans),
+                Err(e) => Err(Fail(SEND, e)),
+            };
+            if !matches!(result, Ok(Reply { keep_alive: true, .. })) {
+                self.sock = None;
+            }
+            match result {
+                // The retry is on a fresh connection, so it is not retried again.
+                Err(Fail(SEND | NO_RESPONSE, _)) if reused => {}
+                _ => break result,
             }
         };
         match result {
