@@ -14,7 +14,8 @@ macro_rules! user_agent {
 
 /// The request line of `GET /next`, up to the protocol version.
 pub(crate) const GET_NEXT: &[u8] = b"GET /2018-06-01/runtime/invocation/next";
-const POST: &[u8] = b"POST /2018-06-01/runtime/";
+const POST_INIT: &[u8] = b"POST /2018-06-01/runtime/init";
+const POST_INVOCATION: &[u8] = b"POST /2018-06-01/runtime/invocation/";
 /// Ends the request line and starts the `Host` header.
 pub(crate) const HTTP_HOST: &[u8] = b" HTTP/1.1\r\nHost: ";
 /// The rest of the `GET /next` request after the host.
@@ -91,7 +92,7 @@ impl<'b> Conn<'b> {
         Conn { ep, sock: None, reply, scratch, spans: Default::default() }
     }
 
-    /// Sends a request (`parts[..4]` name it in diagnostics) and reads the response into
+    /// Sends a request (`parts[..3]` name it in diagnostics) and reads the response into
     /// `event` with at most [`MAX_EVENT`](crate::MAX_EVENT) bytes of body (`GET /next`), or
     /// into the reply buffer (posts). Reconnects when the connection is gone; retries once
     /// on a fresh connection when a reused one fails before any byte of the response
@@ -146,10 +147,9 @@ impl<'b> Conn<'b> {
     /// response) ends the process, as the Runtime API asks.
     pub fn post_for(&mut self, id: &[u8], invocation_id: &[u8], error_type: &[u8], body: &[u8]) {
         let mut digits = [0u8; 20];
-        let path: &[u8] = if id.is_empty() { b"init" } else { b"invocation/" };
+        let path = if id.is_empty() { POST_INIT } else { POST_INVOCATION };
         let kind: &[u8] = if error_type.is_empty() { b"/response" } else { b"/error" };
-        let parts: [&[u8]; 14] = [
-            POST,
+        let parts: [&[u8]; 13] = [
             path,
             id,
             kind,
@@ -202,9 +202,9 @@ pub(crate) fn complain(parts: &[&[u8]], result: Result<Reply, Fail>, buf: &[u8],
             ([b": HTTP ", code, b" ", body.get(..end).unwrap_or_default(), b""], 4)
         }
     };
-    if let [a, b, c, d, ..] = *parts {
-        let [e, f, g, h, i] = line;
-        sys::log([a, b, c, d, e, f, g, h, i].get(..4 + len).unwrap_or_default());
+    if let [a, b, c, ..] = *parts {
+        let [d, e, f, g, h] = line;
+        sys::log([a, b, c, d, e, f, g, h].get(..3 + len).unwrap_or_default());
     }
     match result {
         Ok(reply) if !fatal => reply,
