@@ -280,8 +280,9 @@ pub(crate) fn read_reply(sock: &Socket, buf: &mut [u8], limit: usize, spans: &mu
                 want == 0
             }
         };
-        if out > limit {
-            too_large = true;
+        let over = out > limit;
+        too_large |= over;
+        if over {
             out = 0;
         }
         if done {
