@@ -67,6 +67,7 @@ pub(crate) struct Reply {
 }
 
 impl Reply {
+    #[inline(never)]
     pub fn body<'b>(&self, buf: &'b [u8]) -> &'b [u8] {
         buf.get(self.head_len..self.head_len + self.body_len).unwrap_or_default()
     }
