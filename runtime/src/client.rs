@@ -215,16 +215,16 @@ pub(crate) fn complain(parts: &[&[u8]], result: Result<Reply, Fail>, buf: &[u8],
 
 /// Formats `n` in decimal into `buf`.
 pub(crate) fn decimal(mut n: u64, buf: &mut [u8; 20]) -> &[u8] {
-    let mut start = buf.len();
+    let mut len = 0;
     for d in buf.iter_mut().rev() {
         *d = b'0' + (n % 10) as u8;
-        start -= 1;
+        len += 1;
         n /= 10;
         if n == 0 {
             break;
         }
     }
-    buf.get(start..).unwrap_or_default()
+    buf.get(buf.len().saturating_sub(len)..).unwrap_or_default()
 }
 
 /// Reads one response from `sock` into `buf`: the header block, then the body, decoded in
