@@ -148,6 +148,7 @@ impl<'b> Conn<'b> {
     /// response) ends the process, as the Runtime API asks.
     pub fn post_for(&mut self, id: &[u8], invocation_id: &[u8], error_type: &[u8], body: &[u8]) {
         let mut digits = [0u8; 20];
+        let length = decimal(body.len() as u64, &mut digits);
         let path = if id.is_empty() { POST_INIT } else { POST_INVOCATION };
         let kind: &[u8] = if error_type.is_empty() { b"/response" } else { b"/error" };
         let parts: [&[u8]; 13] = [
@@ -157,7 +158,7 @@ impl<'b> Conn<'b> {
             HTTP_HOST,
             self.ep.host,
             POST_HEAD_END,
-            decimal(body.len() as u64, &mut digits),
+            length,
             if invocation_id.is_empty() { b"" } else { b"\r\nLambda-Runtime-Invocation-Id: " },
             invocation_id,
             if error_type.is_empty() { b"" } else { ERROR_HEADERS },
