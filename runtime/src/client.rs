@@ -14,7 +14,8 @@ macro_rules! user_agent {
 
 /// The request line of `GET /next`, up to the protocol version.
 pub(crate) const GET_NEXT: &[u8] = b"GET /2018-06-01/runtime/invocation/next";
-const POST: &[u8] = b"POST /2018-06-01/runtime/";
+const POST_INIT: &[u8] = b"POST /2018-06-01/runtime/init";
+const POST_INVOCATION: &[u8] = b"POST /2018-06-01/runtime/invocation/";
 /// Ends the request line and starts the `Host` header.
 pub(crate) const HTTP_HOST: &[u8] = b" HTTP/1.1\r\nHost: ";
 /// The rest of the `GET /next` request after the host.
@@ -66,6 +67,7 @@ pub(crate) struct Reply {
 }
 
 impl Reply {
+    #[inline(never)]
     pub fn body<'b>(&self, buf: &'b [u8]) -> &'b [u8] {
         buf.get(self.head_len..self.head_len + self.body_len).unwrap_or_default()
     }
@@ -91,7 +93,7 @@ impl<'b> Conn<'b> {
         Conn { ep, sock: None, reply, scratch, spans: Default::default() }
     }
 
-    /// Sends a request (`parts[..4]` name it in diagnostics) and reads the response into
+    /// Sends a request (`parts[..3]` name it in diagnostics) and reads the response into
     /// `event` with at most [`MAX_EVENT`](crate::MAX_EVENT) bytes of body (`GET /next`), or
     /// into the reply buffer (posts). Reconnects when the connection is gone; retries once
     /// on a fresh connection when a reused one fails before any byte of the response
@@ -105,28 +107,27 @@ impl<'b> Conn<'b> {
             Some(e) => (e, crate::MAX_EVENT),
             None => (&mut *self.reply, REPLY_BODY),
         };
-        let mut retried = false;
         let result = loop {
-            let (sock, reused) = match self.sock.take() {
-                Some(s) => (s, true),
-                None => match Socket::connect(&self.ep.addr) {
-                    Ok(s) => (s, false),
+            // The connection stays in `self.sock` while it may be kept.
+            let reused = self.sock.is_some();
+            let sock = match &mut self.sock {
+                Some(s) => &*s,
+                slot @ None => match Socket::connect(&self.ep.addr) {
+                    Ok(s) => slot.insert(s),
                     Err(e) => break Err(Fail(CONNECT, e)),
                 },
             };
-            match sock
-                .send(parts)
-                .map_err(|e| Fail(SEND, e))
-                .and_then(|()| read_reply(&sock, buf, limit, &mut self.spans))
-            {
-                Ok(reply) => {
-                    if reply.keep_alive {
-                        self.sock = Some(sock);
-                    }
-                    break Ok(reply);
-                }
-                Err(Fail(SEND | NO_RESPONSE, _)) if reused && !retried => retried = true,
-                Err(e) => break Err(e),
+            let result = match sock.send(parts) {
+                Ok(()) => read_reply(sock, buf, limit, &mut self.spans),
+                Err(e) => Err(Fail(SEND, e)),
+            };
+            if !matches!(result, Ok(Reply { keep_alive: true, .. })) {
+                self.sock = None;
+            }
+            match result {
+                // The retry is on a fresh connection, so it is not retried again.
+                Err(Fail(SEND | NO_RESPONSE, _)) if reused => {}
+                _ => break result,
             }
         };
         match result {
@@ -147,17 +148,17 @@ impl<'b> Conn<'b> {
     /// response) ends the process, as the Runtime API asks.
     pub fn post_for(&mut self, id: &[u8], invocation_id: &[u8], error_type: &[u8], body: &[u8]) {
         let mut digits = [0u8; 20];
-        let path: &[u8] = if id.is_empty() { b"init" } else { b"invocation/" };
+        let length = decimal(body.len() as u64, &mut digits);
+        let path = if id.is_empty() { POST_INIT } else { POST_INVOCATION };
         let kind: &[u8] = if error_type.is_empty() { b"/response" } else { b"/error" };
-        let parts: [&[u8]; 14] = [
-            POST,
+        let parts: [&[u8]; 13] = [
             path,
             id,
             kind,
             HTTP_HOST,
             self.ep.host,
             POST_HEAD_END,
-            decimal(body.len() as u64, &mut digits),
+            length,
             if invocation_id.is_empty() { b"" } else { b"\r\nLambda-Runtime-Invocation-Id: " },
             invocation_id,
             if error_type.is_empty() { b"" } else { ERROR_HEADERS },
@@ -183,24 +184,29 @@ impl<'b> Conn<'b> {
 /// and exits unless it was a 4xx to a post.
 #[cold]
 pub(crate) fn complain(parts: &[&[u8]], result: Result<Reply, Fail>, buf: &[u8], next: bool) -> Reply {
+    // The number in the diagnostic: the OS error or the status.
+    let (n, fatal) = match result {
+        Err(Fail(_, errno)) => (errno as u64, true),
+        Ok(reply) => (reply.status as u64, next || reply.status >= 500),
+    };
     let mut digits = [0u8; 20];
-    let (line, fatal): ([&[u8]; 5], bool) = match result {
+    let code = decimal(n, &mut digits);
+    // The diagnostic after the request's name, and how many of its parts to log.
+    let (line, len): ([&[u8]; 5], usize) = match result {
         Err(Fail(what, errno)) => {
-            let code = decimal(errno as u64, &mut digits);
-            let errno: [&[u8]; 3] = if errno == 0 { [b"", b"", b""] } else { [b" (errno ", code, b")"] };
-            ([b": ", nth(FAILURES, what), errno[0], errno[1], errno[2]], true)
+            ([b": ", nth(FAILURES, what), b" (errno ", code, b")"], if errno == 0 { 2 } else { 5 })
         }
         Ok(reply) => {
             let body = reply.body(buf);
-            let status = decimal(reply.status as u64, &mut digits);
             // The body is quoted up to its first control character (the Runtime API ends its
             // JSON with a newline), at most 256 bytes: the diagnostic stays one line.
             let end = body.iter().position(|&b| b < b' ' || b == 0x7f).unwrap_or(body.len()).min(256);
-            ([b": HTTP ", status, b" ", body.get(..end).unwrap_or_default(), b""], next || reply.status >= 500)
+            ([b": HTTP ", code, b" ", body.get(..end).unwrap_or_default(), b""], 4)
         }
     };
-    if let [a, b, c, d, ..] = *parts {
-        sys::log(&[a, b, c, d, line[0], line[1], line[2], line[3], line[4]]);
+    if let [a, b, c, ..] = *parts {
+        let [d, e, f, g, h] = line;
+        sys::log([a, b, c, d, e, f, g, h].get(..3 + len).unwrap_or_default());
     }
     match result {
         Ok(reply) if !fatal => reply,
@@ -210,16 +216,16 @@ pub(crate) fn complain(parts: &[&[u8]], result: Result<Reply, Fail>, buf: &[u8],
 
 /// Formats `n` in decimal into `buf`.
 pub(crate) fn decimal(mut n: u64, buf: &mut [u8; 20]) -> &[u8] {
-    let mut start = buf.len();
+    let mut len = 0;
     for d in buf.iter_mut().rev() {
         *d = b'0' + (n % 10) as u8;
-        start -= 1;
+        len += 1;
         n /= 10;
         if n == 0 {
             break;
         }
     }
-    buf.get(start..).unwrap_or_default()
+    buf.get(buf.len().saturating_sub(len)..).unwrap_or_default()
 }
 
 /// Reads one response from `sock` into `buf`: the header block, then the body, decoded in
@@ -276,8 +282,9 @@ pub(crate) fn read_reply(sock: &Socket, buf: &mut [u8], limit: usize, spans: &mu
                 want == 0
             }
         };
-        if out > limit {
-            too_large = true;
+        let over = out > limit;
+        too_large |= over;
+        if over {
             out = 0;
         }
         if done {

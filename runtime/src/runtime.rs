@@ -140,7 +140,7 @@ impl Runtime {
             self.pending = false;
         }
         loop {
-            let parts: [&[u8]; 7] = [GET_NEXT, b"", b"", b"", HTTP_HOST, self.conn.ep.host, GET_END];
+            let parts: [&[u8]; 6] = [GET_NEXT, b"", b"", HTTP_HOST, self.conn.ep.host, GET_END];
             let reply = self.conn.exchange(&parts, Some(self.event));
             let ctx = Context { head: &*self.event, spans: self.conn.spans };
             if !valid_request_id(ctx.request_id()) {

@@ -257,7 +257,7 @@ impl<'r> Stream<'r> {
         match client::read_reply(&sock, conn.reply, REPLY_BODY, &mut spans) {
             Ok(reply) if reply.status / 100 == 2 => Ok(()),
             Ok(reply) => {
-                client::complain(&[POST, self.id, RESPONSE_STREAMING, b""], Ok(reply), conn.reply, false);
+                client::complain(&[POST, self.id, RESPONSE_STREAMING], Ok(reply), conn.reply, false);
                 Err(StreamError::Rejected)
             }
             Err(f) => Err(failed(self.id, nth(FAILURES, f.0), f.1)),
