@@ -136,7 +136,8 @@ let
       # A deployment package: `<zip>.zip` (written by `xtask zip`) and `bin/bootstrap`.
       zipped = zip: elf: pkgs.runCommand zip { nativeBuildInputs = [ xtask ]; } ''
         mkdir -p $out/bin
-        cp ${elf} $out/bin/bootstrap
+        xtask sstrip ${elf} $out/bin/bootstrap
+        chmod 755 $out/bin/bootstrap
         xtask zip ${elf} $out/${zip}.zip
       '';
     in

@@ -29,6 +29,8 @@ commands:
   verify [FILE...]  check bootstrap ELF files or zips (default: the zips in dist/)
   zip ELF ZIP       write ELF as a deployment zip, the same bytes as `dist` writes (used by
                     the Nix flake; needs neither cargo nor the workspace)
+  sstrip ELF OUT    write ELF without its section headers, as the zips hold it (the flake's
+                    bin/bootstrap)
   invoke JSON | --event FILE [--c | --bootstrap PATH] [--env NAME=VALUE]...
                     run a bootstrap (the Rust echo; --c: the C echo) once against the
                     in-process mock Runtime API with a
@@ -85,6 +87,12 @@ fn run(args: &[String]) -> Result {
         "zip" => match rest {
             [elf, zip] => dist::write_zip(&util::read(Path::new(elf))?, Path::new(zip)).map(|_| ()),
             _ => Err("usage: cargo xtask zip ELF ZIP".into()),
+        },
+        "sstrip" => match rest {
+            [elf, out] => {
+                util::write_if_changed(Path::new(out), &sstrip::sstrip(&util::read(Path::new(elf))?)?).map(drop)
+            }
+            _ => Err("usage: cargo xtask sstrip ELF OUT".into()),
         },
         "invoke" => invoke::invoke(&ws()?, parse_invoke(rest)?),
         "fuzz" => {
