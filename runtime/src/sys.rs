@@ -27,14 +27,13 @@ fn iovec(p: &[u8]) -> libc::iovec {
 
 /// Writes `lambda-libc: <parts…>\n` (at most 14 parts) to stderr with one `writev`.
 pub fn log(parts: &[&[u8]]) {
-    let mut iov = [iovec(b"lambda-libc: "); MAX_PARTS];
+    // Every slot after the parts already holds the newline.
+    let mut iov = [iovec(b"\n"); MAX_PARTS];
+    iov[0] = iovec(b"lambda-libc: ");
     let mut n = 1;
-    for (v, p) in iov.iter_mut().skip(1).zip(parts.iter().take(MAX_PARTS - 2)) {
+    for (v, p) in iov[1..MAX_PARTS - 1].iter_mut().zip(parts) {
         *v = iovec(p);
         n += 1;
-    }
-    if let Some(v) = iov.get_mut(n) {
-        *v = iovec(b"\n");
     }
     // SAFETY: the iovecs point into `parts`' slices, alive for the call. A failed write to
     // stderr has nowhere to be reported, so its result is ignored.
