@@ -1,7 +1,7 @@
 //! The runtime: the buffers, the invocation loop and its low-level steps.
 
 use crate::client::{Conn, GET_END, GET_NEXT, HTTP_HOST, REPLY_BODY, Reply};
-use crate::context::Context;
+use crate::context::{self, Context, Field};
 use crate::endpoint;
 use crate::handler::{Error, Handler, Invocation, Writer};
 use crate::http::MAX_HEAD;
@@ -134,23 +134,22 @@ impl Runtime {
     /// left unanswered, fetches until an event fits, and records the phase.
     fn fetch(&mut self) -> Reply {
         if self.pending {
-            // Nothing was exchanged since this invocation's `/next`: its spans are current.
-            let ctx = Context { head: &*self.event, spans: self.conn.spans };
-            self.conn.post(&ctx, b"Runtime.NoResponse", NO_RESPONSE);
+            post_last(&mut self.conn, self.event, b"Runtime.NoResponse", NO_RESPONSE);
             self.pending = false;
         }
         loop {
             let parts: [&[u8]; 7] = [GET_NEXT, b"", b"", b"", HTTP_HOST, self.conn.ep.host, GET_END];
             let reply = self.conn.exchange(&parts, Some(self.event));
-            let ctx = Context { head: &*self.event, spans: self.conn.spans };
-            if !valid_request_id(ctx.request_id()) {
+            let id = context::value(self.event, &self.conn.spans, Field::RequestId);
+            if !valid_request_id(id) {
                 sys::die(b"GET /next: missing or malformed Lambda-Runtime-Aws-Request-Id");
             }
             if !reply.too_large {
-                sys::set_phase(Phase::Invoking(ctx.request_id(), ctx.invocation_id()));
+                let inv = context::value(self.event, &self.conn.spans, Field::InvocationId);
+                sys::set_phase(Phase::Invoking(id, inv));
                 return reply;
             }
-            self.conn.post(&ctx, b"Runtime.EventTooLarge", TOO_LARGE);
+            post_last(&mut self.conn, self.event, b"Runtime.EventTooLarge", TOO_LARGE);
         }
     }
 
@@ -199,18 +198,28 @@ impl Runtime {
     /// Runs `handler` for every invocation, forever.
     pub fn run(mut self, mut handler: impl Handler) -> ! {
         loop {
-            // `next` without the `Next`: the handler always answers here.
+            // `next` without the `Next`: the handler always answers here, so `pending` stays
+            // false, and nothing is exchanged before the answer.
             let reply = self.fetch();
             let event: &[u8] = self.event;
             let context = Context { head: event, spans: self.conn.spans };
-            let outcome = handler.handle(&Invocation { event: reply.body(event), context }, Writer::new(self.out));
-            let responder = Responder { conn: &mut self.conn, pending: &mut self.pending, context };
-            match outcome {
-                Ok(body) => responder.respond(body),
-                Err(error) => responder.fail(&error),
+            match handler.handle(&Invocation { event: reply.body(event), context }, Writer::new(self.out)) {
+                Ok(body) => {
+                    post_last(&mut self.conn, event, b"", body);
+                    sys::set_phase(Phase::Busy);
+                }
+                Err(error) => Responder { conn: &mut self.conn, pending: &mut self.pending, context }.fail(&error),
             }
         }
     }
+}
+
+/// Answers the invocation of the last `GET /next`, whose context headers are in `head` and
+/// the connection's spans (see [`Conn::post`]): current as long as nothing was exchanged
+/// since.
+fn post_last(conn: &mut Conn<'static>, head: &[u8], error_type: &[u8], body: &[u8]) {
+    let context = Context { head, spans: conn.spans };
+    conn.post(&context, error_type, body);
 }
 
 /// A request id goes into a URL path: visible ASCII without `/ ? # %`.
