@@ -130,7 +130,7 @@ pub struct Addr {
     len: libc::socklen_t,
 }
 
-/// Resolves the endpoint host into `addr`; `false` if it cannot. IPv4 and bracketed IPv6
+/// Resolves the endpoint host into `addr` (all zeros on entry); `false` if it cannot. IPv4 and bracketed IPv6
 /// literals are converted without DNS; only a plain host that is not an IPv4 literal goes
 /// to `getaddrinfo`. The host must not contain NUL bytes (it comes from the environment).
 fn resolve(host: Host<'_>, port: u16, addr: &mut Addr) -> bool {
@@ -299,7 +299,7 @@ struct Slot(UnsafeCell<MaybeUninit<Endpoint>>);
 // SAFETY: written exactly once, guarded by PUBLISHED, before any reader can see it.
 unsafe impl Sync for Slot {}
 
-static ENDPOINT: Slot = Slot(UnsafeCell::new(MaybeUninit::uninit()));
+static ENDPOINT: Slot = Slot(UnsafeCell::new(MaybeUninit::zeroed()));
 static PUBLISHED: AtomicBool = AtomicBool::new(false);
 
 /// Resolves the endpoint (see [`resolve`]) and stores it for the life of the process, with
@@ -309,15 +309,23 @@ pub fn publish(host: Host<'_>, port: u16, text: &'static [u8]) -> Result<&'stati
     if PUBLISHED.load(Ordering::Acquire) {
         return Err(b": only one Runtime per process");
     }
+    // The slot starts as all zeros (in `.bss`): a zeroed address (sockaddr_storage is plain
+    // data, valid when zeroed), which `resolve` fills in, and then the host. A failed
+    // `resolve` writes no address and ends the process (`Runtime::from_env`).
     // SAFETY: the slot has not been published (checked above; the runtime is
-    // single-threaded during init), so nothing reads it; sockaddr_storage is plain data,
-    // valid when zeroed.
-    let ep = unsafe { (*ENDPOINT.0.get()).write(Endpoint { addr: Addr { storage: zeroed(), len: 0 }, host: text }) };
-    if !resolve(host, port, &mut ep.addr) {
-        return Err(b": cannot resolve the host");
+    // single-threaded during init), so nothing reads it, and only its address is borrowed
+    // before the host is written.
+    let ep = unsafe { (*ENDPOINT.0.get()).as_mut_ptr() };
+    // SAFETY: as above.
+    unsafe {
+        if !resolve(host, port, &mut (*ep).addr) {
+            return Err(b": cannot resolve the host");
+        }
+        (&raw mut (*ep).host).write(text);
     }
     PUBLISHED.store(true, Ordering::Release);
-    Ok(ep)
+    // SAFETY: both fields are initialised.
+    Ok(unsafe { &*ep })
 }
 
 /// The endpoint, once published.
