@@ -258,8 +258,9 @@ impl Socket {
             if n >= 0 {
                 return Ok(n as usize);
             }
-            if errno() != libc::EINTR {
-                return Err(errno());
+            match errno() {
+                libc::EINTR => {}
+                e => return Err(e),
             }
         }
     }
