@@ -358,9 +358,15 @@ pub fn set_phase(phase: Phase<'_>) {
         Phase::Busy => [1, 0, 0, 0, 0],
         Phase::Invoking(r, i) => [2, r.as_ptr() as usize, r.len(), i.as_ptr() as usize, i.len()],
     };
-    for (slot, v) in PHASE.iter().zip(v) {
-        slot.store(v, Ordering::Relaxed);
-    }
+    // One store per slot, not a loop over the array: in a program that cannot panic
+    // nothing reads PHASE, and then the optimiser deletes the stores and every call.
+    let [p, a, b, c, d] = &PHASE;
+    let [vp, va, vb, vc, vd] = v;
+    p.store(vp, Ordering::Relaxed);
+    a.store(va, Ordering::Relaxed);
+    b.store(vb, Ordering::Relaxed);
+    c.store(vc, Ordering::Relaxed);
+    d.store(vd, Ordering::Relaxed);
 }
 
 /// The phase last recorded.
