@@ -74,15 +74,25 @@ impl Responder<'_> {
 const NO_RESPONSE: &[u8] =
     br#"{"errorMessage":"the handler returned without responding","errorType":"Runtime.NoResponse","stackTrace":[]}"#;
 const TOO_LARGE: &[u8] = br#"{"errorMessage":"the event exceeds the 6291556-byte limit","errorType":"Runtime.EventTooLarge","stackTrace":[]}"#;
+/// The error type in a constant error document: its `len` bytes before the closing
+/// `","stackTrace":[]}`. Shared with the document rather than a string of its own.
+const fn error_type(doc: &'static [u8], len: usize) -> &'static [u8] {
+    let (head, _) = doc.split_at(doc.len() - br#"","stackTrace":[]}"#.len());
+    head.split_at(head.len() - len).1
+}
+const NO_RESPONSE_TYPE: &[u8] = error_type(NO_RESPONSE, "Runtime.NoResponse".len());
+const TOO_LARGE_TYPE: &[u8] = error_type(TOO_LARGE, "Runtime.EventTooLarge".len());
 #[cfg(feature = "c-api")]
 const RESPONSE_TOO_LARGE: &[u8] = br#"{"errorMessage":"the response does not fit in the 6291556-byte buffer","errorType":"Function.ResponseSizeTooLarge","stackTrace":[]}"#;
+#[cfg(feature = "c-api")]
+const RESPONSE_TOO_LARGE_TYPE: &[u8] = error_type(RESPONSE_TOO_LARGE, "Function.ResponseSizeTooLarge".len());
 
 #[cfg(feature = "c-api")]
 impl Responder<'_> {
     /// Reports `Function.ResponseSizeTooLarge`, like the Rust API's
     /// [`Overflow`](crate::Overflow) error, but as a constant document.
     pub(crate) fn fail_too_large(self) {
-        self.conn.post(&self.context, b"Function.ResponseSizeTooLarge", RESPONSE_TOO_LARGE);
+        self.conn.post(&self.context, RESPONSE_TOO_LARGE_TYPE, RESPONSE_TOO_LARGE);
         self.done();
     }
 }
@@ -134,7 +144,7 @@ impl Runtime {
     /// left unanswered, fetches until an event fits, and records the phase.
     fn fetch(&mut self) -> Reply {
         if self.pending {
-            post_last(&mut self.conn, self.event, b"Runtime.NoResponse", NO_RESPONSE);
+            post_last(&mut self.conn, self.event, NO_RESPONSE_TYPE, NO_RESPONSE);
             self.pending = false;
         }
         loop {
@@ -149,7 +159,7 @@ impl Runtime {
                 sys::set_phase(Phase::Invoking(id, inv));
                 return reply;
             }
-            post_last(&mut self.conn, self.event, b"Runtime.EventTooLarge", TOO_LARGE);
+            post_last(&mut self.conn, self.event, TOO_LARGE_TYPE, TOO_LARGE);
         }
     }
 
@@ -273,6 +283,14 @@ mod tests {
             let n = crate::json::error_body(&mut buf, t.as_bytes(), &[m.as_bytes()]);
             assert_eq!(&buf[..n], doc);
         }
+    }
+
+    #[test]
+    fn error_types_from_the_documents() {
+        assert_eq!(NO_RESPONSE_TYPE, b"Runtime.NoResponse");
+        assert_eq!(TOO_LARGE_TYPE, b"Runtime.EventTooLarge");
+        #[cfg(feature = "c-api")]
+        assert_eq!(RESPONSE_TOO_LARGE_TYPE, b"Function.ResponseSizeTooLarge");
     }
 
     #[test]
