@@ -27,17 +27,21 @@ fn iovec(p: &[u8]) -> libc::iovec {
 
 /// Writes `lambda-libc: <parts…>\n` (at most 14 parts) to stderr with one `writev`.
 pub fn log(parts: &[&[u8]]) {
-    // Every slot after the parts already holds the newline.
-    let mut iov = [iovec(b"\n"); MAX_PARTS];
-    iov[0] = iovec(b"lambda-libc: ");
+    // Only the slots written are passed: no array to fill first.
+    let mut iov = [const { MaybeUninit::<libc::iovec>::uninit() }; MAX_PARTS];
+    iov[0].write(iovec(b"lambda-libc: "));
     let mut n = 1;
     for (v, p) in iov[1..MAX_PARTS - 1].iter_mut().zip(parts) {
-        *v = iovec(p);
+        v.write(iovec(p));
         n += 1;
     }
-    // SAFETY: the iovecs point into `parts`' slices, alive for the call. A failed write to
-    // stderr has nowhere to be reported, so its result is ignored.
-    unsafe { libc::writev(2, iov.as_ptr(), n as libc::c_int + 1) };
+    if let Some(v) = iov.get_mut(n) {
+        v.write(iovec(b"\n"));
+    }
+    // SAFETY: the first n + 1 iovecs (n at most 15) are initialised, pointing into `parts`'
+    // slices, alive for the call. A failed write to stderr has nowhere to be reported, so its
+    // result is ignored.
+    unsafe { libc::writev(2, iov.as_ptr().cast(), n as libc::c_int + 1) };
 }
 
 /// Logs the message and exits with status 1.
