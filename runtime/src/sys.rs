@@ -217,13 +217,15 @@ impl Socket {
     /// SIGPIPE.
     #[inline(never)]
     pub fn send(&self, parts: &[&[u8]]) -> Result<(), Errno> {
-        // SAFETY: iovec is plain data, valid when zeroed.
-        let mut iov: [libc::iovec; MAX_PARTS] = unsafe { zeroed() };
+        let mut slots = [const { MaybeUninit::<libc::iovec>::uninit() }; MAX_PARTS];
         let mut n = 0;
-        for (v, p) in iov.iter_mut().zip(parts) {
-            *v = iovec(p);
+        for (v, p) in slots.iter_mut().zip(parts) {
+            v.write(iovec(p));
             n += 1;
         }
+        // SAFETY: the first `n` slots are initialised (above), and MaybeUninit<T> has T's
+        // layout.
+        let iov = unsafe { core::slice::from_raw_parts_mut(slots.as_mut_ptr().cast::<libc::iovec>(), n) };
         let mut first = 0;
         while first < n {
             // SAFETY: msghdr is plain data, valid when zeroed.
