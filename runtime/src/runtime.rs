@@ -109,7 +109,10 @@ impl Runtime {
             Some((host, port)) => sys::publish(host, port, value),
             None => Err(&b" is not host:port, [ipv6]:port or name:port"[..]),
         };
-        let ep = ep.unwrap_or_else(|problem| sys::fatal(&[b"AWS_LAMBDA_RUNTIME_API=", value, problem]));
+        let ep = match ep {
+            Ok(ep) => ep,
+            Err(problem) => sys::fatal(&[b"AWS_LAMBDA_RUNTIME_API=", value, problem]),
+        };
         let regions = sys::map(REPLY_LEN + SCRATCH_LEN + EVENT_LEN + MAX_RESPONSE).and_then(|m| {
             let (reply, m) = m.split_at_mut_checked(REPLY_LEN)?;
             let (scratch, m) = m.split_at_mut_checked(SCRATCH_LEN)?;
