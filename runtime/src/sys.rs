@@ -56,6 +56,7 @@ pub fn die(message: &[u8]) -> ! {
 }
 
 /// Exits the process (running `atexit` handlers and flushing stdio).
+#[inline(always)]
 pub fn exit(code: i32) -> ! {
     // SAFETY: exit never returns; no Rust state needs dropping under panic=abort.
     unsafe { libc::exit(code) }
