@@ -46,8 +46,7 @@ pub struct Context<'a> {
 impl<'a> Context<'a> {
     /// The value of one header.
     pub fn field(&self, field: Field) -> &'a [u8] {
-        let [start, end] = self.spans[field as usize];
-        self.head.get(start..end).unwrap_or_default()
+        value(self.head, &self.spans, field)
     }
 
     /// The request id (`Lambda-Runtime-Aws-Request-Id`). Never empty for an invocation the
@@ -110,6 +109,12 @@ impl<'a> Context<'a> {
     pub fn export_trace_id(&self) -> bool {
         crate::sys::set_trace_env(self.trace_id())
     }
+}
+
+/// The value of `field` in `head` by `spans`: [`Context::field`] without a `Context`.
+pub(crate) fn value<'a>(head: &'a [u8], spans: &Spans, field: Field) -> &'a [u8] {
+    let [start, end] = spans[field as usize];
+    head.get(start..end).unwrap_or_default()
 }
 
 /// Milliseconds from now until `deadline_ms` (see [`Context::remaining_ms`]).

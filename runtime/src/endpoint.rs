@@ -17,13 +17,11 @@ pub fn split(value: &[u8]) -> Option<(Host<'_>, u16)> {
     let port = crate::http::parse_decimal(port).filter(|p| (1..=65535).contains(p))? as u16;
     let host = match host {
         [b'[', inner @ .., b']'] => Host::Bracketed(inner),
+        _ if host.iter().any(|&b| matches!(b, b':' | b'[' | b']')) => return None,
         _ => Host::Plain(host),
     };
-    match host {
-        Host::Bracketed(h) | Host::Plain(h) if h.is_empty() || h.len() > 255 => None,
-        Host::Plain(h) if h.iter().any(|&b| b == b':' || b == b'[' || b == b']') => None,
-        _ => Some((host, port)),
-    }
+    let (Host::Bracketed(h) | Host::Plain(h)) = host;
+    (1..=255).contains(&h.len()).then_some((host, port))
 }
 
 #[cfg(test)]

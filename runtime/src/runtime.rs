@@ -1,7 +1,7 @@
 //! The runtime: the buffers, the invocation loop and its low-level steps.
 
 use crate::client::{Conn, GET_END, GET_NEXT, HTTP_HOST, REPLY_BODY, Reply};
-use crate::context::Context;
+use crate::context::{self, Context, Field};
 use crate::endpoint;
 use crate::handler::{Error, Handler, Invocation, Writer};
 use crate::http::MAX_HEAD;
@@ -74,15 +74,25 @@ impl Responder<'_> {
 const NO_RESPONSE: &[u8] =
     br#"{"errorMessage":"the handler returned without responding","errorType":"Runtime.NoResponse","stackTrace":[]}"#;
 const TOO_LARGE: &[u8] = br#"{"errorMessage":"the event exceeds the 6291556-byte limit","errorType":"Runtime.EventTooLarge","stackTrace":[]}"#;
+/// The error type in a constant error document: its `len` bytes before the closing
+/// `","stackTrace":[]}`. Shared with the document rather than a string of its own.
+const fn error_type(doc: &'static [u8], len: usize) -> &'static [u8] {
+    let (head, _) = doc.split_at(doc.len() - br#"","stackTrace":[]}"#.len());
+    head.split_at(head.len() - len).1
+}
+const NO_RESPONSE_TYPE: &[u8] = error_type(NO_RESPONSE, "Runtime.NoResponse".len());
+const TOO_LARGE_TYPE: &[u8] = error_type(TOO_LARGE, "Runtime.EventTooLarge".len());
 #[cfg(feature = "c-api")]
 const RESPONSE_TOO_LARGE: &[u8] = br#"{"errorMessage":"the response does not fit in the 6291556-byte buffer","errorType":"Function.ResponseSizeTooLarge","stackTrace":[]}"#;
+#[cfg(feature = "c-api")]
+const RESPONSE_TOO_LARGE_TYPE: &[u8] = error_type(RESPONSE_TOO_LARGE, "Function.ResponseSizeTooLarge".len());
 
 #[cfg(feature = "c-api")]
 impl Responder<'_> {
     /// Reports `Function.ResponseSizeTooLarge`, like the Rust API's
     /// [`Overflow`](crate::Overflow) error, but as a constant document.
     pub(crate) fn fail_too_large(self) {
-        self.conn.post(&self.context, b"Function.ResponseSizeTooLarge", RESPONSE_TOO_LARGE);
+        self.conn.post(&self.context, RESPONSE_TOO_LARGE_TYPE, RESPONSE_TOO_LARGE);
         self.done();
     }
 }
@@ -99,7 +109,10 @@ impl Runtime {
             Some((host, port)) => sys::publish(host, port, value),
             None => Err(&b" is not host:port, [ipv6]:port or name:port"[..]),
         };
-        let ep = ep.unwrap_or_else(|problem| sys::fatal(&[b"AWS_LAMBDA_RUNTIME_API=", value, problem]));
+        let ep = match ep {
+            Ok(ep) => ep,
+            Err(problem) => sys::fatal(&[b"AWS_LAMBDA_RUNTIME_API=", value, problem]),
+        };
         let regions = sys::map(REPLY_LEN + SCRATCH_LEN + EVENT_LEN + MAX_RESPONSE).and_then(|m| {
             let (reply, m) = m.split_at_mut_checked(REPLY_LEN)?;
             let (scratch, m) = m.split_at_mut_checked(SCRATCH_LEN)?;
@@ -134,23 +147,22 @@ impl Runtime {
     /// left unanswered, fetches until an event fits, and records the phase.
     fn fetch(&mut self) -> Reply {
         if self.pending {
-            // Nothing was exchanged since this invocation's `/next`: its spans are current.
-            let ctx = Context { head: &*self.event, spans: self.conn.spans };
-            self.conn.post(&ctx, b"Runtime.NoResponse", NO_RESPONSE);
+            post_last(&mut self.conn, self.event, NO_RESPONSE_TYPE, NO_RESPONSE);
             self.pending = false;
         }
         loop {
             let parts: [&[u8]; 6] = [GET_NEXT, b"", b"", HTTP_HOST, self.conn.ep.host, GET_END];
             let reply = self.conn.exchange(&parts, Some(self.event));
-            let ctx = Context { head: &*self.event, spans: self.conn.spans };
-            if !valid_request_id(ctx.request_id()) {
+            let id = context::value(self.event, &self.conn.spans, Field::RequestId);
+            if !valid_request_id(id) {
                 sys::die(b"GET /next: missing or malformed Lambda-Runtime-Aws-Request-Id");
             }
             if !reply.too_large {
-                sys::set_phase(Phase::Invoking(ctx.request_id(), ctx.invocation_id()));
+                let inv = context::value(self.event, &self.conn.spans, Field::InvocationId);
+                sys::set_phase(Phase::Invoking(id, inv));
                 return reply;
             }
-            self.conn.post(&ctx, b"Runtime.EventTooLarge", TOO_LARGE);
+            post_last(&mut self.conn, self.event, TOO_LARGE_TYPE, TOO_LARGE);
         }
     }
 
@@ -199,18 +211,28 @@ impl Runtime {
     /// Runs `handler` for every invocation, forever.
     pub fn run(mut self, mut handler: impl Handler) -> ! {
         loop {
-            // `next` without the `Next`: the handler always answers here.
+            // `next` without the `Next`: the handler always answers here, so `pending` stays
+            // false, and nothing is exchanged before the answer.
             let reply = self.fetch();
             let event: &[u8] = self.event;
             let context = Context { head: event, spans: self.conn.spans };
-            let outcome = handler.handle(&Invocation { event: reply.body(event), context }, Writer::new(self.out));
-            let responder = Responder { conn: &mut self.conn, pending: &mut self.pending, context };
-            match outcome {
-                Ok(body) => responder.respond(body),
-                Err(error) => responder.fail(&error),
+            match handler.handle(&Invocation { event: reply.body(event), context }, Writer::new(self.out)) {
+                Ok(body) => {
+                    post_last(&mut self.conn, event, b"", body);
+                    sys::set_phase(Phase::Busy);
+                }
+                Err(error) => Responder { conn: &mut self.conn, pending: &mut self.pending, context }.fail(&error),
             }
         }
     }
+}
+
+/// Answers the invocation of the last `GET /next`, whose context headers are in `head` and
+/// the connection's spans (see [`Conn::post`]): current as long as nothing was exchanged
+/// since.
+fn post_last(conn: &mut Conn<'static>, head: &[u8], error_type: &[u8], body: &[u8]) {
+    let context = Context { head, spans: conn.spans };
+    conn.post(&context, error_type, body);
 }
 
 /// A request id goes into a URL path: visible ASCII without `/ ? # %`.
@@ -264,6 +286,14 @@ mod tests {
             let n = crate::json::error_body(&mut buf, t.as_bytes(), &[m.as_bytes()]);
             assert_eq!(&buf[..n], doc);
         }
+    }
+
+    #[test]
+    fn error_types_from_the_documents() {
+        assert_eq!(NO_RESPONSE_TYPE, b"Runtime.NoResponse");
+        assert_eq!(TOO_LARGE_TYPE, b"Runtime.EventTooLarge");
+        #[cfg(feature = "c-api")]
+        assert_eq!(RESPONSE_TOO_LARGE_TYPE, b"Function.ResponseSizeTooLarge");
     }
 
     #[test]

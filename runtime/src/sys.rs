@@ -27,18 +27,21 @@ fn iovec(p: &[u8]) -> libc::iovec {
 
 /// Writes `lambda-libc: <parts…>\n` (at most 14 parts) to stderr with one `writev`.
 pub fn log(parts: &[&[u8]]) {
-    let mut iov = [iovec(b"lambda-libc: "); MAX_PARTS];
+    // Only the slots written are passed: no array to fill first.
+    let mut iov = [const { MaybeUninit::<libc::iovec>::uninit() }; MAX_PARTS];
+    iov[0].write(iovec(b"lambda-libc: "));
     let mut n = 1;
-    for (v, p) in iov.iter_mut().skip(1).zip(parts.iter().take(MAX_PARTS - 2)) {
-        *v = iovec(p);
+    for (v, p) in iov[1..MAX_PARTS - 1].iter_mut().zip(parts) {
+        v.write(iovec(p));
         n += 1;
     }
     if let Some(v) = iov.get_mut(n) {
-        *v = iovec(b"\n");
+        v.write(iovec(b"\n"));
     }
-    // SAFETY: the iovecs point into `parts`' slices, alive for the call. A failed write to
-    // stderr has nowhere to be reported, so its result is ignored.
-    unsafe { libc::writev(2, iov.as_ptr(), n as libc::c_int + 1) };
+    // SAFETY: the first n + 1 iovecs (n at most 15) are initialised, pointing into `parts`'
+    // slices, alive for the call. A failed write to stderr has nowhere to be reported, so its
+    // result is ignored.
+    unsafe { libc::writev(2, iov.as_ptr().cast(), n as libc::c_int + 1) };
 }
 
 /// Logs the message and exits with status 1.
@@ -53,6 +56,7 @@ pub fn die(message: &[u8]) -> ! {
 }
 
 /// Exits the process (running `atexit` handlers and flushing stdio).
+#[inline(always)]
 pub fn exit(code: i32) -> ! {
     // SAFETY: exit never returns; no Rust state needs dropping under panic=abort.
     unsafe { libc::exit(code) }
@@ -131,7 +135,7 @@ pub struct Addr {
     len: libc::socklen_t,
 }
 
-/// Resolves the endpoint host into `addr`; `false` if it cannot. IPv4 and bracketed IPv6
+/// Resolves the endpoint host into `addr` (all zeros on entry); `false` if it cannot. IPv4 and bracketed IPv6
 /// literals are converted without DNS; only a plain host that is not an IPv4 literal goes
 /// to `getaddrinfo`. The host must not contain NUL bytes (it comes from the environment).
 fn resolve(host: Host<'_>, port: u16, addr: &mut Addr) -> bool {
@@ -221,13 +225,15 @@ impl Socket {
     /// SIGPIPE.
     #[inline(never)]
     pub fn send(&self, parts: &[&[u8]]) -> Result<(), Errno> {
-        // SAFETY: iovec is plain data, valid when zeroed.
-        let mut iov: [libc::iovec; MAX_PARTS] = unsafe { zeroed() };
+        let mut slots = [const { MaybeUninit::<libc::iovec>::uninit() }; MAX_PARTS];
         let mut n = 0;
-        for (v, p) in iov.iter_mut().zip(parts) {
-            *v = iovec(p);
+        for (v, p) in slots.iter_mut().zip(parts) {
+            v.write(iovec(p));
             n += 1;
         }
+        // SAFETY: the first `n` slots are initialised (above), and MaybeUninit<T> has T's
+        // layout.
+        let iov = unsafe { core::slice::from_raw_parts_mut(slots.as_mut_ptr().cast::<libc::iovec>(), n) };
         let mut first = 0;
         while first < n {
             // SAFETY: msghdr is plain data, valid when zeroed.
@@ -266,8 +272,9 @@ impl Socket {
             if n >= 0 {
                 return Ok(n as usize);
             }
-            if errno() != libc::EINTR {
-                return Err(errno());
+            match errno() {
+                libc::EINTR => {}
+                e => return Err(e),
             }
         }
     }
@@ -307,7 +314,7 @@ struct Slot(UnsafeCell<MaybeUninit<Endpoint>>);
 // SAFETY: written exactly once, guarded by PUBLISHED, before any reader can see it.
 unsafe impl Sync for Slot {}
 
-static ENDPOINT: Slot = Slot(UnsafeCell::new(MaybeUninit::uninit()));
+static ENDPOINT: Slot = Slot(UnsafeCell::new(MaybeUninit::zeroed()));
 static PUBLISHED: AtomicBool = AtomicBool::new(false);
 
 /// Resolves the endpoint (see [`resolve`]) and stores it for the life of the process, with
@@ -317,15 +324,23 @@ pub fn publish(host: Host<'_>, port: u16, text: &'static [u8]) -> Result<&'stati
     if PUBLISHED.load(Ordering::Acquire) {
         return Err(b": only one Runtime per process");
     }
+    // The slot starts as all zeros (in `.bss`): a zeroed address (sockaddr_storage is plain
+    // data, valid when zeroed), which `resolve` fills in, and then the host. A failed
+    // `resolve` writes no address and ends the process (`Runtime::from_env`).
     // SAFETY: the slot has not been published (checked above; the runtime is
-    // single-threaded during init), so nothing reads it; sockaddr_storage is plain data,
-    // valid when zeroed.
-    let ep = unsafe { (*ENDPOINT.0.get()).write(Endpoint { addr: Addr { storage: zeroed(), len: 0 }, host: text }) };
-    if !resolve(host, port, &mut ep.addr) {
-        return Err(b": cannot resolve the host");
+    // single-threaded during init), so nothing reads it, and only its address is borrowed
+    // before the host is written.
+    let ep = unsafe { (*ENDPOINT.0.get()).as_mut_ptr() };
+    // SAFETY: as above.
+    unsafe {
+        if !resolve(host, port, &mut (*ep).addr) {
+            return Err(b": cannot resolve the host");
+        }
+        (&raw mut (*ep).host).write(text);
     }
     PUBLISHED.store(true, Ordering::Release);
-    Ok(ep)
+    // SAFETY: both fields are initialised.
+    Ok(unsafe { &*ep })
 }
 
 /// The endpoint, once published.
@@ -357,9 +372,15 @@ pub fn set_phase(phase: Phase<'_>) {
         Phase::Busy => [1, 0, 0, 0, 0],
         Phase::Invoking(r, i) => [2, r.as_ptr() as usize, r.len(), i.as_ptr() as usize, i.len()],
     };
-    for (slot, v) in PHASE.iter().zip(v) {
-        slot.store(v, Ordering::Relaxed);
-    }
+    // One store per slot, not a loop over the array: in a program that cannot panic
+    // nothing reads PHASE, and then the optimiser deletes the stores and every call.
+    let [p, a, b, c, d] = &PHASE;
+    let [vp, va, vb, vc, vd] = v;
+    p.store(vp, Ordering::Relaxed);
+    a.store(va, Ordering::Relaxed);
+    b.store(vb, Ordering::Relaxed);
+    c.store(vc, Ordering::Relaxed);
+    d.store(vd, Ordering::Relaxed);
 }
 
 /// The phase last recorded.
