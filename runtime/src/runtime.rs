@@ -218,6 +218,7 @@ impl Runtime {
             let event: &[u8] = self.event;
             let context = Context { head: event, spans: self.conn.spans };
             match handler.handle(&Invocation { event: reply.body(event), context }, Writer::new(self.out)) {
+                // What `Responder::respond` does, without building one (18 B smaller).
                 Ok(body) => {
                     post_last(&mut self.conn, event, b"", body);
                     sys::set_phase(Phase::Busy);
