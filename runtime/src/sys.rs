@@ -135,9 +135,9 @@ pub struct Addr {
     len: libc::socklen_t,
 }
 
-/// Resolves the endpoint host into `addr` (all zeros on entry); `false` if it cannot. IPv4 and bracketed IPv6
-/// literals are converted without DNS; only a plain host that is not an IPv4 literal goes
-/// to `getaddrinfo`. The host must not contain NUL bytes (it comes from the environment).
+/// Resolves the endpoint host into `addr` (all zeros on entry); `false` if it cannot. IPv4
+/// and bracketed IPv6 literals are converted without DNS; only a plain host that is not an
+/// IPv4 literal goes to `getaddrinfo`. The host must not contain NUL bytes (it comes from the environment).
 fn resolve(host: Host<'_>, port: u16, addr: &mut Addr) -> bool {
     let (text, bracketed) = match host {
         Host::Bracketed(h) => (h, true),
@@ -160,9 +160,9 @@ fn resolve(host: Host<'_>, port: u16, addr: &mut Addr) -> bool {
     // SAFETY: `name` is NUL-terminated (256 bytes, text at most 255, checked above);
     // sockaddr_storage (128 bytes, zeroed) holds a sockaddr_in or sockaddr_in6, whose
     // address starts at `offset`; the addrinfo list is only read before freeaddrinfo, and
-    // of its first address at most `ai_addrlen` bytes are read (an address too short for
-    // either family leaves `addr.len` 0: connect then fails). Both families have the family
-    // at offset 0 and the port at offset 2.
+    // of its first address at most `ai_addrlen` bytes are read (one too short for either
+    // family cannot be resolved). Both families have the family at offset 0 and the port at
+    // offset 2.
     unsafe {
         if inet_pton(family, cname, storage.add(offset).cast()) == 1 {
             addr.len = len as libc::socklen_t;
@@ -185,6 +185,9 @@ fn resolve(host: Host<'_>, port: u16, addr: &mut Addr) -> bool {
                 addr.len = size_of::<libc::sockaddr_in>() as libc::socklen_t;
             }
             libc::freeaddrinfo(list);
+            if addr.len == 0 {
+                return false;
+            }
         }
         storage.add(2).cast::<u16>().write_unaligned(port.to_be());
     }
