@@ -15,7 +15,10 @@ macro_rules! user_agent {
 /// The request line of `GET /next`, up to the protocol version.
 pub(crate) const GET_NEXT: &[u8] = b"GET /2018-06-01/runtime/invocation/next";
 const POST_INIT: &[u8] = b"POST /2018-06-01/runtime/init";
-const POST_INVOCATION: &[u8] = b"POST /2018-06-01/runtime/invocation/";
+/// A post for an invocation, up to its request id (streams post the same).
+pub(crate) const POST_INVOCATION: &[u8] = b"POST /2018-06-01/runtime/invocation/";
+/// The header that echoes the invocation id on an answer (streams send it too).
+pub(crate) const INVOCATION_ID: &[u8] = b"\r\nLambda-Runtime-Invocation-Id: ";
 /// Ends the request line and starts the `Host` header.
 pub(crate) const HTTP_HOST: &[u8] = b" HTTP/1.1\r\nHost: ";
 /// The rest of the `GET /next` request after the host.
@@ -159,7 +162,7 @@ impl<'b> Conn<'b> {
             self.ep.host,
             POST_HEAD_END,
             length,
-            if invocation_id.is_empty() { b"" } else { b"\r\nLambda-Runtime-Invocation-Id: " },
+            if invocation_id.is_empty() { b"" } else { INVOCATION_ID },
             invocation_id,
             if error_type.is_empty() { b"" } else { ERROR_HEADERS },
             error_type,

@@ -10,7 +10,7 @@
 //! the caller's buffer: nothing is accumulated. The stream ends with the zero-length chunk,
 //! alone ([`Stream::finish`]) or followed by the two error trailers ([`Stream::fail`]).
 
-use crate::client::{self, Conn, HTTP_HOST, REPLY_BODY, decimal};
+use crate::client::{self, Conn, HTTP_HOST, INVOCATION_ID, POST_INVOCATION as POST, REPLY_BODY, decimal};
 use crate::context::Spans;
 use crate::handler::Error;
 use crate::http::{FAILURES, nth};
@@ -23,7 +23,6 @@ use crate::sys::{self, Errno, Phase, Socket};
 pub const HTTP_INTEGRATION_RESPONSE: &str = "application/vnd.awslambda.http-integration-response";
 const OCTET_STREAM: &[u8] = b"application/octet-stream";
 
-const POST: &[u8] = b"POST /2018-06-01/runtime/invocation/";
 const RESPONSE: &[u8] = b"/response";
 /// How diagnostics name the request, after its id.
 const RESPONSE_STREAMING: &[u8] = b"/response (streaming)";
@@ -37,7 +36,6 @@ const HEADERS: &[u8] = concat!(
     "\r\nContent-Type: "
 )
 .as_bytes();
-const INVOCATION_ID: &[u8] = b"\r\nLambda-Runtime-Invocation-Id: ";
 /// The zero-length chunk and the end of the (empty) trailer section.
 const LAST_CHUNK: &[u8] = b"0\r\n\r\n";
 /// The zero-length chunk and the first trailer's name.
