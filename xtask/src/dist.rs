@@ -68,6 +68,13 @@ pub const ARM64: Arch = Arch {
     toolchain: Toolchain::DebianArm64,
 };
 
+impl Arch {
+    /// The environment variable that names cargo's linker for this architecture.
+    pub fn linker_var(&self) -> String {
+        format!("CARGO_TARGET_{}_LINKER", self.rust_target.to_uppercase().replace('-', "_"))
+    }
+}
+
 /// Every architecture the verifier knows.
 pub const ARCHES: &[&Arch] = &[&X86_64, &ARM64];
 
@@ -247,10 +254,11 @@ pub fn build(ws: &Workspace) -> Result<Vec<&'static Arch>> {
             cmd
         };
         let linker = zig.linker_wrapper(ws, arch)?;
-        let mine = sources.iter().filter(|(_, a)| a.rust_target == arch.rust_target).map(|&(s, _)| s);
+        let mine: Vec<&Source> =
+            sources.iter().filter(|(_, a)| a.rust_target == arch.rust_target).map(|&(s, _)| s).collect();
         let mut packages = BTreeSet::new();
         let mut c_programs = Vec::new();
-        for source in mine {
+        for &source in &mine {
             match *source {
                 Source::Cargo { package, .. } => {
                     packages.insert(package);
@@ -258,7 +266,7 @@ pub fn build(ws: &Workspace) -> Result<Vec<&'static Arch>> {
                 Source::C { source, bin, features } => c_programs.push((source, bin, features)),
             }
         }
-        let linker_var = format!("CARGO_TARGET_{}_LINKER", arch.rust_target.to_uppercase().replace('-', "_"));
+        let linker_var = arch.linker_var();
         let release = ws.release_dir(arch.rust_target);
         if !packages.is_empty() {
             let mut cmd = cargo();
@@ -289,7 +297,7 @@ pub fn build(ws: &Workspace) -> Result<Vec<&'static Arch>> {
             run(&mut make).context("make (example-c/Makefile)")?;
         }
         // What ships, and what the tests run: every executable without its section headers.
-        for source in sources.iter().filter(|(_, a)| a.rust_target == arch.rust_target).map(|&(s, _)| s) {
+        for source in mine {
             let path = release.join(source.bin());
             write_if_changed(&path, &sstrip(&read(&path)?)?)?;
         }

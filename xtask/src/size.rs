@@ -8,7 +8,7 @@ use std::path::Path;
 
 use object::{Object as _, ObjectSection as _, ObjectSymbol as _, SymbolKind};
 
-use crate::dist::{DEFLATE_LEVEL, X86_64, deployment_zip, zip_bootstrap_with_level};
+use crate::dist::{DEFLATE_LEVEL, X86_64, zip_bootstrap, zip_bootstrap_with_level};
 use crate::sstrip::sstrip;
 use crate::util::{Context, Result, Workspace, cargo, read, run};
 use crate::zig::Zig;
@@ -38,9 +38,12 @@ pub struct Function {
 /// `cargo xtask size [N]`: prints the sizes, the sections and the `top` largest functions.
 pub fn size(ws: &Workspace, top: usize) -> Result {
     let dir = ws.target.join("size");
-    let linked = build(ws, &dir.join("stripped"), true)?;
-    let symbols = build(ws, &dir.join("symbols"), false)?;
-    let (shipped, zip) = (sstrip(&linked)?, deployment_zip(&linked)?);
+    let linker = Zig::ensure(ws)?.linker_wrapper(ws, &X86_64)?;
+    let linked = build(ws, &linker, &dir.join("stripped"), true)?;
+    let symbols = build(ws, &linker, &dir.join("symbols"), false)?;
+    // What `deployment_zip` writes, from the stripped ELF the report shows.
+    let shipped = sstrip(&linked)?;
+    let zip = zip_bootstrap(&shipped)?;
     let name = format!("bootstrap-rust-{}", X86_64.name);
     println!("{name}: ELF {} B, zip {} B (as `cargo xtask dist` builds it)", shipped.len(), zip.len());
     let dropped = linked.len() - shipped.len();
@@ -61,15 +64,12 @@ pub fn size(ws: &Workspace, top: usize) -> Result {
     Ok(())
 }
 
-/// Builds the echo into `target_dir` with zig as the linker (like `dist`), stripped or with
-/// its symbols, and returns the ELF.
-fn build(ws: &Workspace, target_dir: &Path, strip: bool) -> Result<Vec<u8>> {
-    let zig = Zig::ensure(ws)?;
-    let linker = zig.linker_wrapper(ws, &X86_64)?;
-    let linker_var = format!("CARGO_TARGET_{}_LINKER", X86_64.rust_target.to_uppercase().replace('-', "_"));
+/// Builds the echo into `target_dir` with `linker` (zig's wrapper, like `dist`), stripped
+/// or with its symbols, and returns the ELF.
+fn build(ws: &Workspace, linker: &Path, target_dir: &Path, strip: bool) -> Result<Vec<u8>> {
     let mut cmd = cargo();
     cmd.current_dir(&ws.root).args(["build", "--release", "--target", X86_64.rust_target, "-p", PACKAGE, "--bin", BIN]);
-    cmd.arg("--target-dir").arg(target_dir).env(linker_var, linker);
+    cmd.arg("--target-dir").arg(target_dir).env(X86_64.linker_var(), linker);
     cmd.env("CARGO_PROFILE_RELEASE_STRIP", if strip { "true" } else { "false" });
     run(&mut cmd)?;
     read(&target_dir.join(X86_64.rust_target).join("release").join(BIN))
