@@ -93,7 +93,7 @@ impl Responder<'_> {
     /// Reports `Function.ResponseSizeTooLarge`, like the Rust API's
     /// [`Overflow`](crate::Overflow) error, but as a constant document.
     pub(crate) fn fail_too_large(self) {
-        self.conn.post(&self.context, RESPONSE_TOO_LARGE_TYPE, RESPONSE_TOO_LARGE);
+        post_last(self.conn, self.context.head, RESPONSE_TOO_LARGE_TYPE, RESPONSE_TOO_LARGE);
         self.done();
     }
 }
