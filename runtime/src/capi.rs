@@ -156,8 +156,9 @@ struct State {
     written: usize,
     /// A `lambda_write` did not fit.
     overflow: bool,
-    /// `lambda_next` refuses to run: `lambda_run` is inside its handler, or a stream begun
-    /// outside one is open ([`Streaming::blocks_next`]).
+    /// `lambda_next` refuses to run: `lambda_run` is running (from its first invocation on:
+    /// between invocations nothing else runs), or a stream begun outside it is open
+    /// ([`Streaming::blocks_next`]).
     in_handler: bool,
     /// What `lambda_run` does with an invocation its handler left unanswered: set by
     /// `lambda_write`, so that a program that never writes links none of it (the
@@ -632,32 +633,32 @@ pub unsafe extern "C" fn lambda_run(handler: lambda_handler, user_data: *mut c_v
         return LAMBDA_E_NULL;
     };
     let mut invocation = MaybeUninit::<lambda_invocation>::uninit();
+    // After the first invocation, the end of one and the start of the next share one turn of
+    // the state's flag.
+    let mut handled = false;
     loop {
         let status = with(|s| {
-            if s.in_handler {
+            if handled {
+                // An answer's own outcome is the handler's business; the loop goes on.
+                if let Some(unanswered) = s.unanswered {
+                    unanswered(s);
+                }
+            } else if s.in_handler {
                 return LAMBDA_E_STATE;
             }
+            // Set from the first invocation on, and never cleared: the hook above does not
+            // read it, and nothing runs between one invocation and the next.
+            s.in_handler = true;
             // SAFETY: a valid place to write the invocation.
             unsafe { s.next_into(invocation.as_mut_ptr()) };
-            s.in_handler = true;
             LAMBDA_OK
         });
         if status != LAMBDA_OK {
             return status;
         }
-        // SAFETY: `lambda_next` initialised it; the handler's own contract.
+        // SAFETY: `next_into` initialised it; the handler's own contract.
         unsafe { handler(invocation.as_ptr(), user_data) };
-        let status = with(|s| {
-            s.in_handler = false;
-            // An answer's own outcome is the handler's business; the loop goes on.
-            if let Some(unanswered) = s.unanswered {
-                unanswered(s);
-            }
-            LAMBDA_OK
-        });
-        if status != LAMBDA_OK {
-            return status;
-        }
+        handled = true;
     }
 }
 
