@@ -93,6 +93,8 @@ impl Responder<'_> {
     /// Reports `Function.ResponseSizeTooLarge`, like the Rust API's
     /// [`Overflow`](crate::Overflow) error, but as a constant document.
     pub(crate) fn fail_too_large(self) {
+        // Through `post_last`, as `respond` (the connection's spans are the context's), so that
+        // the C library calls `Conn::post` from one place and inlines it there.
         post_last(self.conn, self.context.head, RESPONSE_TOO_LARGE_TYPE, RESPONSE_TOO_LARGE);
         self.done();
     }
