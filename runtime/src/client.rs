@@ -219,16 +219,26 @@ pub(crate) fn complain(parts: &[&[u8]], result: Result<Reply, Fail>, buf: &[u8],
 
 /// Formats `n` in decimal into `buf`.
 pub(crate) fn decimal(mut n: u64, buf: &mut [u8; 20]) -> &[u8] {
-    let mut len = 0;
-    for d in buf.iter_mut().rev() {
+    let mut i = buf.len();
+    while let Some(d) = i.checked_sub(1).and_then(|j| buf.get_mut(j)) {
         *d = b'0' + (n % 10) as u8;
-        len += 1;
+        i -= 1;
         n /= 10;
         if n == 0 {
             break;
         }
     }
-    buf.get(buf.len().saturating_sub(len)..).unwrap_or_default()
+    buf.get(i..).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod decimal_tests {
+    #[test]
+    fn decimal() {
+        for (n, s) in [(0, "0"), (7, "7"), (10, "10"), (413, "413"), (u64::MAX, "18446744073709551615")] {
+            assert_eq!(super::decimal(n, &mut [0; 20]), s.as_bytes());
+        }
+    }
 }
 
 /// Reads one response from `sock` into `buf`: the header block, then the body, decoded in
