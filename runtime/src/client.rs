@@ -188,9 +188,9 @@ impl<'b> Conn<'b> {
 #[cold]
 pub(crate) fn complain(parts: &[&[u8]], result: Result<Reply, Fail>, buf: &[u8], next: bool) -> Reply {
     // The number in the diagnostic: the OS error or the status.
-    let (n, fatal) = match result {
-        Err(Fail(_, errno)) => (errno as u64, true),
-        Ok(reply) => (reply.status as u64, next || reply.status >= 500),
+    let n = match result {
+        Err(Fail(_, errno)) => errno as u64,
+        Ok(reply) => reply.status as u64,
     };
     let mut digits = [0u8; 20];
     let code = decimal(n, &mut digits);
@@ -212,7 +212,7 @@ pub(crate) fn complain(parts: &[&[u8]], result: Result<Reply, Fail>, buf: &[u8],
         sys::log([a, b, c, d, e, f, g, h].get(..3 + len).unwrap_or_default());
     }
     match result {
-        Ok(reply) if !fatal => reply,
+        Ok(reply) if !next && reply.status < 500 => reply,
         _ => sys::exit(1),
     }
 }
