@@ -231,16 +231,6 @@ pub(crate) fn decimal(mut n: u64, buf: &mut [u8; 20]) -> &[u8] {
     buf.get(i..).unwrap_or_default()
 }
 
-#[cfg(test)]
-mod decimal_tests {
-    #[test]
-    fn decimal() {
-        for (n, s) in [(0, "0"), (7, "7"), (10, "10"), (413, "413"), (u64::MAX, "18446744073709551615")] {
-            assert_eq!(super::decimal(n, &mut [0; 20]), s.as_bytes());
-        }
-    }
-}
-
 /// Reads one response from `sock` into `buf`: the header block, then the body, decoded in
 /// place after it. Bodies longer than `limit` are drained and flagged `too_large`.
 #[inline(never)]
@@ -311,4 +301,14 @@ pub(crate) fn read_reply(sock: &Socket, buf: &mut [u8], limit: usize, spans: &mu
         }
     }
     Ok(Reply { status: head.status, keep_alive: head.keep_alive, too_large, head_len, body_len: out })
+}
+
+#[cfg(test)]
+mod decimal_tests {
+    #[test]
+    fn decimal() {
+        for (n, s) in [(0, "0"), (7, "7"), (10, "10"), (413, "413"), (u64::MAX, "18446744073709551615")] {
+            assert_eq!(super::decimal(n, &mut [0; 20]), s.as_bytes());
+        }
+    }
 }
