@@ -185,12 +185,13 @@ impl<'b> Conn<'b> {
 
 /// Logs a failed exchange, or a reply with an unwelcome status (see [`Conn::exchange`]),
 /// and exits unless it was a 4xx to a post.
-#[cold]
+// Not `#[cold]`: the inliner lays it out 11 B smaller without, and it is reached only
+// past the status check either way.
 pub(crate) fn complain(parts: &[&[u8]], result: Result<Reply, Fail>, buf: &[u8], next: bool) -> Reply {
     // The number in the diagnostic: the OS error or the status.
-    let (n, fatal) = match result {
-        Err(Fail(_, errno)) => (errno as u64, true),
-        Ok(reply) => (reply.status as u64, next || reply.status >= 500),
+    let n = match result {
+        Err(Fail(_, errno)) => errno as u64,
+        Ok(reply) => reply.status as u64,
     };
     let mut digits = [0u8; 20];
     let code = decimal(n, &mut digits);
@@ -212,23 +213,23 @@ pub(crate) fn complain(parts: &[&[u8]], result: Result<Reply, Fail>, buf: &[u8],
         sys::log([a, b, c, d, e, f, g, h].get(..3 + len).unwrap_or_default());
     }
     match result {
-        Ok(reply) if !fatal => reply,
+        Ok(reply) if !next && reply.status < 500 => reply,
         _ => sys::exit(1),
     }
 }
 
 /// Formats `n` in decimal into `buf`.
 pub(crate) fn decimal(mut n: u64, buf: &mut [u8; 20]) -> &[u8] {
-    let mut len = 0;
-    for d in buf.iter_mut().rev() {
+    let mut i = buf.len();
+    while let Some(d) = i.checked_sub(1).and_then(|j| buf.get_mut(j)) {
         *d = b'0' + (n % 10) as u8;
-        len += 1;
+        i -= 1;
         n /= 10;
         if n == 0 {
             break;
         }
     }
-    buf.get(buf.len().saturating_sub(len)..).unwrap_or_default()
+    buf.get(i..).unwrap_or_default()
 }
 
 /// Reads one response from `sock` into `buf`: the header block, then the body, decoded in
@@ -301,4 +302,14 @@ pub(crate) fn read_reply(sock: &Socket, buf: &mut [u8], limit: usize, spans: &mu
         }
     }
     Ok(Reply { status: head.status, keep_alive: head.keep_alive, too_large, head_len, body_len: out })
+}
+
+#[cfg(test)]
+mod decimal_tests {
+    #[test]
+    fn decimal() {
+        for (n, s) in [(0, "0"), (7, "7"), (10, "10"), (413, "413"), (u64::MAX, "18446744073709551615")] {
+            assert_eq!(super::decimal(n, &mut [0; 20]), s.as_bytes());
+        }
+    }
 }

@@ -236,13 +236,12 @@ impl Socket {
         }
         // SAFETY: the first `n` slots are initialised (above), and MaybeUninit<T> has T's
         // layout.
-        let iov = unsafe { core::slice::from_raw_parts_mut(slots.as_mut_ptr().cast::<libc::iovec>(), n) };
-        let mut first = 0;
-        while first < n {
-            // SAFETY: msghdr is plain data, valid when zeroed.
-            let mut msg: libc::msghdr = unsafe { zeroed() };
-            msg.msg_iov = iov[first..].as_mut_ptr();
-            msg.msg_iovlen = (n - first) as _;
+        let mut iov = unsafe { core::slice::from_raw_parts_mut(slots.as_mut_ptr().cast::<libc::iovec>(), n) };
+        // SAFETY: msghdr is plain data, valid when zeroed.
+        let mut msg: libc::msghdr = unsafe { zeroed() };
+        while !iov.is_empty() {
+            msg.msg_iov = iov.as_mut_ptr();
+            msg.msg_iovlen = iov.len() as _;
             // SAFETY: msg points at iovecs for slices that outlive the call.
             let sent = unsafe { libc::sendmsg(self.0, &msg, libc::MSG_NOSIGNAL) };
             if sent < 0 {
@@ -251,17 +250,18 @@ impl Socket {
                     e => return Err(e),
                 }
             }
+            // Drops what was sent: whole iovecs, then the start of the next one.
             let mut sent = sent as usize;
-            while first < n && sent >= iov[first].iov_len {
-                sent -= iov[first].iov_len;
-                first += 1;
-            }
-            if first < n {
-                let v = &mut iov[first];
-                // SAFETY: `sent` is less than this iovec's length, so the pointer stays
-                // inside the slice it was made from.
-                v.iov_base = unsafe { v.iov_base.cast::<u8>().add(sent) }.cast();
-                v.iov_len -= sent;
+            while let Some(v) = iov.first_mut() {
+                if sent < v.iov_len {
+                    // SAFETY: `sent` is less than this iovec's length, so the pointer stays
+                    // inside the slice it was made from.
+                    v.iov_base = unsafe { v.iov_base.cast::<u8>().add(sent) }.cast();
+                    v.iov_len -= sent;
+                    break;
+                }
+                sent -= v.iov_len;
+                iov = core::mem::take(&mut iov).get_mut(1..).unwrap_or_default();
             }
         }
         Ok(())
