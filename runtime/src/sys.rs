@@ -143,27 +143,26 @@ fn resolve(host: Host<'_>, port: u16, addr: &mut Addr) -> bool {
         Host::Bracketed(h) => (h, true),
         Host::Plain(h) => (h, false),
     };
-    let mut name = [0u8; 256];
+    let mut name = [MaybeUninit::<u8>::uninit(); 256];
     if text.len() >= name.len() {
         return false;
     }
-    for (d, s) in name.iter_mut().zip(text) {
-        *d = *s;
-    }
-    let cname = name.as_ptr().cast::<libc::c_char>();
+    let cname = name.as_mut_ptr().cast::<u8>();
     // A literal's family, where inet_pton writes its address, and the address's size.
     let (family, offset, len) = match bracketed {
         false => (libc::AF_INET, 4, size_of::<libc::sockaddr_in>()),
         true => (libc::AF_INET6, 8, size_of::<libc::sockaddr_in6>()),
     };
     let storage = (&raw mut addr.storage).cast::<u8>();
-    // SAFETY: `name` is NUL-terminated (256 bytes, text at most 255, checked above);
+    // SAFETY: `name` holds the text and a NUL (256 bytes, text at most 255, checked above);
     // sockaddr_storage (128 bytes, zeroed) holds a sockaddr_in or sockaddr_in6, whose
-    // address starts at `offset`; the addrinfo list is only read before freeaddrinfo, and
-    // of its first address at most `ai_addrlen` bytes are read (one too short for either
-    // family cannot be resolved). Both families have the family at offset 0 and the port at
-    // offset 2.
+    // address starts at `offset`; of the first address getaddrinfo returns at most
+    // `ai_addrlen` bytes, and at most sockaddr_storage's size, are read. Both families have
+    // the family at offset 0 and the port at offset 2.
     unsafe {
+        core::ptr::copy(text.as_ptr(), cname, text.len());
+        cname.add(text.len()).write(0);
+        let cname = cname.cast::<libc::c_char>();
         if inet_pton(family, cname, storage.add(offset).cast()) == 1 {
             addr.len = len as libc::socklen_t;
             addr.storage.ss_family = family as libc::sa_family_t;
@@ -175,17 +174,12 @@ fn resolve(host: Host<'_>, port: u16, addr: &mut Addr) -> bool {
                 return false;
             }
             let ai = &*list;
-            // A copy of a fixed size (no memcpy import): an IPv6 or an IPv4 address.
-            let (from, len) = (ai.ai_addr.cast::<u8>(), ai.ai_addrlen as usize);
-            if len >= size_of::<libc::sockaddr_in6>() {
-                storage.cast::<libc::sockaddr_in6>().write(from.cast::<libc::sockaddr_in6>().read_unaligned());
-                addr.len = size_of::<libc::sockaddr_in6>() as libc::socklen_t;
-            } else if len >= size_of::<libc::sockaddr_in>() {
-                storage.cast::<libc::sockaddr_in>().write(from.cast::<libc::sockaddr_in>().read_unaligned());
-                addr.len = size_of::<libc::sockaddr_in>() as libc::socklen_t;
-            }
+            // One too short for either family cannot be resolved.
+            let len = (ai.ai_addrlen as usize).min(size_of::<libc::sockaddr_storage>());
+            core::ptr::copy(ai.ai_addr.cast::<u8>(), storage, len);
+            addr.len = len as libc::socklen_t;
             libc::freeaddrinfo(list);
-            if addr.len == 0 {
+            if len < size_of::<libc::sockaddr_in>() {
                 return false;
             }
         }
