@@ -173,12 +173,13 @@ fn resolve(host: Host<'_>, port: u16, addr: &mut Addr) -> bool {
             if bracketed || libc::getaddrinfo(cname, core::ptr::null(), &hints, &mut list) != 0 || list.is_null() {
                 return false;
             }
+            // The list is never freed: a process resolves once (one Runtime), and
+            // freeaddrinfo would be one more import.
             let ai = &*list;
-            // One too short for either family cannot be resolved.
+            // An address too short for IPv4 cannot be resolved.
             let len = (ai.ai_addrlen as usize).min(size_of::<libc::sockaddr_storage>());
             core::ptr::copy(ai.ai_addr.cast::<u8>(), storage, len);
             addr.len = len as libc::socklen_t;
-            libc::freeaddrinfo(list);
             if len < size_of::<libc::sockaddr_in>() {
                 return false;
             }
