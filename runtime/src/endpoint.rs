@@ -17,7 +17,7 @@ pub fn split(value: &[u8]) -> Option<(Host<'_>, u16)> {
     let port = crate::http::parse_decimal(port).filter(|p| (1..=65535).contains(p))? as u16;
     let host = match host {
         [b'[', inner @ .., b']'] => Host::Bracketed(inner),
-        _ if host.iter().any(|&b| matches!(b, b':' | b'[' | b']')) => return None,
+        _ if host.iter().any(|&b| b == b':') => return None,
         _ => Host::Plain(host),
     };
     let (Host::Bracketed(h) | Host::Plain(h)) = host;
