@@ -104,7 +104,7 @@ impl Runtime {
     /// missing or malformed, or its host cannot be resolved. The panic handler reports to
     /// the endpoint of the last Runtime created.
     pub fn from_env() -> Runtime {
-        let Some(value) = sys::getenv(c"AWS_LAMBDA_RUNTIME_API") else {
+        let Some((entry, value)) = sys::getenv(c"AWS_LAMBDA_RUNTIME_API") else {
             sys::die(b"AWS_LAMBDA_RUNTIME_API is not set");
         };
         let mapped = match endpoint::split(value) {
@@ -113,7 +113,7 @@ impl Runtime {
         };
         let (ep, m) = match mapped {
             Ok(mapped) => mapped,
-            Err(problem) => sys::fatal(&[b"AWS_LAMBDA_RUNTIME_API=", value, problem]),
+            Err(problem) => sys::fatal(&[entry, problem]),
         };
         let regions = Some(m).and_then(|m| {
             let (reply, m) = m.split_at_mut_checked(REPLY_LEN)?;

@@ -82,22 +82,21 @@ pub fn run_main() -> ! {
     exit(unsafe { main(0, core::ptr::null()) })
 }
 
-/// The value of an environment variable, if set.
-pub fn getenv(name: &core::ffi::CStr) -> Option<&'static [u8]> {
-    // SAFETY: `name` is NUL-terminated. getenv returns NULL or a NUL-terminated string in
-    // the environment block, which lives as long as the process: the runtime never unsets
-    // or replaces the variables it reads (setenv of `_X_AMZN_TRACE_ID` leaks the old value
-    // and never frees other variables). The scan stops at the NUL.
+/// An environment variable, if set: its whole `NAME=value` entry and the value.
+pub fn getenv(name: &core::ffi::CStr) -> Option<(&'static [u8], &'static [u8])> {
+    // SAFETY: `name` is NUL-terminated. getenv returns NULL or a pointer just past the `=`
+    // of a NUL-terminated `NAME=value` string in the environment block (glibc finds it by
+    // comparing `NAME=`), which lives as long as the process: the runtime never unsets or
+    // replaces the variables it reads (setenv of `_X_AMZN_TRACE_ID` leaks the old value and
+    // never frees other variables).
     unsafe {
         let p = libc::getenv(name.as_ptr()).cast::<u8>();
         if p.is_null() {
             return None;
         }
-        let mut n = 0;
-        while *p.add(n) != 0 {
-            n += 1;
-        }
-        Some(core::slice::from_raw_parts(p, n))
+        let n = libc::strlen(p.cast());
+        let lead = name.count_bytes() + 1;
+        Some((core::slice::from_raw_parts(p.sub(lead), lead + n), core::slice::from_raw_parts(p, n)))
     }
 }
 
