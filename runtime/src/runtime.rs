@@ -107,13 +107,12 @@ impl Runtime {
         let Some((entry, value)) = sys::getenv(c"AWS_LAMBDA_RUNTIME_API") else {
             sys::die(b"AWS_LAMBDA_RUNTIME_API is not set");
         };
-        let mapped = match endpoint::split(value) {
-            Some((host, port)) => sys::publish(host, port, value, REPLY_LEN + SCRATCH_LEN + EVENT_LEN + MAX_RESPONSE),
-            None => Err(&b" is not host:port, [ipv6]:port or name:port"[..]),
-        };
-        let (ep, m) = match mapped {
-            Ok(mapped) => mapped,
-            Err(problem) => sys::fatal(&[entry, problem]),
+        let mapped = endpoint::split(value).and_then(|(host, port)| {
+            sys::publish(host, port, value, REPLY_LEN + SCRATCH_LEN + EVENT_LEN + MAX_RESPONSE)
+        });
+        // One message for a malformed value and a host that does not resolve.
+        let Some((ep, m)) = mapped else {
+            sys::fatal(&[entry, b" is not ipv4:port, [ipv6]:port or resolvable name:port"]);
         };
         let regions = Some(m).and_then(|m| {
             let (reply, m) = m.split_at_mut_checked(REPLY_LEN)?;

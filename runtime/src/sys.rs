@@ -330,15 +330,15 @@ static ENDPOINT: AtomicPtr<Endpoint> = AtomicPtr::new(core::ptr::null_mut());
 /// Maps `len` bytes of zeroed memory that is never unmapped (pages cost nothing until
 /// touched: `MAP_NORESERVE`), resolves the endpoint (see [`resolve`]) into the mapping's
 /// first bytes with `text` as its `Host` header value, and publishes it for the panic
-/// handler. Returns the endpoint and the `len` bytes, or the problem, worded to follow the
-/// variable's value, if the host cannot be resolved; exits if the memory cannot be mapped.
+/// handler. Returns the endpoint and the `len` bytes, or `None` if the host cannot be
+/// resolved; exits if the memory cannot be mapped.
 #[allow(clippy::mut_from_ref)] // the buffers are a fresh mapping, not borrowed from `text`
 pub fn publish(
     host: Host<'_>,
     port: u16,
     text: &'static [u8],
     len: usize,
-) -> Result<(&'static Endpoint, &'static mut [u8]), &'static [u8]> {
+) -> Option<(&'static Endpoint, &'static mut [u8])> {
     let Some(m) = map(HEAD + len) else {
         die(b"cannot map the buffers");
     };
@@ -348,12 +348,12 @@ pub fn publish(
     // written, and the buffers start after the head.
     unsafe {
         if !resolve(host, port, head) {
-            return Err(b": cannot resolve the host");
+            return None;
         }
         let ep = &raw mut (*head).ep;
         (&raw mut (*ep).host).write(text);
         ENDPOINT.store(ep, Ordering::Release);
-        Ok((&*ep, core::slice::from_raw_parts_mut(m.as_mut_ptr().add(HEAD), len)))
+        Some((&*ep, core::slice::from_raw_parts_mut(m.as_mut_ptr().add(HEAD), len)))
     }
 }
 
