@@ -142,6 +142,8 @@ struct Head {
     /// getaddrinfo's hints: any family, any socket type (the first address is the same as
     /// for `SOCK_STREAM` only), no flags.
     hints: libc::addrinfo,
+    /// The list getaddrinfo returns.
+    list: *mut libc::addrinfo,
     /// The host, NUL-terminated.
     name: [u8; 256],
 }
@@ -184,16 +186,16 @@ unsafe fn resolve(host: Host<'_>, port: u16, head: *mut Head) -> bool {
             addr.len = len as libc::socklen_t;
             addr.storage.ss_family = family as libc::sa_family_t;
         } else {
-            let mut list: *mut libc::addrinfo = core::ptr::null_mut();
+            let list = &mut (*head).list;
             if bracketed
-                || libc::getaddrinfo(cname, core::ptr::null(), &raw const (*head).hints, &mut list) != 0
+                || libc::getaddrinfo(cname, core::ptr::null(), &raw const (*head).hints, list) != 0
                 || list.is_null()
             {
                 return false;
             }
             // The list is never freed: it is one small allocation per Runtime, like the
             // mapping, and freeaddrinfo would be one more import.
-            let ai = &*list;
+            let ai = &**list;
             // An address too short for IPv4 cannot be resolved.
             let len = (ai.ai_addrlen as usize).min(size_of::<libc::sockaddr_storage>());
             core::ptr::copy(ai.ai_addr.cast::<u8>(), storage, len);
