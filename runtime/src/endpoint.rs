@@ -13,7 +13,8 @@ pub enum Host<'a> {
 /// unbracketed, free of colons.
 pub fn split(value: &[u8]) -> Option<(Host<'_>, u16)> {
     let colon = value.iter().rposition(|&b| b == b':')?;
-    let (host, port) = (value.get(..colon)?, value.get(colon + 1..)?);
+    let (host, port) = value.split_at_checked(colon)?;
+    let port = port.get(1..)?;
     let port = crate::http::parse_decimal(port).filter(|p| (1..=65535).contains(p))? as u16;
     let host = match host {
         [b'[', inner @ .., b']'] => Host::Bracketed(inner),
