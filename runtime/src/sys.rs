@@ -108,6 +108,19 @@ pub fn now_ms() -> i64 {
     ts.tv_sec.saturating_mul(1000).saturating_add(ts.tv_nsec / 1_000_000)
 }
 
+/// Maps `len` bytes of zeroed, private memory that is never unmapped. Pages cost nothing
+/// until touched (`MAP_NORESERVE`).
+fn map(len: usize) -> Option<&'static mut [u8]> {
+    let flags = libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE;
+    // SAFETY: an anonymous mapping aliases nothing. On success it is `len` readable,
+    // writable, zeroed bytes that stay mapped for the life of the process, so a `'static`
+    // exclusive slice over it is sound.
+    unsafe {
+        let p = libc::mmap(core::ptr::null_mut(), len, libc::PROT_READ | libc::PROT_WRITE, flags, -1, 0);
+        (p != libc::MAP_FAILED).then(|| core::slice::from_raw_parts_mut(p.cast::<u8>(), len))
+    }
+}
+
 unsafe extern "C" {
     // Not in the `libc` crate: POSIX, in glibc since 2.2.5.
     fn inet_pton(af: libc::c_int, src: *const libc::c_char, dst: *mut libc::c_void) -> libc::c_int;
@@ -328,24 +341,21 @@ pub fn publish(
     text: &'static [u8],
     len: usize,
 ) -> Option<(&'static Endpoint, &'static mut [u8])> {
-    let flags = libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE;
-    // SAFETY: an anonymous mapping aliases nothing. On success it is HEAD + `len` readable,
-    // writable, zeroed, page-aligned (enough for `Head`) bytes that stay mapped for the life
-    // of the process; the endpoint is only borrowed once both its fields are written, and the
-    // buffers, after the head, are only ever borrowed by the caller.
+    let Some(m) = map(HEAD + len) else {
+        die(b"cannot map the buffers");
+    };
+    let head = m.as_mut_ptr().cast::<Head>();
+    // SAFETY: the mapping is zeroed, page-aligned (enough for `Head`) and at least HEAD
+    // bytes long, and never unmapped; the endpoint is only borrowed once both its fields are
+    // written, and the buffers start after the head.
     unsafe {
-        let m = libc::mmap(core::ptr::null_mut(), HEAD + len, libc::PROT_READ | libc::PROT_WRITE, flags, -1, 0);
-        if m == libc::MAP_FAILED {
-            die(b"cannot map the buffers");
-        }
-        let head = m.cast::<Head>();
         if !resolve(host, port, head) {
             return None;
         }
         let ep = &raw mut (*head).ep;
         (&raw mut (*ep).host).write(text);
         ENDPOINT.store(ep, Ordering::Release);
-        Some((&*ep, core::slice::from_raw_parts_mut(m.cast::<u8>().add(HEAD), len)))
+        Some((&*ep, core::slice::from_raw_parts_mut(m.as_mut_ptr().add(HEAD), len)))
     }
 }
 
