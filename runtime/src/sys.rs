@@ -344,7 +344,9 @@ pub fn publish(
     let Some(m) = map(HEAD + len) else {
         die(b"cannot map the buffers");
     };
-    let head = m.as_mut_ptr().cast::<Head>();
+    // The head and the buffers both derive from this one pointer.
+    let base = m.as_mut_ptr();
+    let head = base.cast::<Head>();
     // SAFETY: the mapping is zeroed, page-aligned (enough for `Head`) and at least HEAD
     // bytes long, and never unmapped; the endpoint is only borrowed once both its fields are
     // written, and the buffers start after the head.
@@ -355,7 +357,7 @@ pub fn publish(
         let ep = &raw mut (*head).ep;
         (&raw mut (*ep).host).write(text);
         ENDPOINT.store(ep, Ordering::Release);
-        Some((&*ep, core::slice::from_raw_parts_mut(m.as_mut_ptr().add(HEAD), len)))
+        Some((&*ep, core::slice::from_raw_parts_mut(base.add(HEAD), len)))
     }
 }
 
