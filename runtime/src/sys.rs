@@ -162,10 +162,10 @@ unsafe fn resolve(host: Host<'_>, port: u16, head: *mut Head) -> bool {
         Host::Bracketed(h) => (h, true),
         Host::Plain(h) => (h, false),
     };
-    // A literal's family, where inet_pton writes its address, and the address's size.
-    let (family, offset, len) = match bracketed {
-        false => (libc::AF_INET, 4, size_of::<libc::sockaddr_in>()),
-        true => (libc::AF_INET6, 8, size_of::<libc::sockaddr_in6>()),
+    // A literal's family, and where inet_pton writes its address.
+    let (family, offset) = match bracketed {
+        false => (libc::AF_INET, 4),
+        true => (libc::AF_INET6, 8),
     };
     // SAFETY: the caller's `Head` is zeroed, and zeros are valid for each field read or
     // borrowed here (not `ep.host`): `name` holds the text and a NUL (text at most 255 bytes,
@@ -182,8 +182,10 @@ unsafe fn resolve(host: Host<'_>, port: u16, head: *mut Head) -> bool {
         core::ptr::copy(text.as_ptr(), name.as_mut_ptr(), text.len());
         let cname = name.as_ptr().cast::<libc::c_char>();
         let storage = (&raw mut addr.storage).cast::<u8>();
+        // The whole storage's size, for either family: Linux's connect only requires at
+        // least the family's own.
+        addr.len = size_of::<libc::sockaddr_storage>() as libc::socklen_t;
         if inet_pton(family, cname, storage.add(offset).cast()) == 1 {
-            addr.len = len as libc::socklen_t;
             addr.storage.ss_family = family as libc::sa_family_t;
         } else {
             let list = &mut (*head).list;
@@ -199,7 +201,6 @@ unsafe fn resolve(host: Host<'_>, port: u16, head: *mut Head) -> bool {
             // An address too short for IPv4 cannot be resolved.
             let len = (ai.ai_addrlen as usize).min(size_of::<libc::sockaddr_storage>());
             core::ptr::copy(ai.ai_addr.cast::<u8>(), storage, len);
-            addr.len = len as libc::socklen_t;
             if len < size_of::<libc::sockaddr_in>() {
                 return false;
             }
