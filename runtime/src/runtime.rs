@@ -103,25 +103,26 @@ impl Responder<'_> {
 impl Runtime {
     /// Reads `AWS_LAMBDA_RUNTIME_API` and maps the buffers. The connection is opened by
     /// the first [`next`](Runtime::next). Exits with a one-line message if the variable is
-    /// missing or malformed, or its host cannot be resolved. One per process.
+    /// missing or malformed, or its host cannot be resolved. The panic handler reports to
+    /// the endpoint of the last Runtime created.
     pub fn from_env() -> Runtime {
-        let Some(value) = sys::getenv(c"AWS_LAMBDA_RUNTIME_API") else {
+        let Some((entry, value)) = sys::getenv(c"AWS_LAMBDA_RUNTIME_API") else {
             sys::die(b"AWS_LAMBDA_RUNTIME_API is not set");
         };
-        let ep = match endpoint::split(value) {
-            Some((host, port)) => sys::publish(host, port, value),
-            None => Err(&b" is not host:port, [ipv6]:port or name:port"[..]),
+        let mapped = endpoint::split(value).and_then(|(host, port)| {
+            sys::publish(host, port, value, REPLY_LEN + SCRATCH_LEN + EVENT_LEN + MAX_RESPONSE)
+        });
+        // One message for a malformed value and a host that does not resolve.
+        let Some((ep, m)) = mapped else {
+            sys::fatal(&[entry, b" is not ipv4:port, [ipv6]:port or resolvable name:port"]);
         };
-        let ep = match ep {
-            Ok(ep) => ep,
-            Err(problem) => sys::fatal(&[b"AWS_LAMBDA_RUNTIME_API=", value, problem]),
-        };
-        let regions = sys::map(REPLY_LEN + SCRATCH_LEN + EVENT_LEN + MAX_RESPONSE).and_then(|m| {
+        let regions = Some(m).and_then(|m| {
             let (reply, m) = m.split_at_mut_checked(REPLY_LEN)?;
             let (scratch, m) = m.split_at_mut_checked(SCRATCH_LEN)?;
             let (event, out) = m.split_at_mut_checked(EVENT_LEN)?;
             Some((reply, scratch, event, out))
         });
+        // Never None: the mapping is the regions' size, which the optimiser sees.
         let Some((reply, scratch, event, out)) = regions else {
             sys::die(b"cannot map the buffers");
         };

@@ -3,9 +3,8 @@
 //! This module (with `start.rs`) holds all of the crate's `unsafe` code; what it exports is
 //! safe to call.
 
-use core::cell::UnsafeCell;
 use core::mem::{MaybeUninit, size_of, zeroed};
-use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use core::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
 
 use crate::client::Endpoint;
 use crate::endpoint::Host;
@@ -83,22 +82,21 @@ pub fn run_main() -> ! {
     exit(unsafe { main(0, core::ptr::null()) })
 }
 
-/// The value of an environment variable, if set.
-pub fn getenv(name: &core::ffi::CStr) -> Option<&'static [u8]> {
-    // SAFETY: `name` is NUL-terminated. getenv returns NULL or a NUL-terminated string in
-    // the environment block, which lives as long as the process: the runtime never unsets
-    // or replaces the variables it reads (setenv of `_X_AMZN_TRACE_ID` leaks the old value
-    // and never frees other variables). The scan stops at the NUL.
+/// An environment variable, if set: its whole `NAME=value` entry and the value.
+pub fn getenv(name: &core::ffi::CStr) -> Option<(&'static [u8], &'static [u8])> {
+    // SAFETY: `name` is NUL-terminated. getenv returns NULL or a pointer just past the `=`
+    // of a NUL-terminated `NAME=value` string in the environment block (glibc finds it by
+    // comparing `NAME=`), which lives as long as the process: the runtime never unsets or
+    // replaces the variables it reads (setenv of `_X_AMZN_TRACE_ID` leaks the old value and
+    // never frees other variables).
     unsafe {
         let p = libc::getenv(name.as_ptr()).cast::<u8>();
         if p.is_null() {
             return None;
         }
-        let mut n = 0;
-        while *p.add(n) != 0 {
-            n += 1;
-        }
-        Some(core::slice::from_raw_parts(p, n))
+        let n = libc::strlen(p.cast());
+        let lead = name.count_bytes() + 1;
+        Some((core::slice::from_raw_parts(p.sub(lead), lead + n), core::slice::from_raw_parts(p, n)))
     }
 }
 
@@ -112,7 +110,7 @@ pub fn now_ms() -> i64 {
 
 /// Maps `len` bytes of zeroed, private memory that is never unmapped. Pages cost nothing
 /// until touched (`MAP_NORESERVE`).
-pub fn map(len: usize) -> Option<&'static mut [u8]> {
+fn map(len: usize) -> Option<&'static mut [u8]> {
     let flags = libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE;
     // SAFETY: an anonymous mapping aliases nothing. On success it is `len` readable,
     // writable, zeroed bytes that stay mapped for the life of the process, so a `'static`
@@ -135,57 +133,75 @@ pub struct Addr {
     len: libc::socklen_t,
 }
 
-/// Resolves the endpoint host into `addr` (all zeros on entry); `false` if it cannot. IPv4
-/// and bracketed IPv6 literals are converted without DNS; only a plain host that is not an
-/// IPv4 literal goes to `getaddrinfo`. The host must not contain NUL bytes (it comes from the environment).
-fn resolve(host: Host<'_>, port: u16, addr: &mut Addr) -> bool {
+/// What the endpoint is resolved with, at the start of the mapping: all zeros on entry to
+/// [`resolve`].
+#[repr(C)]
+struct Head {
+    /// The address, then the host.
+    ep: Endpoint,
+    /// getaddrinfo's hints: any family, any socket type (the first address is the same as
+    /// for `SOCK_STREAM` only), no flags.
+    hints: libc::addrinfo,
+    /// The list getaddrinfo returns.
+    list: *mut libc::addrinfo,
+    /// The host, NUL-terminated.
+    name: [u8; 256],
+}
+
+/// The bytes of the mapping before the buffers.
+const HEAD: usize = size_of::<Head>().next_multiple_of(64);
+
+/// Resolves the endpoint host into `head.ep.addr`; `false` if it cannot. IPv4 and bracketed
+/// IPv6 literals are converted without DNS; only a plain host that is not an IPv4 literal
+/// goes to `getaddrinfo`. The host must not contain NUL bytes (it comes from the environment).
+///
+/// # Safety
+/// `head` points to a zeroed `Head`, writable, alive for the life of the process.
+unsafe fn resolve(host: Host<'_>, port: u16, head: *mut Head) -> bool {
     let (text, bracketed) = match host {
         Host::Bracketed(h) => (h, true),
         Host::Plain(h) => (h, false),
     };
-    let mut name = [0u8; 256];
-    if text.len() >= name.len() {
-        return false;
-    }
-    for (d, s) in name.iter_mut().zip(text) {
-        *d = *s;
-    }
-    let cname = name.as_ptr().cast::<libc::c_char>();
-    // A literal's family, where inet_pton writes its address, and the address's size.
-    let (family, offset, len) = match bracketed {
-        false => (libc::AF_INET, 4, size_of::<libc::sockaddr_in>()),
-        true => (libc::AF_INET6, 8, size_of::<libc::sockaddr_in6>()),
+    // A literal's family, and where inet_pton writes its address.
+    let (family, offset) = match bracketed {
+        false => (libc::AF_INET, 4),
+        true => (libc::AF_INET6, 8),
     };
-    let storage = (&raw mut addr.storage).cast::<u8>();
-    // SAFETY: `name` is NUL-terminated (256 bytes, text at most 255, checked above);
-    // sockaddr_storage (128 bytes, zeroed) holds a sockaddr_in or sockaddr_in6, whose
-    // address starts at `offset`; the addrinfo list is only read before freeaddrinfo, and
-    // of its first address at most `ai_addrlen` bytes are read (one too short for either
-    // family cannot be resolved). Both families have the family at offset 0 and the port at
-    // offset 2.
+    // SAFETY: the caller's `Head` is zeroed, and zeros are valid for each field read or
+    // borrowed here (not `ep.host`): `name` holds the text and a NUL (text at most 255 bytes,
+    // checked); sockaddr_storage (128 bytes) holds a sockaddr_in or sockaddr_in6, whose
+    // address starts at `offset`; of the first address getaddrinfo returns at most
+    // `ai_addrlen` bytes, and at most sockaddr_storage's size, are read. Both families have
+    // the family at offset 0 and the port at offset 2.
     unsafe {
+        let addr = &mut (*head).ep.addr;
+        let name = &mut (*head).name;
+        if text.len() >= name.len() {
+            return false;
+        }
+        core::ptr::copy(text.as_ptr(), name.as_mut_ptr(), text.len());
+        let cname = name.as_ptr().cast::<libc::c_char>();
+        let storage = (&raw mut addr.storage).cast::<u8>();
+        // The whole storage's size, for either family: Linux's connect only requires at
+        // least the family's own.
+        addr.len = size_of::<libc::sockaddr_storage>() as libc::socklen_t;
         if inet_pton(family, cname, storage.add(offset).cast()) == 1 {
-            addr.len = len as libc::socklen_t;
             addr.storage.ss_family = family as libc::sa_family_t;
         } else {
-            let mut hints: libc::addrinfo = zeroed();
-            hints.ai_socktype = libc::SOCK_STREAM;
-            let mut list: *mut libc::addrinfo = core::ptr::null_mut();
-            if bracketed || libc::getaddrinfo(cname, core::ptr::null(), &hints, &mut list) != 0 || list.is_null() {
+            let list = &mut (*head).list;
+            if bracketed
+                || libc::getaddrinfo(cname, core::ptr::null(), &raw const (*head).hints, list) != 0
+                || list.is_null()
+            {
                 return false;
             }
-            let ai = &*list;
-            // A copy of a fixed size (no memcpy import): an IPv6 or an IPv4 address.
-            let (from, len) = (ai.ai_addr.cast::<u8>(), ai.ai_addrlen as usize);
-            if len >= size_of::<libc::sockaddr_in6>() {
-                storage.cast::<libc::sockaddr_in6>().write(from.cast::<libc::sockaddr_in6>().read_unaligned());
-                addr.len = size_of::<libc::sockaddr_in6>() as libc::socklen_t;
-            } else if len >= size_of::<libc::sockaddr_in>() {
-                storage.cast::<libc::sockaddr_in>().write(from.cast::<libc::sockaddr_in>().read_unaligned());
-                addr.len = size_of::<libc::sockaddr_in>() as libc::socklen_t;
-            }
-            libc::freeaddrinfo(list);
-            if addr.len == 0 {
+            // The list is never freed: it is one small allocation per Runtime, like the
+            // mapping, and freeaddrinfo would be one more import.
+            let ai = &**list;
+            // An address too short for IPv4 cannot be resolved.
+            let len = (ai.ai_addrlen as usize).min(size_of::<libc::sockaddr_storage>());
+            core::ptr::copy(ai.ai_addr.cast::<u8>(), storage, len);
+            if len < size_of::<libc::sockaddr_in>() {
                 return false;
             }
         }
@@ -310,47 +326,48 @@ pub fn set_trace_env(value: &[u8]) -> bool {
     }
 }
 
-/// The process's one endpoint, written once and then only read, so that the panic handler
-/// can reach the Runtime API on a connection of its own.
-struct Slot(UnsafeCell<MaybeUninit<Endpoint>>);
+/// The endpoint of the last Runtime created, for the panic handler to reach the Runtime
+/// API on a connection of its own. Null until one is.
+static ENDPOINT: AtomicPtr<Endpoint> = AtomicPtr::new(core::ptr::null_mut());
 
-// SAFETY: written exactly once, guarded by PUBLISHED, before any reader can see it.
-unsafe impl Sync for Slot {}
-
-static ENDPOINT: Slot = Slot(UnsafeCell::new(MaybeUninit::zeroed()));
-static PUBLISHED: AtomicBool = AtomicBool::new(false);
-
-/// Resolves the endpoint (see [`resolve`]) and stores it for the life of the process, with
-/// `text` as its `Host` header value. Fails with the problem, worded to follow the
-/// variable's value, if it cannot be resolved or one was stored before.
-pub fn publish(host: Host<'_>, port: u16, text: &'static [u8]) -> Result<&'static Endpoint, &'static [u8]> {
-    if PUBLISHED.load(Ordering::Acquire) {
-        return Err(b": only one Runtime per process");
-    }
-    // The slot starts as all zeros (in `.bss`): a zeroed address (sockaddr_storage is plain
-    // data, valid when zeroed), which `resolve` fills in, and then the host. A failed
-    // `resolve` writes no address and ends the process (`Runtime::from_env`).
-    // SAFETY: the slot has not been published (checked above; the runtime is
-    // single-threaded during init), so nothing reads it, and only its address is borrowed
-    // before the host is written.
-    let ep = unsafe { (*ENDPOINT.0.get()).as_mut_ptr() };
-    // SAFETY: as above.
+/// Maps `len` bytes of zeroed memory that is never unmapped (pages cost nothing until
+/// touched: `MAP_NORESERVE`), resolves the endpoint (see [`resolve`]) into the mapping's
+/// first bytes with `text` as its `Host` header value, and publishes it for the panic
+/// handler. Returns the endpoint and the `len` bytes, or `None` if the host cannot be
+/// resolved; exits if the memory cannot be mapped.
+#[allow(clippy::mut_from_ref)] // the buffers are a fresh mapping, not borrowed from `text`
+pub fn publish(
+    host: Host<'_>,
+    port: u16,
+    text: &'static [u8],
+    len: usize,
+) -> Option<(&'static Endpoint, &'static mut [u8])> {
+    let Some(m) = map(HEAD + len) else {
+        die(b"cannot map the buffers");
+    };
+    // The head and the buffers both derive from this one pointer.
+    let base = m.as_mut_ptr();
+    let head = base.cast::<Head>();
+    // SAFETY: the mapping is zeroed, page-aligned (enough for `Head`) and at least HEAD
+    // bytes long, and never unmapped; the endpoint is only borrowed once both its fields are
+    // written, and the buffers start after the head.
     unsafe {
-        if !resolve(host, port, &mut (*ep).addr) {
-            return Err(b": cannot resolve the host");
+        if !resolve(host, port, head) {
+            return None;
         }
+        let ep = &raw mut (*head).ep;
         (&raw mut (*ep).host).write(text);
+        ENDPOINT.store(ep, Ordering::Release);
+        Some((&*ep, core::slice::from_raw_parts_mut(base.add(HEAD), len)))
     }
-    PUBLISHED.store(true, Ordering::Release);
-    // SAFETY: both fields are initialised.
-    Ok(unsafe { &*ep })
 }
 
 /// The endpoint, once published.
 #[cfg(feature = "panic-handler")]
 pub fn endpoint() -> Option<&'static Endpoint> {
-    // SAFETY: after PUBLISHED is set the slot is initialised and never written again.
-    PUBLISHED.load(Ordering::Acquire).then(|| unsafe { (*ENDPOINT.0.get()).assume_init_ref() })
+    // SAFETY: a non-null pointer is to an endpoint [`publish`] wrote in full before storing
+    // it, in memory never unmapped and never written again.
+    unsafe { ENDPOINT.load(Ordering::Acquire).as_ref() }
 }
 
 /// What the runtime is doing, for the panic handler.

@@ -63,7 +63,9 @@ fn malformed_values_are_fatal() {
     for bin in echo_bootstraps() {
         for value in values {
             let exit = bin.spawn_env(&[("AWS_LAMBDA_RUNTIME_API", value)]).wait();
-            exit.assert_failed(&format!("AWS_LAMBDA_RUNTIME_API={value} is not host:port"));
+            exit.assert_failed(&format!(
+                "AWS_LAMBDA_RUNTIME_API={value} is not ipv4:port, [ipv6]:port or resolvable name:port"
+            ));
         }
     }
 }
@@ -73,7 +75,9 @@ fn an_unresolvable_host_is_fatal() {
     for bin in echo_bootstraps() {
         for value in ["no-such-host.invalid:9001", "[not-an-address]:9001", "[127.0.0.1]:9001"] {
             let exit = bin.spawn_env(&[("AWS_LAMBDA_RUNTIME_API", value)]).wait();
-            exit.assert_failed(&format!("AWS_LAMBDA_RUNTIME_API={value}: cannot resolve the host"));
+            exit.assert_failed(&format!(
+                "AWS_LAMBDA_RUNTIME_API={value} is not ipv4:port, [ipv6]:port or resolvable name:port"
+            ));
         }
     }
 }
