@@ -105,6 +105,9 @@ impl Runtime {
     /// the first [`next`](Runtime::next). Exits with a one-line message if the variable is
     /// missing or malformed, or its host cannot be resolved. The panic handler reports to
     /// the endpoint of the last Runtime created.
+    // Inlined into its one caller (measured: −9 B Rust echo zip x86_64, −21 B arm64; the
+    // C library, which calls it from one place too, is unchanged).
+    #[inline(always)]
     pub fn from_env() -> Runtime {
         let Some((entry, value)) = sys::getenv(c"AWS_LAMBDA_RUNTIME_API") else {
             sys::die(b"AWS_LAMBDA_RUNTIME_API is not set");
