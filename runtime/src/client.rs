@@ -261,17 +261,16 @@ pub(crate) fn read_reply(sock: &Socket, buf: &mut [u8], limit: usize, spans: &mu
     let (mut out, mut end, mut too_large) = (0, filled - head_len, false);
     loop {
         let p = dec.decode(body, out, out, end).map_err(malformed)?;
-        if p.end.is_some_and(|e| e != end) {
-            return Err(Fail(EXTRA_DATA, 0));
-        }
         out = p.out;
-        let done = p.end.is_some();
         let over = out > limit;
         too_large |= over;
         if over {
             out = 0;
         }
-        if done {
+        if let Some(e) = p.end {
+            if e != end {
+                return Err(Fail(EXTRA_DATA, 0));
+            }
             break;
         }
         match sock.recv(body.get_mut(out..).unwrap_or_default()) {
