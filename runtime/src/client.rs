@@ -2,7 +2,7 @@
 //! responses read into caller-supplied buffers.
 
 use crate::context::{Context, Spans};
-use crate::http::{self, Chunked, FAILURES, Framing, HTTP_ERRORS, MAX_HEAD, nth};
+use crate::http::{self, FAILURES, HTTP_ERRORS, MAX_HEAD, nth};
 use crate::json;
 use crate::sys::{self, Addr, Errno, Socket};
 
@@ -256,42 +256,22 @@ pub(crate) fn read_reply(sock: &Socket, buf: &mut [u8], limit: usize, spans: &mu
     let (head, body) = buf.split_at_mut_checked(head_len).ok_or(Fail(EXTRA_DATA, 0))?;
     let head = http::parse_into(head, spans).map_err(malformed)?;
     let limit = limit.min(body.len().saturating_sub(1));
-    let until_close = head.framing == Framing::UntilClose;
-    // The body length still expected, unless chunked.
-    let mut want = match head.framing {
-        Framing::Length(n) => n,
-        Framing::UntilClose => u64::MAX,
-        _ => 0,
-    };
-    let mut chunked = (head.framing == Framing::Chunked).then(Chunked::new);
+    let mut dec = head.body;
+    let until_close = dec.until_close();
     // Decoded data is body[..out]; raw bytes not yet decoded are body[out..end].
     let (mut out, mut end, mut too_large) = (0, filled - head_len, false);
     loop {
-        let done = match &mut chunked {
-            Some(c) => {
-                let p = c.decode(body, out, out, end).map_err(malformed)?;
-                if p.end.is_some_and(|e| e != end) {
-                    return Err(Fail(EXTRA_DATA, 0));
-                }
-                out = p.out;
-                p.end.is_some()
-            }
-            None => {
-                let n = (end - out) as u64;
-                if n > want {
-                    return Err(Fail(EXTRA_DATA, 0));
-                }
-                want -= n;
-                out = end;
-                want == 0
-            }
-        };
+        let p = dec.decode(body, out, out, end).map_err(malformed)?;
+        out = p.out;
         let over = out > limit;
         too_large |= over;
         if over {
             out = 0;
         }
-        if done {
+        if let Some(e) = p.end {
+            if e != end {
+                return Err(Fail(EXTRA_DATA, 0));
+            }
             break;
         }
         match sock.recv(body.get_mut(out..).unwrap_or_default()) {

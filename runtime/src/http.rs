@@ -1,8 +1,8 @@
 //! HTTP/1.1 response parsing: pure functions over bytes, no I/O, no `unsafe`.
 //!
 //! [`head_len`] finds the end of a header block, [`parse_head`] validates it and extracts
-//! the framing and the invocation [`Context`], and [`Chunked`] decodes a chunked body in
-//! place, from any split of the bytes across reads.
+//! the framing and the invocation [`Context`], and [`Chunked`] reads the body (a chunked
+//! one decoded in place), from any split of the bytes across reads.
 
 use crate::context::{Context, FIELDS, Spans};
 
@@ -12,9 +12,7 @@ pub const MAX_HEAD: usize = 64 * 1024;
 /// How the body of a response is delimited.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Framing {
-    /// No body: a 1xx, 204 or 304 status.
-    Empty,
-    /// `Content-Length: n`.
+    /// `Content-Length: n`, or no body (`n` = 0) for a 1xx, 204 or 304 status without one.
     Length(u64),
     /// `Transfer-Encoding: chunked`.
     Chunked,
@@ -157,7 +155,12 @@ const STATUS_LINE: usize = usize::MAX;
 pub fn parse_head(head: &[u8]) -> Result<Head<'_>, Error> {
     let mut context = Context { head, spans: Default::default() };
     let m = parse_into(head, &mut context.spans)?;
-    Ok(Head { status: m.status, keep_alive: m.keep_alive, framing: m.framing, context })
+    let framing = match m.body.state {
+        SIZE_START => Framing::Chunked,
+        UNTIL_CLOSE => Framing::UntilClose,
+        _ => Framing::Length(m.body.remaining),
+    };
+    Ok(Head { status: m.status, keep_alive: m.keep_alive, framing, context })
 }
 
 /// What [`parse_head`] finds besides the context.
@@ -165,7 +168,8 @@ pub fn parse_head(head: &[u8]) -> Result<Head<'_>, Error> {
 pub(crate) struct Meta {
     pub status: u16,
     pub keep_alive: bool,
-    pub framing: Framing,
+    /// The decoder of the body, set up for its framing.
+    pub body: Chunked,
 }
 
 /// [`parse_head`], recording where the context headers are in `spans`.
@@ -247,20 +251,20 @@ pub(crate) fn parse_into(head: &[u8], spans: &mut Spans) -> Result<Meta, Error> 
         header = lookup(name);
         rest = tail;
     }
-    let framing = if chunked {
+    let body = if chunked {
         if length.is_some() {
             return Err(Error::AmbiguousFraming);
         }
-        Framing::Chunked
+        Chunked::new()
     } else if let Some(n) = length {
-        Framing::Length(n)
+        Chunked::length(n)
     } else if status < 200 || status == 204 || status == 304 {
-        Framing::Empty
+        Chunked::length(0)
     } else {
         keep_alive = false;
-        Framing::UntilClose
+        Chunked { state: UNTIL_CLOSE, remaining: u64::MAX }
     };
-    Ok(Meta { status: status as u16, keep_alive, framing })
+    Ok(Meta { status: status as u16, keep_alive, body })
 }
 
 /// Splits `s` before its first byte that is not `ok`.
@@ -313,25 +317,30 @@ pub(crate) fn parse_decimal(s: &[u8]) -> Option<u64> {
     Some(n)
 }
 
-// Decoder states (`u32`, which makes shorter code than `u8`). Before `DATA`, and in
+// Decoder states (`u32`, which makes shorter code than `u8`). Before `DATA_CR`, and in
 // `LF | DATA`, a malformed byte is a chunk-size error, from it on a framing error.
 const SIZE_START: u32 = 0;
 const SIZE: u32 = 1;
 const SIZE_SPACE: u32 = 2;
 const EXTENSION: u32 = 3;
-const DATA: u32 = 4;
-const DATA_CR: u32 = 5;
-const TRAILER_START: u32 = 6;
-const TRAILER: u32 = 7;
-const DONE: u32 = 8;
+const DATA_CR: u32 = 4;
+const TRAILER_START: u32 = 5;
+const TRAILER: u32 = 6;
+/// The states that copy bytes rather than classify them, from `DATA` to `UNTIL_CLOSE`.
+const DATA: u32 = 7;
+/// A whole body of `remaining` bytes (`Content-Length`), not chunked.
+const BODY: u32 = 8;
+/// A body that ends when the connection does: `BODY` that never completes.
+const UNTIL_CLOSE: u32 = 9;
+const DONE: u32 = 10;
 /// Added to a state: a CR was read, an LF must follow, then that state (`DATA` with
 /// nothing to copy, after a zero size, becomes `TRAILER_START`).
 const LF: u32 = 16;
 const ERROR: u32 = 255;
 /// The state after a CR, a space or tab, a `;` or another field-content byte (columns),
-/// by state (rows); hex digits in a size are read before.
+/// by state (rows, up to `DATA`); hex digits in a size are read before.
 #[rustfmt::skip]
-const AFTER: [u8; 32] = {
+const AFTER: [u8; 28] = {
     const E: u8 = ERROR as u8;
     const X: u8 = EXTENSION as u8;
     const T: u8 = TRAILER as u8;
@@ -345,18 +354,18 @@ const AFTER: [u8; 32] = {
         TO_DATA, SP, X, E, // SIZE
         TO_DATA, SP, X, E, // SIZE_SPACE
         TO_DATA, X, X, X, // EXTENSION
-        E, E, E, E, // DATA (copied, not classified)
         TO_SIZE, E, E, E, // DATA_CR
         TO_DONE, T, T, T, // TRAILER_START
         TO_TRAILER, T, T, T, // TRAILER
     ]
 };
 
-/// An incremental, in-place decoder for a chunked body.
+/// An incremental, in-place decoder for a chunked body, or for one delimited otherwise
+/// (one code path for every body, [`Chunked::length`]).
 ///
 /// Feed it the raw bytes as they arrive; it moves the data bytes down over the framing so
 /// that the decoded body ends up contiguous at the start of the buffer.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Copy)]
 pub struct Chunked {
     state: u32,
     remaining: u64,
@@ -383,6 +392,17 @@ impl Chunked {
         Chunked { state: SIZE_START, remaining: 0 }
     }
 
+    /// A decoder for a body that is not chunked but `n` bytes long (`Content-Length`):
+    /// it only finds where the body ends, leaving its bytes in place.
+    pub const fn length(n: u64) -> Self {
+        Chunked { state: BODY, remaining: n }
+    }
+
+    /// Whether the body ends only when the connection does (no framing headers).
+    pub(crate) fn until_close(&self) -> bool {
+        self.state == UNTIL_CLOSE
+    }
+
     /// Decodes the raw bytes `buf[raw..end]`, appending their data at `buf[out..]`.
     ///
     /// Requires `out <= raw <= end <= buf.len()` (data is not moved otherwise); since
@@ -396,20 +416,26 @@ impl Chunked {
         let end = buf.len();
         let (mut st, mut remaining) = (self.state, self.remaining);
         let result = loop {
-            let Some(&b) = buf.get(raw) else { break Ok(None) };
-            if st == DATA {
-                // Large events arrive chunked: data moves down over the framing in bulk.
+            if (DATA..DONE).contains(&st) {
+                // Large events arrive in bulk: data moves down over the framing in one call
+                // per read (for a whole body `raw == out`, which glibc's memmove returns
+                // from at once for large sizes).
                 let n = (end - raw).min(remaining.min(usize::MAX as u64) as usize);
                 crate::sys::move_down(buf, raw, out, n);
                 out += n;
                 raw += n;
                 remaining -= n as u64;
-                if remaining == 0 {
-                    // Nothing to copy in `DATA`: the size was zero, the trailer follows.
-                    st = if n == 0 { TRAILER_START } else { DATA_CR };
+                if remaining != 0 {
+                    break Ok(None);
                 }
+                if st == BODY {
+                    break Ok(Some(raw));
+                }
+                // Nothing to copy in `DATA`: the size was zero, the trailer follows.
+                st = if n == 0 { TRAILER_START } else { DATA_CR };
                 continue;
             }
+            let Some(&b) = buf.get(raw) else { break Ok(None) };
             raw += 1;
             let mut next = ERROR;
             if st & LF != 0 {
@@ -438,7 +464,7 @@ impl Chunked {
                 next = AFTER.get(st as usize * 4 + class).map_or(ERROR, |&n| n as u32);
             }
             if next == ERROR {
-                break Err(if st < DATA || st == LF | DATA { Error::ChunkSize } else { Error::ChunkFraming });
+                break Err(if st < DATA_CR || st == LF | DATA { Error::ChunkSize } else { Error::ChunkFraming });
             }
             st = next;
         };
@@ -546,7 +572,7 @@ mod tests {
             (b"HTTP/1.1 200 OK\r\ncontent-length: 5\r\nContent-Length: 5\r\n\r\n", Ok(Framing::Length(5))),
             (b"HTTP/1.1 200 OK\r\nContent-Length: 18446744073709551615\r\n\r\n", Ok(Framing::Length(u64::MAX))),
             (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: Chunked\r\n\r\n", Ok(Framing::Chunked)),
-            (b"HTTP/1.1 204 No Content\r\n\r\n", Ok(Framing::Empty)),
+            (b"HTTP/1.1 204 No Content\r\n\r\n", Ok(Framing::Length(0))),
             (b"HTTP/1.1 200 OK\r\n\r\n", Ok(Framing::UntilClose)),
             (b"HTTP/1.1 200 OK\r\nContent-Length: 18446744073709551616\r\n\r\n", Err(Error::ContentLength)),
             (b"HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n", Err(Error::ContentLength)),
