@@ -418,8 +418,7 @@ impl Chunked {
         let result = loop {
             if (DATA..DONE).contains(&st) {
                 // Large events arrive in bulk: data moves down over the framing in one call
-                // per read (for a whole body `raw == out`, which glibc's memmove returns
-                // from at once for large sizes).
+                // per read (for a whole body `raw == out`: `move_down` leaves it in place).
                 let n = (end - raw).min(remaining.min(usize::MAX as u64) as usize);
                 crate::sys::move_down(buf, raw, out, n);
                 out += n;
