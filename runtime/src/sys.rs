@@ -127,11 +127,11 @@ unsafe extern "C" {
     fn inet_pton(af: libc::c_int, src: *const libc::c_char, dst: *mut libc::c_void) -> libc::c_int;
 }
 
-/// A socket address.
+/// A socket address: an IPv4 or IPv6 one, passed to `connect` with the whole storage's
+/// length (Linux's `connect` only requires at least the family's own).
 #[derive(Clone, Copy)]
 pub struct Addr {
     storage: libc::sockaddr_storage,
-    len: libc::socklen_t,
 }
 
 /// What the endpoint is resolved with, at the start of the mapping: all zeros on entry to
@@ -183,9 +183,6 @@ unsafe fn resolve(host: Host<'_>, port: u16, head: *mut Head) -> bool {
         core::ptr::copy(text.as_ptr(), name.as_mut_ptr(), text.len());
         let cname = name.as_ptr().cast::<libc::c_char>();
         let storage = (&raw mut addr.storage).cast::<u8>();
-        // The whole storage's size, for either family: Linux's connect only requires at
-        // least the family's own.
-        addr.len = size_of::<libc::sockaddr_storage>() as libc::socklen_t;
         if inet_pton(family, cname, storage.add(offset).cast()) == 1 {
             addr.storage.ss_family = family as libc::sa_family_t;
         } else {
@@ -233,7 +230,8 @@ impl Socket {
                 (&raw const one).cast(),
                 size_of::<libc::c_int>() as _,
             );
-            if libc::connect(fd, (&raw const addr.storage).cast(), addr.len) < 0 {
+            let len = size_of::<libc::sockaddr_storage>() as libc::socklen_t;
+            if libc::connect(fd, (&raw const addr.storage).cast(), len) < 0 {
                 return Err(errno());
             }
             Ok(sock)
