@@ -1,7 +1,12 @@
-//! Every call into the C library, and the process-wide state the panic handler reads.
+//! Every system call and call into the C library, and the process-wide state the panic
+//! handler reads.
 //!
-//! This module (with `start.rs`) holds all of the crate's `unsafe` code; what it exports is
-//! safe to call.
+//! The socket, `mmap` and `writev` calls go to the kernel directly ([`syscall3`],
+//! [`syscall6`]); glibc is called for what it does beyond a system call: the environment,
+//! name resolution, `memmove` and `exit` (which flushes a C program's stdio).
+//!
+//! This module (with `capi.rs`, which turns C's pointers into slices) holds all of the
+//! crate's `unsafe` code; what it exports is safe to call.
 
 use core::mem::{MaybeUninit, size_of, zeroed};
 use core::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
@@ -15,9 +20,55 @@ const MAX_PARTS: usize = 16;
 /// An OS error number.
 pub type Errno = i32;
 
-fn errno() -> Errno {
-    // SAFETY: __errno_location returns the calling thread's errno slot, always valid.
-    unsafe { *libc::__errno_location() }
+/// System call `n` with six arguments: the kernel's result, or `-errno`. System calls go
+/// to the kernel directly, not through glibc's wrappers: each wrapper is an import (a
+/// symbol, a relocation, a GOT slot), and the errno they set is one more.
+///
+/// # Safety
+/// The arguments must be valid for the call: pointers to memory it may read or write.
+#[inline(always)]
+unsafe fn syscall6(n: libc::c_long, a: usize, b: usize, c: usize, d: usize, e: usize, f: usize) -> isize {
+    let ret: isize;
+    // SAFETY: the caller's; the kernel preserves every register but the result and, on
+    // x86_64, rcx and r11.
+    #[cfg(target_arch = "x86_64")]
+    unsafe {
+        core::arch::asm!("syscall", inlateout("rax") n as isize => ret, in("rdi") a, in("rsi") b, in("rdx") c,
+            in("r10") d, in("r8") e, in("r9") f, lateout("rcx") _, lateout("r11") _, options(nostack));
+    }
+    // SAFETY: as above.
+    #[cfg(target_arch = "aarch64")]
+    unsafe {
+        core::arch::asm!("svc 0", in("x8") n, inlateout("x0") a => ret, in("x1") b, in("x2") c, in("x3") d,
+            in("x4") e, in("x5") f, options(nostack));
+    }
+    ret
+}
+
+/// [`syscall6`] with three arguments: no registers loaded for the other three.
+///
+/// # Safety
+/// As for [`syscall6`].
+#[inline(always)]
+unsafe fn syscall3(n: libc::c_long, a: usize, b: usize, c: usize) -> isize {
+    let ret: isize;
+    // SAFETY: as for syscall6.
+    #[cfg(target_arch = "x86_64")]
+    unsafe {
+        core::arch::asm!("syscall", inlateout("rax") n as isize => ret, in("rdi") a, in("rsi") b, in("rdx") c,
+            lateout("rcx") _, lateout("r11") _, options(nostack));
+    }
+    // SAFETY: as above.
+    #[cfg(target_arch = "aarch64")]
+    unsafe {
+        core::arch::asm!("svc 0", in("x8") n, inlateout("x0") a => ret, in("x1") b, in("x2") c, options(nostack));
+    }
+    ret
+}
+
+/// A system call's result: `Ok` if not negative, else `Err(errno)`.
+fn check(ret: isize) -> Result<usize, Errno> {
+    if ret < 0 { Err(-ret as Errno) } else { Ok(ret as usize) }
 }
 
 fn iovec(p: &[u8]) -> libc::iovec {
@@ -40,7 +91,7 @@ pub fn log(parts: &[&[u8]]) {
     // SAFETY: the first n + 1 iovecs (n at most 15) are initialised, pointing into `parts`'
     // slices, alive for the call. A failed write to stderr has nowhere to be reported, so its
     // result is ignored.
-    unsafe { libc::writev(2, iov.as_ptr().cast(), n as libc::c_int + 1) };
+    unsafe { syscall3(libc::SYS_writev, 2, iov.as_ptr() as usize, n + 1) };
 }
 
 /// Logs the message and exits with status 1.
@@ -117,8 +168,9 @@ fn map(len: usize) -> Option<&'static mut [u8]> {
     // writable, zeroed bytes that stay mapped for the life of the process, so a `'static`
     // exclusive slice over it is sound.
     unsafe {
-        let p = libc::mmap(core::ptr::null_mut(), len, libc::PROT_READ | libc::PROT_WRITE, flags, -1, 0);
-        (p != libc::MAP_FAILED).then(|| core::slice::from_raw_parts_mut(p.cast::<u8>(), len))
+        let prot = (libc::PROT_READ | libc::PROT_WRITE) as usize;
+        let p = check(syscall6(libc::SYS_mmap, 0, len, prot, flags as usize, usize::MAX, 0)).ok()?;
+        Some(core::slice::from_raw_parts_mut(p as *mut u8, len))
     }
 }
 
@@ -217,23 +269,14 @@ impl Socket {
         // SAFETY: plain syscalls on integers and on pointers to live locals; the fd is
         // owned by the returned Socket (or closed by its drop on failure).
         unsafe {
-            let fd = libc::socket(addr.storage.ss_family as libc::c_int, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0);
-            if fd < 0 {
-                return Err(errno());
-            }
-            let sock = Socket(fd);
+            let family = addr.storage.ss_family as usize;
+            let kind = (libc::SOCK_STREAM | libc::SOCK_CLOEXEC) as usize;
+            let sock = Socket(check(syscall3(libc::SYS_socket, family, kind, 0))? as libc::c_int);
             let one: libc::c_int = 1;
-            libc::setsockopt(
-                fd,
-                libc::IPPROTO_TCP,
-                libc::TCP_NODELAY,
-                (&raw const one).cast(),
-                size_of::<libc::c_int>() as _,
-            );
-            let len = size_of::<libc::sockaddr_storage>() as libc::socklen_t;
-            if libc::connect(fd, (&raw const addr.storage).cast(), len) < 0 {
-                return Err(errno());
-            }
+            let (tcp, nodelay) = (libc::IPPROTO_TCP as usize, libc::TCP_NODELAY as usize);
+            syscall6(libc::SYS_setsockopt, sock.0 as usize, tcp, nodelay, (&raw const one) as usize, 4, 0);
+            let len = size_of::<libc::sockaddr_storage>();
+            check(syscall3(libc::SYS_connect, sock.0 as usize, (&raw const addr.storage) as usize, len))?;
             Ok(sock)
         }
     }
@@ -258,15 +301,14 @@ impl Socket {
             msg.msg_iov = iov.as_mut_ptr();
             msg.msg_iovlen = iov.len() as _;
             // SAFETY: msg points at iovecs for slices that outlive the call.
-            let sent = unsafe { libc::sendmsg(self.0, &msg, libc::MSG_NOSIGNAL) };
-            if sent < 0 {
-                match errno() {
-                    libc::EINTR => continue,
-                    e => return Err(e),
-                }
-            }
+            let flags = libc::MSG_NOSIGNAL as usize;
+            let sent = unsafe { syscall3(libc::SYS_sendmsg, self.0 as usize, (&raw const msg) as usize, flags) };
             // Drops what was sent: whole iovecs, then the start of the next one.
-            let mut sent = sent as usize;
+            let mut sent = match check(sent) {
+                Ok(n) => n,
+                Err(libc::EINTR) => continue,
+                Err(e) => return Err(e),
+            };
             while let Some(v) = iov.first_mut() {
                 if sent < v.iov_len {
                     // SAFETY: `sent` is less than this iovec's length, so the pointer stays
@@ -286,13 +328,10 @@ impl Socket {
     pub fn recv(&self, buf: &mut [u8]) -> Result<usize, Errno> {
         loop {
             // SAFETY: `buf` is writable for its whole length.
-            let n = unsafe { libc::read(self.0, buf.as_mut_ptr().cast(), buf.len()) };
-            if n >= 0 {
-                return Ok(n as usize);
-            }
-            match errno() {
-                libc::EINTR => {}
-                e => return Err(e),
+            let n = unsafe { syscall3(libc::SYS_read, self.0 as usize, buf.as_mut_ptr() as usize, buf.len()) };
+            match check(n) {
+                Err(libc::EINTR) => {}
+                r => return r,
             }
         }
     }
@@ -301,7 +340,7 @@ impl Socket {
 impl Drop for Socket {
     fn drop(&mut self) {
         // SAFETY: the Socket owns this fd and closes it once.
-        unsafe { libc::close(self.0) };
+        unsafe { syscall3(libc::SYS_close, self.0 as usize, 0, 0) };
     }
 }
 
