@@ -27,7 +27,10 @@ use crate::runtime::{Responder, Runtime};
 #[cfg(feature = "c-api-stream")]
 use crate::{stream::Stream, sys::Socket};
 
-#[cfg(not(test))]
+// The entry point and the panic handler of a C program. Not where the library is built to
+// unwind (the test profiles, whose harnesses bring std's panic handler: doctests with
+// `--features c-api` link this library); the static library is always built to abort.
+#[cfg(all(not(test), panic = "abort"))]
 crate::bootstrap!();
 
 /// Success.
