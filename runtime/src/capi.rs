@@ -21,7 +21,6 @@ use core::ffi::{CStr, c_char, c_int, c_void};
 use core::mem::MaybeUninit;
 use core::sync::atomic::{AtomicBool, Ordering};
 
-use crate::context::Context;
 use crate::handler::Error;
 use crate::runtime::{Responder, Runtime};
 #[cfg(feature = "c-api-stream")]
@@ -262,33 +261,23 @@ impl State {
     /// # Safety
     /// `invocation` must be valid for writes.
     unsafe fn next_into(&mut self, invocation: *mut lambda_invocation) {
-        use crate::context::Field::*;
         self.written = 0;
         self.overflow = false;
-        let next = self.runtime().next();
-        let c: Context<'_> = next.invocation.context;
+        let rt = self.runtime();
+        let event = bytes(rt.next().invocation.event);
         // Written in place, as the array of byte strings the invocation is (the event, then
-        // the context in `context::Field` order), in one loop over the fields.
+        // the context in `context::Field` order): the context in one loop over the spans,
+        // read where they are (a `Context` would be a copy of them), then the event (in this
+        // order, measured 37 B smaller arm64 zip and 8 B x86_64 than the event first).
         let out = invocation.cast::<lambda_bytes>();
-        // SAFETY: the caller's contract; the event is the invocation's first field.
-        unsafe { out.write(bytes(next.invocation.event)) };
-        for i in 0..crate::context::FIELDS {
-            // Each field through `Context::field`, which the answers link anyway, rather than
-            // a bounds check of its own per span: the match compiles to nothing.
-            let f = match i {
-                0 => RequestId,
-                1 => DeadlineMs,
-                2 => InvokedFunctionArn,
-                3 => TraceId,
-                4 => ClientContext,
-                5 => CognitoIdentity,
-                6 => TenantId,
-                7 => InvocationId,
-                _ => ContentType,
-            };
-            // SAFETY: `i` < FIELDS, so field `1 + i` of the array the invocation is (above).
-            unsafe { out.add(1 + i).write(bytes(c.field(f))) };
+        let (head, spans) = rt.last_head();
+        for (i, &[start, end]) in spans.iter().enumerate() {
+            // SAFETY: the caller's contract; `i` < FIELDS, so field `1 + i` of the array the
+            // invocation is (above).
+            unsafe { out.add(1 + i).write(bytes(head.get(start..end).unwrap_or_default())) };
         }
+        // SAFETY: the caller's contract; the event is the invocation's first field.
+        unsafe { out.write(event) };
     }
 
     /// Answers the pending invocation (see [`Runtime::answer`]).

@@ -186,6 +186,13 @@ impl Runtime {
         self.pending
     }
 
+    /// The header block and the context spans of the last [`next`](Runtime::next), where
+    /// they are.
+    #[cfg(feature = "c-api")]
+    pub(crate) fn last_head(&self) -> (&[u8], &context::Spans) {
+        (self.event, &self.conn.spans)
+    }
+
     /// The response buffer, for the C API's writer.
     #[cfg(feature = "c-api")]
     pub(crate) fn response_buffer(&mut self) -> &mut [u8] {
