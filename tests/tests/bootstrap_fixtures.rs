@@ -277,6 +277,38 @@ fn an_unanswered_invocation_is_reported_before_the_next_one() {
 }
 
 #[test]
+fn run_reports_what_next_left_unanswered_first() {
+    for bin in rust_fixtures() {
+        let (server, _) = bin.echo_run(Script::new().events([
+            ev("r1", "run").invocation_id("inv-r1"),
+            ev("r2", "by run"),
+            ev("r3", "run"),
+        ]));
+        let reqs = server.requests();
+        let routes: Vec<Route> = reqs.iter().map(|r| r.route.clone()).collect();
+        assert_eq!(
+            routes,
+            [
+                Route::Next,
+                Route::Error("r1".into()),
+                Route::Next,
+                Route::Response("r2".into()),
+                Route::Next,
+                Route::Response("r3".into()),
+                Route::Next
+            ],
+            "{bin}: the invocation `next` handed out is reported once, then `run` answers:\n{}",
+            summary(&reqs)
+        );
+        let answers = server.answers();
+        assert_error(&bin, &answers[0], "r1", "Runtime.NoResponse");
+        assert_eq!(answers[0].header("Lambda-Runtime-Invocation-Id"), Some("inv-r1"), "{bin}");
+        assert_response(&bin, &answers[1], "r2", b"by run", "answered by run");
+        assert_response(&bin, &answers[2], "r3", b"run", "run's echo");
+    }
+}
+
+#[test]
 fn other_events_are_echoed() {
     for bin in fixtures() {
         let bodies: [&[u8]; 6] = [b"hello", b"", b"errors", b"Error", br#"{"command":"panic"}"#, b"panic\n"];
