@@ -12,7 +12,7 @@ use lambda_libc_mock::{
 };
 use support::{
     Bin, LAMBDA_E_NULL, LAMBDA_E_STATE, LAMBDA_OK, assert_error, assert_error_document, assert_response,
-    assert_responses, c_fixtures, fixtures, rust_fixtures, statuses, summary,
+    assert_responses, assert_routes, c_fixtures, fixtures, rust_fixtures, statuses, summary,
 };
 
 fn ev(id: &str, body: impl Into<Vec<u8>>) -> Event {
@@ -249,21 +249,19 @@ fn an_unanswered_invocation_is_reported_before_the_next_one() {
             ev("n2", "noanswer"),
             ev("after", "answered"),
         ]));
-        let reqs = server.requests();
-        let routes: Vec<Route> = reqs.iter().map(|r| r.route.clone()).collect();
-        assert_eq!(
-            routes,
-            [
+        assert_routes(
+            &bin,
+            &server,
+            &[
                 Route::Next,
                 Route::Error("n1".into()),
                 Route::Next,
                 Route::Error("n2".into()),
                 Route::Next,
                 Route::Response("after".into()),
-                Route::Next
+                Route::Next,
             ],
-            "{bin}:\n{}",
-            summary(&reqs)
+            "each unanswered invocation is reported before the next /next",
         );
         let answers = server.answers();
         for (a, id) in answers.iter().zip(["n1", "n2"]) {
@@ -284,21 +282,19 @@ fn run_reports_what_next_left_unanswered_first() {
             ev("r2", "by run"),
             ev("r3", "run"),
         ]));
-        let reqs = server.requests();
-        let routes: Vec<Route> = reqs.iter().map(|r| r.route.clone()).collect();
-        assert_eq!(
-            routes,
-            [
+        assert_routes(
+            &bin,
+            &server,
+            &[
                 Route::Next,
                 Route::Error("r1".into()),
                 Route::Next,
                 Route::Response("r2".into()),
                 Route::Next,
                 Route::Response("r3".into()),
-                Route::Next
+                Route::Next,
             ],
-            "{bin}: the invocation `next` handed out is reported once, then `run` answers:\n{}",
-            summary(&reqs)
+            "the invocation `next` handed out is reported once, then `run` answers",
         );
         let answers = server.answers();
         assert_error(&bin, &answers[0], "r1", "Runtime.NoResponse");

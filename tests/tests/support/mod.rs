@@ -434,6 +434,13 @@ pub fn summary(reqs: &[Request]) -> String {
         .collect()
 }
 
+/// Asserts the routes of the requests the server saw, in order (`what` says why).
+pub fn assert_routes(bin: &Bin, server: &MockServer, want: &[Route], what: &str) {
+    let reqs = server.requests();
+    let routes: Vec<Route> = reqs.iter().map(|r| r.route.clone()).collect();
+    assert_eq!(routes, want, "{bin}: {what}:\n{}", summary(&reqs));
+}
+
 /// Asserts the answers are exactly one `/response` per `(request id, body)`, in order,
 /// each accepted (202) with a `Content-Length` body.
 pub fn assert_responses(bin: &Bin, server: &MockServer, expected: &[(String, Vec<u8>)]) {
