@@ -17,6 +17,9 @@ use crate::endpoint::Host;
 /// The most slices one `send`/`log` call takes.
 const MAX_PARTS: usize = 16;
 
+#[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
+compile_error!("lambda-libc makes its system calls itself, for Lambda's architectures: x86_64 and aarch64 only");
+
 /// An OS error number.
 pub type Errno = i32;
 
