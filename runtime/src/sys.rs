@@ -277,7 +277,15 @@ impl Socket {
             let sock = Socket(check(syscall3(libc::SYS_socket, family, kind, 0))? as libc::c_int);
             let one: libc::c_int = 1;
             let (tcp, nodelay) = (libc::IPPROTO_TCP as usize, libc::TCP_NODELAY as usize);
-            syscall6(libc::SYS_setsockopt, sock.0 as usize, tcp, nodelay, (&raw const one) as usize, 4, 0);
+            syscall6(
+                libc::SYS_setsockopt,
+                sock.0 as usize,
+                tcp,
+                nodelay,
+                (&raw const one) as usize,
+                size_of::<libc::c_int>(),
+                0,
+            );
             let len = size_of::<libc::sockaddr_storage>();
             check(syscall3(libc::SYS_connect, sock.0 as usize, (&raw const addr.storage) as usize, len))?;
             Ok(sock)
