@@ -4,6 +4,7 @@
 //! * [`protocol`]: the events, the `/next` responses, the request parser;
 //! * [`run`]: one run of one candidate, timed from the server's side;
 //! * [`strace`]: syscalls per warm invocation from an `strace -f` log;
+//! * [`callgrind`]: instructions per warm invocation, counted by callgrind;
 //! * [`stats`]: medians and percentiles;
 //! * [`report`]: the markdown table, the JSON and the SVG chart;
 //! * [`bench`]: every candidate, interleaved across repeats, summarised by medians.
@@ -11,6 +12,7 @@
 //! Timings are measured, never asserted: the tests check that the harness works, not how
 //! fast anything is.
 
+pub mod callgrind;
 pub mod protocol;
 pub mod report;
 pub mod run;
@@ -72,6 +74,8 @@ pub struct Options {
     pub init_samples: usize,
     /// Invocations of the strace runs (0: no strace).
     pub strace_invocations: usize,
+    /// Warm invocations counted by callgrind, with the small event (0: no callgrind).
+    pub callgrind_invocations: usize,
     /// Where the candidates' logs (stdout, stderr) and strace outputs go.
     pub log_dir: PathBuf,
 }
@@ -87,6 +91,7 @@ impl Default for Options {
             chunk: 32 * 1024,
             init_samples: 20,
             strace_invocations: 200,
+            callgrind_invocations: 200,
             log_dir: std::env::temp_dir().join("lambda-libc-bench"),
         }
     }
@@ -100,6 +105,8 @@ pub struct Series {
     pub init_us: Vec<f64>,
     pub first_us: Vec<f64>,
     pub syscalls: Option<strace::Count>,
+    /// Instructions per warm invocation (small event only).
+    pub instructions: Option<callgrind::Instructions>,
 }
 
 impl Series {
@@ -294,7 +301,8 @@ pub fn order(n: usize, seed: u64) -> Vec<usize> {
 /// Measures every candidate: a warm-up run each (discarded), then `repeats` rounds, each
 /// running every candidate with the small event, then every candidate with the large one,
 /// then `init_samples` passes of short runs, each pass in its own shuffled [`order`]; then
-/// one strace run per candidate and size.
+/// one strace run per candidate and size, and two callgrind runs per candidate with the small
+/// event.
 /// A candidate whose run fails is dropped with the reason; the others go on. `progress`
 /// gets one line per step.
 pub fn bench(candidates: &[Candidate], options: &Options, progress: &mut dyn FnMut(&str)) -> Results {
@@ -369,6 +377,12 @@ pub fn bench(candidates: &[Candidate], options: &Options, progress: &mut dyn FnM
         }
     }
 
+    let wrapped = |program: &str, args: Vec<String>, c: &Candidate| Launch {
+        program: PathBuf::from(program),
+        args: args.into_iter().chain([c.elf.to_string_lossy().into_owned()]).collect(),
+        log: log_path(options, c, "log"),
+        timeout: Duration::from_secs(300),
+    };
     if options.strace_invocations >= 2 && strace::available() {
         for m in measured.iter_mut().filter(|m| m.failure.is_none()) {
             for (size, work) in [("small", &small), ("large", &large)] {
@@ -380,16 +394,7 @@ pub fn bench(candidates: &[Candidate], options: &Options, progress: &mut dyn FnM
                 let work = Workload { invocations: n, ..work.clone() };
                 progress(&format!("strace: {} event: {}", size, m.candidate.name));
                 let output = log_path(options, &m.candidate, &format!("strace-{size}"));
-                let launch = Launch {
-                    program: PathBuf::from("strace"),
-                    args: strace::args(&output)
-                        .into_iter()
-                        .chain([m.candidate.elf.to_string_lossy().into_owned()])
-                        .collect(),
-                    log: log_path(options, &m.candidate, "log"),
-                    timeout: Duration::from_secs(300),
-                };
-                let count = run::run(&launch, &work).and_then(|_| {
+                let count = run::run(&wrapped("strace", strace::args(&output), &m.candidate), &work).and_then(|_| {
                     let text = std::fs::read_to_string(&output).map_err(|e| format!("{}: {e}", output.display()))?;
                     strace::count(&text, n)
                 });
@@ -402,6 +407,32 @@ pub fn bench(candidates: &[Candidate], options: &Options, progress: &mut dyn FnM
         }
     } else if options.strace_invocations >= 2 {
         progress("strace is not installed: no syscall counts");
+    }
+
+    if options.callgrind_invocations >= 1 && callgrind::available() {
+        for m in measured.iter_mut().filter(|m| m.failure.is_none()) {
+            progress(&format!("callgrind: small event: {}", m.candidate.name));
+            let mut totals = Vec::new();
+            for n in [callgrind::BASE, callgrind::BASE + options.callgrind_invocations] {
+                let output = log_path(options, &m.candidate, &format!("callgrind-{n}"));
+                let work = Workload { invocations: n, ..small.clone() };
+                let total = run::run(&wrapped("valgrind", callgrind::args(&output), &m.candidate), &work).and_then(|_| {
+                    callgrind::total(
+                        &std::fs::read_to_string(&output).map_err(|e| format!("{}: {e}", output.display()))?,
+                    )
+                });
+                totals.push(total);
+            }
+            match (&totals[0], &totals[1]) {
+                (Ok(base), Ok(longer)) => match callgrind::instructions(*base, *longer, options.callgrind_invocations) {
+                    Ok(i) => m.small.instructions = Some(i),
+                    Err(e) => progress(&format!("callgrind of {}: {e}", m.candidate.name)),
+                },
+                (Err(e), _) | (_, Err(e)) => progress(&format!("callgrind of {} failed: {e}", m.candidate.name)),
+            }
+        }
+    } else if options.callgrind_invocations >= 1 {
+        progress("valgrind is not installed: no instruction counts");
     }
 
     machine.load_after = load_average();

@@ -21,6 +21,7 @@ options:
   --large-invocations N        invocations per run with the 5 MiB event (default 200)
   --init-samples N             extra 2-invocation runs per candidate and round, for init (default 20)
   --strace-invocations N       invocations of the strace runs, 0 for none (default 200)
+  --callgrind-invocations N    warm invocations counted by callgrind, 0 for none (default 200)
   --out DIR                    where results.json, results.md, latency.svg go (default target/bench)
   --logs DIR                   the candidates' output and strace logs (default OUT/logs)
   --meta KEY=VALUE             a fact recorded in results.json (tool versions, ...)
@@ -71,6 +72,7 @@ fn run(args: Vec<String>) -> Result<ExitCode, String> {
             "--large-invocations" => options.large_invocations = number(value()?)?,
             "--init-samples" => options.init_samples = number(value()?)?,
             "--strace-invocations" => options.strace_invocations = number(value()?)?,
+            "--callgrind-invocations" => options.callgrind_invocations = number(value()?)?,
             "--out" => out = value()?.into(),
             "--logs" => logs = Some(PathBuf::from(value()?)),
             "--meta" => meta.push(pair(value()?)?),

@@ -67,9 +67,11 @@ pub fn frame(event: &[u8], framing: Framing) -> Vec<u8> {
     }
 }
 
-/// The request id of invocation `i` of run `run`: UUID-shaped, as Lambda's.
+/// The request id of invocation `i` of run `run`: UUID-shaped, as Lambda's, and decimal
+/// digits only, so that every id takes the same path through a runtime's checks (the
+/// instruction counts of `callgrind` do not depend on which run of a process it is).
 pub fn request_id(run: u32, i: usize) -> String {
-    format!("{run:08x}-0000-4000-8000-{i:012x}")
+    format!("{run:08}-0000-4000-8000-{i:012}")
 }
 
 /// The head of the `/next` response for an event: status, RAPID's context headers, framing.
@@ -293,11 +295,12 @@ mod tests {
     #[test]
     fn next_heads_carry_the_context_headers() {
         let id = request_id(7, 42);
-        assert_eq!(id, "00000007-0000-4000-8000-00000000002a");
+        assert_eq!(id, "00000007-0000-4000-8000-000000000042");
+        assert_eq!(request_id(12, 0), "00000012-0000-4000-8000-000000000000");
         let head = String::from_utf8(next_head(&id, 1_700_000_000_000, 100, Framing::ContentLength)).unwrap();
         for h in [
             "HTTP/1.1 200 OK\r\n",
-            "\r\nLambda-Runtime-Aws-Request-Id: 00000007-0000-4000-8000-00000000002a\r\n",
+            "\r\nLambda-Runtime-Aws-Request-Id: 00000007-0000-4000-8000-000000000042\r\n",
             "\r\nLambda-Runtime-Deadline-Ms: 1700000000000\r\n",
             "\r\nLambda-Runtime-Invoked-Function-Arn: arn:aws:lambda:us-east-1:123456789012:function:bench\r\n",
             "\r\nLambda-Runtime-Trace-Id: Root=1-",
@@ -310,7 +313,7 @@ mod tests {
         assert!(chunked.ends_with("\r\nTransfer-Encoding: chunked\r\n\r\n") && !chunked.contains("Content-Length"));
         assert_eq!(
             response_target(&id),
-            "/2018-06-01/runtime/invocation/00000007-0000-4000-8000-00000000002a/response"
+            "/2018-06-01/runtime/invocation/00000007-0000-4000-8000-000000000042/response"
         );
     }
 

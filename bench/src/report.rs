@@ -142,11 +142,16 @@ pub fn conditions(r: &Results) -> String {
     } else {
         "no syscall counts".to_owned()
     };
+    let callgrind = if o.callgrind_invocations >= 1 {
+        format!("; instructions counted by callgrind over {} warm invocations", o.callgrind_invocations)
+    } else {
+        String::new()
+    };
     format!(
         "Measured {} on {} ({} CPUs online, Linux {}), harness and bootstraps pinned to CPU {cpus}; \
          load average (1 min, the bench itself adds about 1) {:.2} before and {:.2} after the {:.0} s run{others}. \
          {} rounds, candidates interleaved, medians of the rounds (init and first invocation: of {} samples each); \
-         per run {} invocations of a {}-byte event{large}; {strace}.",
+         per run {} invocations of a {}-byte event{large}; {strace}{callgrind}.",
         utc(m.started_unix),
         m.cpu_model,
         m.cpus_online,
@@ -196,6 +201,9 @@ pub fn markdown(r: &Results) -> String {
     if r.options.large_invocations >= 2 {
         large_table(r, &mut s);
     }
+    if r.options.callgrind_invocations >= 1 {
+        instructions_table(r, &mut s);
+    }
     ratios_and_goals(r, &mut s);
     s
 }
@@ -224,6 +232,28 @@ fn large_table(r: &Results, s: &mut String) {
             fig(x.vm_hwm_kib),
             syscalls(&m.large),
             connections(&x),
+        );
+    }
+}
+
+fn instructions_table(r: &Results, s: &mut String) {
+    let _ = writeln!(
+        s,
+        "\n**Instructions** (callgrind, {}-byte event: the same for the same binary, however busy the machine)\n",
+        r.options.small_bytes
+    );
+    s.push_str("| candidate | per warm invocation | / floor | start-up |\n|---|---:|---:|---:|\n");
+    let floor = r.by_role(Role::Floor).and_then(|f| f.small.instructions).map(|i| i.per_invocation);
+    for m in r.measured.iter().filter(|m| m.failure.is_none()) {
+        let i = m.small.instructions;
+        let per = i.map(|i| i.per_invocation);
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {} |",
+            label(m),
+            per.map_or_else(|| "-".to_owned(), |v| grouped(v.round() as u64)),
+            times(ratio(per, floor)),
+            i.map_or_else(|| "-".to_owned(), |i| grouped(i.startup.round() as u64)),
         );
     }
 }
@@ -307,6 +337,11 @@ fn series_json(s: &Series) -> Value {
         "vm_hwm_kib": round1(x.vm_hwm_kib),
         "connections": x.connections,
         "syscalls_per_invocation": s.syscalls.as_ref().map(|c| round1(Some(c.per_invocation()))),
+        "instructions": s.instructions.map(|i| json!({
+            "invocations": i.invocations,
+            "per_invocation": round1(Some(i.per_invocation)),
+            "startup": i.startup.round(),
+        })),
         "syscalls_by_name": s.syscalls.as_ref().map(|c| json!({
             "invocations": c.invocations,
             "total": c.total,
@@ -352,6 +387,7 @@ pub fn json(r: &Results) -> Value {
             "large_event_bytes": o.large_bytes,
             "large_event_chunk_bytes": o.chunk,
             "strace_invocations": o.strace_invocations,
+            "callgrind_invocations": o.callgrind_invocations,
         },
         "meta": r.meta.iter().map(|(k, v)| (k.clone(), json!(v))).collect::<serde_json::Map<_, _>>(),
         "candidates": r.measured.iter().map(|c| json!({
@@ -469,6 +505,11 @@ mod tests {
                 total: syscalls * 10,
                 by_name: [("read".to_owned(), syscalls * 10)].into(),
             }),
+            instructions: Some(crate::callgrind::Instructions {
+                invocations: 200,
+                per_invocation: warm * 500.0,
+                startup: init * 300.0,
+            }),
         };
         Measured {
             candidate: Candidate { name: name.to_owned(), role, elf: "/x".into(), zip: None },
@@ -522,6 +563,9 @@ mod tests {
         assert!(md.contains("| `ours` | 1.00× | 1.20× | 1.03× | 1.00× | 0.33× | 0.50× | 0.27× |"), "{md}");
         assert!(md.contains("warm p50 <= 1.10x the floor (1.20×): **not met**"), "{md}");
         assert!(md.contains("4 syscalls per invocation (4): met"), "{md}");
+        assert!(md.contains("| `ours` | 15,000 | 1.20× | 120,000 |"), "{md}");
+        assert!(md.contains("| `floor` | 12,500 | 1.00× | 120,000 |"), "{md}");
+        assert!(md.contains("instructions counted by callgrind over 200 warm invocations."), "{md}");
         assert!(md.contains("Measured 2026-11-24 00:00 UTC"), "{md}");
         assert!(md.contains("the other CPUs busy: CPU 0 3 %."), "{md}");
     }
@@ -531,6 +575,8 @@ mod tests {
         let r = results();
         let j = json(&r);
         assert_eq!(j["candidates"][0]["small_event"]["warm_p50_us"], 30.0);
+        assert_eq!(j["candidates"][0]["small_event"]["instructions"]["per_invocation"], 15_000.0);
+        assert_eq!(j["options"]["callgrind_invocations"], 200);
         assert_eq!(j["candidates"][0]["small_event"]["rounds"].as_array().unwrap().len(), 3);
         assert_eq!(j["candidates"][0]["goals"][1]["met"], false);
         assert_eq!(j["candidates"][3]["small_event"], Value::Null);

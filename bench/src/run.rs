@@ -333,8 +333,16 @@ impl Guard {
         if self.wrapped {
             // strace: kill its tracee, and strace ends by itself. A wrapper without children
             // (valgrind runs the program in its own process) gets a SIGTERM, so that it ends
-            // the program and writes its output.
+            // the program and writes its output; first it is given the time to block in
+            // its read of the next event, so that every run ends at the same instruction
+            // (callgrind's counts would otherwise vary with when the signal lands).
             let children = children(self.child.id());
+            if children.is_empty() {
+                let until = Instant::now() + Duration::from_secs(2);
+                while !asleep(self.child.id()) && Instant::now() < until {
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+            }
             let (pids, signal) =
                 if children.is_empty() { (vec![self.child.id()], libc::SIGTERM) } else { (children, libc::SIGKILL) };
             for pid in pids {
@@ -360,6 +368,16 @@ impl Drop for Guard {
     }
 }
 
+/// Whether every thread of `pid` sleeps in a system call (state `S` in
+/// `/proc/<pid>/task/<tid>/stat`, which follows the command name in parentheses).
+fn asleep(pid: u32) -> bool {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else { return false };
+    tasks.filter_map(|t| t.ok()).all(|t| {
+        std::fs::read_to_string(t.path().join("stat"))
+            .is_ok_and(|s| s.rsplit_once(')').is_some_and(|(_, rest)| rest.trim_start().starts_with('S')))
+    })
+}
+
 /// The child processes of `pid` (Linux: `/proc/<pid>/task/<tid>/children`).
 fn children(pid: u32) -> Vec<u32> {
     let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else { return Vec::new() };
@@ -380,6 +398,20 @@ mod tests {
         assert_eq!(status_kib(status, "VmHWM:"), Some(812));
         assert_eq!(status_kib(status, "VmRSS:"), Some(800));
         assert_eq!(status_kib(status, "VmSwap:"), None);
+    }
+
+    #[test]
+    fn a_sleeping_process_is_asleep() {
+        let mut sleeper = Command::new("sleep").arg("10").spawn().unwrap();
+        let until = Instant::now() + Duration::from_secs(5);
+        while !asleep(sleeper.id()) && Instant::now() < until {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        assert!(asleep(sleeper.id()));
+        sleeper.kill().unwrap();
+        sleeper.wait().unwrap();
+        assert!(!asleep(sleeper.id()), "a process that is gone");
+        assert!(!asleep(std::process::id()), "this thread runs");
     }
 
     #[test]

@@ -3,8 +3,12 @@
 //! pipeline, and candidates that must be rejected. Nothing here asserts a timing: speed is
 //! measured by `cargo xtask bench`, never tested.
 
+#[path = "../../tests/tests/tools/mod.rs"]
+mod tools;
+
 use std::path::PathBuf;
 
+use lambda_libc_bench::callgrind;
 use lambda_libc_bench::protocol::{self, Framing};
 use lambda_libc_bench::run::{self, Launch, Workload};
 use lambda_libc_bench::{Candidate, Options, Role, bench, report};
@@ -51,6 +55,7 @@ fn the_rust_echo_through_the_whole_pipeline() {
         large_bytes: 1 << 20,
         init_samples: 2,
         strace_invocations: 4,
+        callgrind_invocations: 3,
         log_dir: dir.join("logs"),
         ..Options::default()
     };
@@ -75,6 +80,16 @@ fn the_rust_echo_through_the_whole_pipeline() {
         assert_eq!(count.invocations, 3);
         assert!(count.total > 0, "{count:?}");
         assert!(m.large.syscalls.is_some());
+    } else {
+        tools::skip("strace is not installed: syscall counts not checked");
+    }
+    if callgrind::available() {
+        let i = m.small.instructions.expect("callgrind ran");
+        assert_eq!(i.invocations, 3);
+        assert!(i.per_invocation > 1_000.0 && i.startup > 10_000.0, "{i:?}");
+        assert!(m.large.instructions.is_none(), "callgrind runs the small event only");
+    } else {
+        tools::skip("valgrind is not installed: instruction counts not checked");
     }
 
     results.write(&dir).unwrap();
@@ -86,6 +101,33 @@ fn the_rust_echo_through_the_whole_pipeline() {
     assert!(md.contains("| `rust` |"), "{md}");
     assert_eq!(md, report::markdown(&results));
     assert!(std::fs::read_to_string(dir.join("latency.svg")).unwrap().contains("<svg"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The point of counting instructions: two benches of the same binary count the same.
+#[test]
+fn instruction_counts_repeat() {
+    if !callgrind::available() {
+        return tools::skip("valgrind is not installed: instruction counts not checked");
+    }
+    let dir = scratch("callgrind");
+    let options = Options {
+        repeats: 0,
+        invocations: 2,
+        large_invocations: 0,
+        init_samples: 0,
+        strace_invocations: 0,
+        callgrind_invocations: 20,
+        log_dir: dir.join("logs"),
+        ..Options::default()
+    };
+    let candidate = Candidate { name: "rust".into(), role: Role::Ours, elf: built("bootstrap"), zip: None };
+    let count = || {
+        let results = bench(std::slice::from_ref(&candidate), &options, &mut |_| {});
+        assert_eq!(results.measured[0].failure, None);
+        results.measured[0].small.instructions.expect("callgrind ran")
+    };
+    assert_eq!(count(), count());
     let _ = std::fs::remove_dir_all(&dir);
 }
 

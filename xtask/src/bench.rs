@@ -81,13 +81,15 @@ pub fn bench(ws: &Workspace, o: &Options) -> Result {
         Some(cpu) => cpu,
         None => allowed_cpus()?.into_iter().max().ok_or("no CPU in this process's affinity")?,
     };
-    let (repeats, invocations, large, strace) = if o.quick { (1, 500, 10, 50) } else { (7, 5_000, 200, 200) };
+    let (repeats, invocations, large, strace, callgrind) =
+        if o.quick { (1, 500, 10, 50, 20) } else { (7, 5_000, 200, 200, 200) };
     let mut cmd = Command::new("taskset");
     cmd.arg("-c").arg(cpu.to_string()).arg(&harness);
     cmd.args(["--repeats", &o.repeats.unwrap_or(repeats).to_string()]);
     cmd.args(["--invocations", &o.invocations.unwrap_or(invocations).to_string()]);
     cmd.args(["--large-invocations", &o.large_invocations.unwrap_or(large).to_string()]);
     cmd.args(["--strace-invocations", &strace.to_string()]);
+    cmd.args(["--callgrind-invocations", &callgrind.to_string()]);
     for (name, elf, zip) in &ours {
         cmd.arg("--ours").arg(format!("{name}={}", elf.display()));
         cmd.arg("--zip").arg(format!("{name}={}", zip.display()));
