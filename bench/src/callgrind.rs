@@ -17,11 +17,7 @@ pub const BASE: usize = 2;
 
 /// The `valgrind` arguments before the bootstrap.
 pub fn args(output: &Path) -> Vec<String> {
-    vec![
-        "--tool=callgrind".to_owned(),
-        format!("--callgrind-out-file={}", output.display()),
-        "--".to_owned(),
-    ]
+    vec!["--tool=callgrind".to_owned(), format!("--callgrind-out-file={}", output.display()), "--".to_owned()]
 }
 
 /// Whether `valgrind` runs here.

@@ -416,18 +416,21 @@ pub fn bench(candidates: &[Candidate], options: &Options, progress: &mut dyn FnM
             for n in [callgrind::BASE, callgrind::BASE + options.callgrind_invocations] {
                 let output = log_path(options, &m.candidate, &format!("callgrind-{n}"));
                 let work = Workload { invocations: n, ..small.clone() };
-                let total = run::run(&wrapped("valgrind", callgrind::args(&output), &m.candidate), &work).and_then(|_| {
-                    callgrind::total(
-                        &std::fs::read_to_string(&output).map_err(|e| format!("{}: {e}", output.display()))?,
-                    )
-                });
+                let total =
+                    run::run(&wrapped("valgrind", callgrind::args(&output), &m.candidate), &work).and_then(|_| {
+                        callgrind::total(
+                            &std::fs::read_to_string(&output).map_err(|e| format!("{}: {e}", output.display()))?,
+                        )
+                    });
                 totals.push(total);
             }
             match (&totals[0], &totals[1]) {
-                (Ok(base), Ok(longer)) => match callgrind::instructions(*base, *longer, options.callgrind_invocations) {
-                    Ok(i) => m.small.instructions = Some(i),
-                    Err(e) => progress(&format!("callgrind of {}: {e}", m.candidate.name)),
-                },
+                (Ok(base), Ok(longer)) => {
+                    match callgrind::instructions(*base, *longer, options.callgrind_invocations) {
+                        Ok(i) => m.small.instructions = Some(i),
+                        Err(e) => progress(&format!("callgrind of {}: {e}", m.candidate.name)),
+                    }
+                }
                 (Err(e), _) | (_, Err(e)) => progress(&format!("callgrind of {} failed: {e}", m.candidate.name)),
             }
         }

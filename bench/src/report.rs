@@ -239,7 +239,8 @@ fn large_table(r: &Results, s: &mut String) {
 fn instructions_table(r: &Results, s: &mut String) {
     let _ = writeln!(
         s,
-        "\n**Instructions** (callgrind, {}-byte event: the same for the same binary, however busy the machine)\n",
+        "\n**Instructions** (callgrind, {}-byte event: for a single-threaded candidate the same in every run, however busy \
+         the machine)\n",
         r.options.small_bytes
     );
     s.push_str("| candidate | per warm invocation | / floor | start-up |\n|---|---:|---:|---:|\n");
