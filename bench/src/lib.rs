@@ -282,6 +282,11 @@ fn log_path(o: &Options, c: &Candidate, what: &str) -> PathBuf {
     o.log_dir.join(format!("{}.{what}", c.name))
 }
 
+/// What a wrapper (strace, valgrind) wrote.
+fn read_log(path: &Path) -> Result<String, String> {
+    std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))
+}
+
 /// The order of `n` candidates in one pass: a shuffle seeded by `seed` (xorshift,
 /// Fisher-Yates), so that over the passes every candidate follows every other about
 /// equally often. (A rotation would not do: it keeps who follows whom, and a candidate
@@ -394,10 +399,8 @@ pub fn bench(candidates: &[Candidate], options: &Options, progress: &mut dyn FnM
                 let work = Workload { invocations: n, ..work.clone() };
                 progress(&format!("strace: {} event: {}", size, m.candidate.name));
                 let output = log_path(options, &m.candidate, &format!("strace-{size}"));
-                let count = run::run(&wrapped("strace", strace::args(&output), &m.candidate), &work).and_then(|_| {
-                    let text = std::fs::read_to_string(&output).map_err(|e| format!("{}: {e}", output.display()))?;
-                    strace::count(&text, n)
-                });
+                let count = run::run(&wrapped("strace", strace::args(&output), &m.candidate), &work)
+                    .and_then(|_| strace::count(&read_log(&output)?, n));
                 match count {
                     Ok(c) if size == "small" => m.small.syscalls = Some(c),
                     Ok(c) => m.large.syscalls = Some(c),
@@ -412,26 +415,18 @@ pub fn bench(candidates: &[Candidate], options: &Options, progress: &mut dyn FnM
     if options.callgrind_invocations >= 1 && callgrind::available() {
         for m in measured.iter_mut().filter(|m| m.failure.is_none()) {
             progress(&format!("callgrind: small event: {}", m.candidate.name));
-            let mut totals = Vec::new();
-            for n in [callgrind::BASE, callgrind::BASE + options.callgrind_invocations] {
+            let total = |n: usize| {
                 let output = log_path(options, &m.candidate, &format!("callgrind-{n}"));
                 let work = Workload { invocations: n, ..small.clone() };
-                let total =
-                    run::run(&wrapped("valgrind", callgrind::args(&output), &m.candidate), &work).and_then(|_| {
-                        callgrind::total(
-                            &std::fs::read_to_string(&output).map_err(|e| format!("{}: {e}", output.display()))?,
-                        )
-                    });
-                totals.push(total);
-            }
-            match (&totals[0], &totals[1]) {
-                (Ok(base), Ok(longer)) => {
-                    match callgrind::instructions(*base, *longer, options.callgrind_invocations) {
-                        Ok(i) => m.small.instructions = Some(i),
-                        Err(e) => progress(&format!("callgrind of {}: {e}", m.candidate.name)),
-                    }
-                }
-                (Err(e), _) | (_, Err(e)) => progress(&format!("callgrind of {} failed: {e}", m.candidate.name)),
+                run::run(&wrapped("valgrind", callgrind::args(&output), &m.candidate), &work)?;
+                callgrind::total(&read_log(&output)?)
+            };
+            let n = options.callgrind_invocations;
+            let counted =
+                total(callgrind::BASE).and_then(|base| callgrind::instructions(base, total(callgrind::BASE + n)?, n));
+            match counted {
+                Ok(i) => m.small.instructions = Some(i),
+                Err(e) => progress(&format!("callgrind of {} failed: {e}", m.candidate.name)),
             }
         }
     } else if options.callgrind_invocations >= 1 {
