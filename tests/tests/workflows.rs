@@ -25,6 +25,7 @@
 
 mod tools;
 
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -39,13 +40,27 @@ fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
 }
 
+/// Prints `SKIPPED: <test>: <what>` and appends it to the file named by `LAMBDA_LIBC_SKIP_LOG`
+/// (where `cargo xtask test` collects skips), for the skips that are no failure under
+/// `LAMBDA_LIBC_REQUIRE_TOOLS=1`; `tools::skip` is for the others.
+fn skipped(what: &str) {
+    let test = std::thread::current().name().unwrap_or("?").to_owned();
+    let line = format!("SKIPPED: workflows::{test}: {what}");
+    eprintln!("{line}");
+    if let Some(log) = std::env::var_os("LAMBDA_LIBC_SKIP_LOG") {
+        let file = std::fs::OpenOptions::new().create(true).append(true).open(log);
+        // One write per line: the test binaries may record at the same time.
+        let _ = file.and_then(|mut f| f.write_all(format!("{line}\n").as_bytes()));
+    }
+}
+
 /// Every workflow file (`*.yml`, `*.yaml` in `.github/workflows/`), by path relative to the
 /// root, with its text; fails the test when there is none. `None` (and `SKIPPED`) in a copy
 /// of the sources without `.git` and `.github/`: the flake's source, which leaves them out.
 fn workflows() -> Option<Vec<(String, String)>> {
     let dir = root().join(".github/workflows");
     if !dir.exists() && !root().join(".git").exists() {
-        eprintln!("SKIPPED: {} is not in this copy of the sources (no .git either)", dir.display());
+        skipped(&format!("{} is not in this copy of the sources (no .git either)", dir.display()));
         return None;
     }
     let mut found: Vec<(String, String)> = std::fs::read_dir(&dir)
@@ -82,7 +97,7 @@ fn the_workflows_build_the_flake_and_compare_it_with_the_cargo_path() {
         ("--rebuild", "the flake's dist built twice (determinism)"),
         ("result/SHA256SUMS", "the flake's SHA256SUMS kept for the comparison"),
         (".ci/run", "the cargo path, as the project's CI runs it"),
-        ("container: debian:12", "the system .ci/run is written for"),
+        ("image: debian:12", "the system .ci/run is written for"),
         ("dist/SHA256SUMS", "the cargo path's SHA256SUMS kept for the comparison"),
     ];
     let missing: Vec<String> = required
@@ -200,7 +215,7 @@ fn actionlint_finds_nothing() {
     let Some(workflows) = workflows() else { return };
     let Some(actionlint) = linter("actionlint") else {
         match std::env::var(ACTIONLINT_UNAVAILABLE_VAR) {
-            Ok(why) if !why.is_empty() => eprintln!("SKIPPED: actionlint: {why}"),
+            Ok(why) if !why.is_empty() => skipped(&format!("actionlint: {why}")),
             _ => tools::skip(&format!("actionlint not installed ({INSTALL})")),
         }
         return;
