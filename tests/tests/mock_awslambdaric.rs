@@ -91,6 +91,9 @@ fn dir_is_gone(p: &Path) -> bool {
 
 #[test]
 fn awslambdaric_runs_a_session_against_the_mock() {
+    if tools::in_sandbox("awslambdaric 4.2.2 comes from PyPI, which the sandbox cannot reach") {
+        return;
+    }
     if !tools::python_imports(&["awslambdaric"]) {
         tools::skip("awslambdaric not installed (python3 -m pip install awslambdaric)");
         return;

@@ -95,6 +95,11 @@ fn per_system(names: &[&str]) -> Value {
 
 #[test]
 fn the_flake_parses_lints_locks_and_has_the_expected_outputs() {
+    if tools::in_sandbox(
+        "nix does not run inside a Nix build; checks.deadnix and checks.nixpkgs-fmt lint the files there",
+    ) {
+        return;
+    }
     let tools = ["nix", "nix-instantiate", "deadnix", "nixpkgs-fmt", "git"];
     // Installed = can be started (`nixpkgs-fmt --version` exits with 1).
     if let Some(missing) = tools.iter().find(|t| run(t, &["--version"]).is_none()) {

@@ -1,5 +1,16 @@
 //! `cargo xtask dist`: build the bootstraps with zig as the linker (glibc 2.34), write
-//! deterministic deployment zips and `SHA256SUMS` into `dist/`, verify everything.
+//! deterministic deployment zips and `SHA256SUMS`, verify everything. The Nix flake's
+//! `dist` derivation runs this same command (docs/nix.md): every flag, link argument and
+//! zip byte is decided here.
+//!
+//! What it writes into its output directory (`dist/` unless `--out` says otherwise):
+//!
+//! | path | what |
+//! |---|---|
+//! | `<zip>` | every deployment zip of [`BOOTSTRAPS`] built |
+//! | `SHA256SUMS` | their sha256, sorted by name (`sha256sum *.zip`'s format) |
+//! | `bin/<name>` | every ELF as its zip holds it (sstripped): the bootstraps and the test fixtures ([`EXTRAS`]), x86_64 unsuffixed, arm64 with `-arm64` (the names the integration tests look for) |
+//! | `runtime-<arch>/` | for C users: `include/lambda_libc.h`, `lib/liblambda_libc.a` (C API), `lib/liblambda_libc_stream.a` (C API with streaming), `lib/pkgconfig/lambda-libc.pc` and `lambda-libc-stream.pc` |
 //!
 //! Adding a bootstrap or an architecture is one entry in [`BOOTSTRAPS`] (plus, for a new
 //! architecture, an [`Arch`] in [`ARCHES`]).
@@ -37,8 +48,10 @@ pub struct Arch {
     pub elf_machine: u16,
     /// The FHS dynamic loader path, as on Amazon Linux.
     pub interpreter: &'static str,
-    /// Which Rust compiler builds for it.
+    /// Which Rust compiler builds for it (unless `--one-toolchain`).
     pub toolchain: Toolchain,
+    /// What its ELFs' names in `bin/` end with.
+    pub bin_suffix: &'static str,
 }
 
 /// The Rust compiler of an architecture.
@@ -57,6 +70,7 @@ pub const X86_64: Arch = Arch {
     elf_machine: elf::EM_X86_64.0,
     interpreter: "/lib64/ld-linux-x86-64.so.2",
     toolchain: Toolchain::Rustup,
+    bin_suffix: "",
 };
 
 pub const ARM64: Arch = Arch {
@@ -66,13 +80,43 @@ pub const ARM64: Arch = Arch {
     elf_machine: elf::EM_AARCH64.0,
     interpreter: "/lib/ld-linux-aarch64.so.1",
     toolchain: Toolchain::DebianArm64,
+    bin_suffix: "-arm64",
 };
 
 impl Arch {
-    /// The environment variable that names cargo's linker for this architecture.
-    pub fn linker_var(&self) -> String {
-        format!("CARGO_TARGET_{}_LINKER", self.rust_target.to_uppercase().replace('-', "_"))
+    /// `name` in cargo's environment variables: `X86_64_UNKNOWN_LINUX_GNU`.
+    fn cargo_env(&self) -> String {
+        self.rust_target.to_uppercase().replace('-', "_")
     }
+
+    /// The architecture Lambda calls `name`.
+    pub fn named(name: &str) -> Option<&'static Arch> {
+        ARCHES.iter().copied().find(|a| a.name == name)
+    }
+}
+
+/// Makes `cmd` (a cargo command with `--target arch.rust_target`) link the target's
+/// programs with `linker`, and nothing else with it.
+///
+/// The linker goes in the target's rustflags (`-C linker=…`), not in
+/// `CARGO_TARGET_<T>_LINKER`: with `--target`, cargo applies a target's `linker` to build
+/// scripts too when the target is the host, but never its rustflags. Build scripts are thus
+/// linked by the host's own `cc` (in the Nix sandbox, stdenv's), and run there; zig's, for
+/// glibc 2.34 with the FHS loader, would not start in the sandbox. Cargo merges this
+/// variable with `target.<triple>.rustflags` of `.cargo/config.toml`. Flags from the
+/// environment (`RUSTFLAGS` and the like) would replace those and change the bytes: they
+/// are removed.
+pub fn link_with(cmd: &mut Command, arch: &Arch, linker: &Path) -> Result {
+    let linker = linker.to_str().filter(|l| !l.contains(char::is_whitespace)).ok_or_else(|| {
+        format!("the linker path {} has white space (cargo splits rustflags at it)", linker.display())
+    })?;
+    let env = arch.cargo_env();
+    for var in ["RUSTFLAGS", "CARGO_ENCODED_RUSTFLAGS", "CARGO_BUILD_RUSTFLAGS", &format!("CARGO_TARGET_{env}_LINKER")]
+    {
+        cmd.env_remove(var);
+    }
+    cmd.env(format!("CARGO_TARGET_{env}_RUSTFLAGS"), format!("-C linker={linker}"));
+    Ok(())
 }
 
 /// Every architecture the verifier knows.
@@ -161,15 +205,11 @@ impl Bootstrap {
     pub fn name(&self) -> &'static str {
         self.zip.strip_suffix(".zip").unwrap_or(self.zip)
     }
+}
 
-    /// Where the build leaves the ELF.
-    pub fn elf_path(&self, ws: &Workspace) -> PathBuf {
-        ws.release_dir(self.arch.rust_target).join(self.source.bin())
-    }
-
-    pub fn zip_path(&self, ws: &Workspace) -> PathBuf {
-        ws.dist.join(self.zip)
-    }
+/// The name of the ELF of `source` for `arch` in `bin/`: `bootstrap`, `fixture-c-arm64`.
+pub fn bin_name(source: &Source, arch: &Arch) -> String {
+    format!("{}{}", source.bin(), arch.bin_suffix)
 }
 
 /// Deterministic deployment zip: one entry `bootstrap`, mode 0755, 1980-01-01 00:00, deflate
@@ -200,12 +240,37 @@ pub fn deployment_zip(elf: &[u8]) -> Result<Vec<u8>> {
 }
 
 /// Writes the [`deployment_zip`] of `elf` to `path`, unless the file already holds exactly
-/// those bytes, and returns them. `dist` and `xtask zip` (the Nix flake's zip step) both
-/// write their zips through this function.
+/// those bytes, and returns them. `dist` and `xtask zip` both write their zips through this
+/// function.
 pub fn write_zip(elf: &[u8], path: &Path) -> Result<Vec<u8>> {
     let zip = deployment_zip(elf)?;
     write_if_changed(path, &zip)?;
     Ok(zip)
+}
+
+/// What `dist` builds, with what, and where it writes.
+#[derive(Debug)]
+pub struct Options {
+    /// The architectures to build, in [`ARCHES`] order.
+    pub arches: Vec<&'static Arch>,
+    /// Build every architecture with the cargo that runs xtask, whose toolchain must have
+    /// every target's standard library (the flake's has), instead of each architecture's
+    /// own [`Toolchain`].
+    pub one_toolchain: bool,
+    /// The output directory (see the module's table).
+    pub out: PathBuf,
+}
+
+impl Options {
+    /// Every architecture, each with its own toolchain, into `dist/`: `cargo xtask dist`.
+    pub fn all(ws: &Workspace) -> Self {
+        Self { arches: ARCHES.to_vec(), one_toolchain: false, out: ws.dist.clone() }
+    }
+
+    /// `bin/` of the output directory.
+    pub fn bin_dir(&self) -> PathBuf {
+        self.out.join("bin")
+    }
 }
 
 /// One built ELF and, for bootstraps, its zip.
@@ -216,23 +281,24 @@ pub struct Built {
     pub problems: Vec<String>,
 }
 
-/// Builds all bootstraps and extras with zig as the linker: per architecture one cargo
-/// build, then (if C programs are wanted) the static library and `make` per C program.
-/// Returns the architectures built: one whose compiler this machine lacks is skipped with
-/// a warning, or is an error when `LAMBDA_LIBC_REQUIRE_TOOLS=1`.
-pub fn build(ws: &Workspace) -> Result<Vec<&'static Arch>> {
+/// `cargo xtask dist`: [`build`], then [`package`] with the table on stdout, and fails on
+/// any problem the verifier found. Returns the architectures built.
+pub fn dist(ws: &Workspace, options: &Options) -> Result<Vec<&'static Arch>> {
+    let arches = build(ws, options)?;
+    let built = package(options, &arches, &mut std::io::stdout())?;
+    fail_on_problems(&built)?;
+    Ok(arches)
+}
+
+/// Builds the bootstraps and extras of `options.arches` and writes their ELFs, as they ship,
+/// into `bin/`. Returns the architectures built: one whose compiler this machine lacks is
+/// skipped with a warning, or is an error when `LAMBDA_LIBC_REQUIRE_TOOLS=1`.
+pub fn build(ws: &Workspace, options: &Options) -> Result<Vec<&'static Arch>> {
     let zig = Zig::ensure(ws)?;
-    let sources: Vec<(&Source, &Arch)> =
-        BOOTSTRAPS.iter().map(|b| (&b.source, b.arch)).chain(EXTRAS.iter().map(|e| (&e.source, e.arch))).collect();
-    let mut arches: Vec<&'static Arch> = Vec::new();
-    for &(_, arch) in &sources {
-        if !arches.iter().any(|a| a.rust_target == arch.rust_target) {
-            arches.push(arch);
-        }
-    }
     let mut built = Vec::new();
-    for arch in arches {
+    for &arch in &options.arches {
         let debian = match arch.toolchain {
+            _ if options.one_toolchain => None,
             Toolchain::Rustup => None,
             Toolchain::DebianArm64 => match DebianRust::find(ws)? {
                 Ok(debian) => Some(debian),
@@ -245,65 +311,122 @@ pub fn build(ws: &Workspace) -> Result<Vec<&'static Arch>> {
                 }
             },
         };
-        let cargo = || {
-            let mut cmd = cargo();
-            cmd.current_dir(&ws.root);
-            if let Some(debian) = &debian {
-                debian.configure(&mut cmd);
-            }
-            cmd
-        };
-        let linker = zig.linker_wrapper(ws, arch)?;
-        let mine: Vec<&Source> =
-            sources.iter().filter(|(_, a)| a.rust_target == arch.rust_target).map(|&(s, _)| s).collect();
-        let mut packages = BTreeSet::new();
-        let mut c_programs = Vec::new();
-        for &source in &mine {
-            match *source {
-                Source::Cargo { package, .. } => {
-                    packages.insert(package);
-                }
-                Source::C { source, bin, features } => c_programs.push((source, bin, features)),
-            }
-        }
-        let linker_var = arch.linker_var();
-        let release = ws.release_dir(arch.rust_target);
-        if !packages.is_empty() {
-            let mut cmd = cargo();
-            // Always --target: the bootstraps' link flags must never reach build scripts.
-            cmd.args(["build", "--release", "--target", arch.rust_target]);
-            for package in packages {
-                cmd.args(["-p", package]);
-            }
-            run(cmd.env(&linker_var, &linker))?;
-        }
-        let mut libraries = BTreeSet::new();
-        for &(_, _, features) in &c_programs {
-            if libraries.insert(features) {
-                // Each feature set keeps its own copy: cargo writes every build to one file.
-                run(cargo().args(staticlib(features)).args(["--target", arch.rust_target]))?;
-                let built = release.join(STATICLIB_FILE);
-                let copy = release.join(staticlib_copy(features));
-                fs::copy(&built, &copy).context(format_args!("copying {} to {}", built.display(), copy.display()))?;
-            }
-        }
-        for &(source, bin, features) in &c_programs {
-            let mut make = Command::new("make");
-            make.arg("-s").arg("-C").arg(ws.root.join("example-c"));
-            make.arg(format!("CC={}", linker.display()));
-            make.arg(format!("LAMBDA_LIBC={}", release.join(staticlib_copy(features)).display()));
-            make.arg(format!("SRC={}", ws.root.join(source).display()));
-            make.arg(format!("OUT={}", release.join(bin).display()));
-            run(&mut make).context("make (example-c/Makefile)")?;
-        }
-        // What ships, and what the tests run: every executable without its section headers.
-        for source in mine {
-            let path = release.join(source.bin());
-            write_if_changed(&path, &sstrip(&read(&path)?)?)?;
-        }
+        build_arch(ws, options, &zig, arch, debian.as_ref())?;
         built.push(arch);
     }
     Ok(built)
+}
+
+/// The programs `dist` builds for `arch`: its bootstraps, then its extras.
+fn sources(arch: &Arch) -> impl Iterator<Item = &'static Source> {
+    let bootstraps = BOOTSTRAPS.iter().filter(move |b| b.arch.name == arch.name).map(|b| &b.source);
+    bootstraps.chain(EXTRAS.iter().filter(move |e| e.arch.name == arch.name).map(|e| &e.source))
+}
+
+/// One architecture: one cargo build of the Rust programs, the static library with each
+/// feature set the C programs need, `make` per C program; then the ELFs into `bin/` and the
+/// C API into `runtime-<arch>/`.
+fn build_arch(ws: &Workspace, options: &Options, zig: &Zig, arch: &Arch, debian: Option<&DebianRust>) -> Result {
+    let linker = zig.linker_wrapper(ws, arch)?;
+    let cargo = || -> Result<Command> {
+        let mut cmd = cargo();
+        cmd.current_dir(&ws.root);
+        if let Some(debian) = debian {
+            debian.configure(&mut cmd);
+        }
+        link_with(&mut cmd, arch, &linker)?;
+        Ok(cmd)
+    };
+    let release = ws.release_dir(arch.rust_target);
+    let mut packages = BTreeSet::new();
+    let mut c_programs = Vec::new();
+    for source in sources(arch) {
+        match *source {
+            Source::Cargo { package, .. } => {
+                packages.insert(package);
+            }
+            Source::C { source, bin, features } => c_programs.push((source, bin, features)),
+        }
+    }
+
+    let mut build = cargo()?;
+    // Always --target: see `link_with`.
+    build.args(["build", "--release", "--target", arch.rust_target]);
+    for package in packages {
+        build.args(["-p", package]);
+    }
+    run(&mut build)?;
+    for features in [C_API, C_API_STREAM] {
+        // Each feature set keeps its own copy: cargo writes every build to one file.
+        run(cargo()?.args(staticlib(features)).args(["--target", arch.rust_target]))?;
+        let built = release.join(STATICLIB_FILE);
+        let copy = release.join(staticlib_copy(features));
+        fs::copy(&built, &copy).context(format_args!("copying {} to {}", built.display(), copy.display()))?;
+    }
+    for (source, bin, features) in c_programs {
+        let mut make = Command::new("make");
+        make.arg("-s").arg("-C").arg(ws.root.join("example-c"));
+        make.arg(format!("CC={}", linker.display()));
+        make.arg(format!("LAMBDA_LIBC={}", release.join(staticlib_copy(features)).display()));
+        make.arg(format!("SRC={}", ws.root.join(source).display()));
+        make.arg(format!("OUT={}", release.join(bin).display()));
+        run(&mut make).context("make (example-c/Makefile)")?;
+    }
+    let foreign = foreign_links(&Zig::linked(&linker)?, &ws.target.join(arch.rust_target));
+    if !foreign.is_empty() {
+        let list: Vec<String> = foreign.iter().map(|p| format!("\n  {}", p.display())).collect();
+        return Err(format!(
+            "zig linked files that are not {} programs:{}\nA program linked by zig is for glibc 2.34 with the \
+             FHS loader; one that runs during the build (a build script) does not start in the Nix sandbox. \
+             Give cargo the linker with `link_with` (xtask/src/dist.rs).",
+            arch.rust_target,
+            list.concat()
+        )
+        .into());
+    }
+
+    // What ships, and what the tests run: every executable without its section headers.
+    for source in sources(arch) {
+        let elf = read(&release.join(source.bin()))?;
+        write_if_changed(&options.bin_dir().join(bin_name(source, arch)), &sstrip(&elf)?)?;
+    }
+    install_c_api(ws, &release, &options.out.join(format!("runtime-{}", arch.name)))
+}
+
+/// The files of `linked` (what the zig wrapper wrote) that lie outside `arch_dir`
+/// (`<target>/<triple>/`, where the target's programs are built). A build script lies under
+/// `<target>/release/build/` (or `debug`); `-` (a call without `-o`) is outside too.
+pub fn foreign_links(linked: &[PathBuf], arch_dir: &Path) -> Vec<PathBuf> {
+    let canonical = |p: &Path| -> PathBuf {
+        match (p.parent().and_then(|d| fs::canonicalize(d).ok()), p.file_name()) {
+            (Some(dir), Some(name)) => dir.join(name),
+            _ => p.to_path_buf(),
+        }
+    };
+    let arch_dir = fs::canonicalize(arch_dir).unwrap_or_else(|_| arch_dir.to_path_buf());
+    linked.iter().filter(|p| !(p.is_absolute() && canonical(p).starts_with(&arch_dir))).cloned().collect()
+}
+
+/// The C API for C users, into `dir`: the header, both static libraries and a pkg-config
+/// file for each (relocatable: the prefix is found from the file's own directory).
+fn install_c_api(ws: &Workspace, release: &Path, dir: &Path) -> Result {
+    let header = "lambda_libc.h";
+    write_if_changed(&dir.join("include").join(header), &read(&ws.root.join("runtime/include").join(header))?)?;
+    for (features, library, pc, what) in [
+        (C_API, "lambda_libc", "lambda-libc", "the C API"),
+        (C_API_STREAM, "lambda_libc_stream", "lambda-libc-stream", "the C API with streaming"),
+    ] {
+        let archive = read(&release.join(staticlib_copy(features)))?;
+        write_if_changed(&dir.join(format!("lib/lib{library}.a")), &archive)?;
+        let version = env!("CARGO_PKG_VERSION");
+        let pc = format!(
+            "prefix=${{pcfiledir}}/../..\nlibdir=${{prefix}}/lib\nincludedir=${{prefix}}/include\n\n\
+             Name: {pc}\nDescription: lambda-libc, {what}: a no_std, allocation-free AWS Lambda Runtime API client (static)\n\
+             Version: {version}\nLibs: -L${{libdir}} -l{library}\nCflags: -I${{includedir}}\n"
+        );
+        write_if_changed(&dir.join(format!("lib/pkgconfig/{pc}.pc")), pc.as_bytes())?;
+    }
+    Ok(())
 }
 
 /// Whether a missing tool is an error (CI) rather than a loud skip.
@@ -325,16 +448,24 @@ fn staticlib_copy(features: &str) -> String {
     format!("liblambda_libc-{features}.a")
 }
 
-/// Writes the zips and `SHA256SUMS`, verifies every ELF and zip and prints the table to
-/// `out`. Problems are recorded in the result; see [`fail_on_problems`].
-pub fn package(ws: &Workspace, arches: &[&Arch], out: &mut dyn Write) -> Result<Vec<Built>> {
+/// Writes the zips of the architectures built and `SHA256SUMS` (removing the zips and ELFs of
+/// any other), verifies every ELF and zip and prints the table to `out`. Problems are
+/// recorded in the result; see [`fail_on_problems`].
+pub fn package(options: &Options, arches: &[&Arch], out: &mut dyn Write) -> Result<Vec<Built>> {
     let built_for = |arch: &Arch| arches.iter().any(|a| a.name == arch.name);
-    fs::create_dir_all(&ws.dist).context(format_args!("cannot create {}", ws.dist.display()))?;
+    let bin = options.bin_dir();
+    fs::create_dir_all(&bin).context(format_args!("cannot create {}", bin.display()))?;
     let mut built = Vec::new();
     let mut sums = Vec::new();
-    for b in BOOTSTRAPS.iter().filter(|b| built_for(b.arch)) {
-        let elf = read(&b.elf_path(ws))?;
-        let zip = write_zip(&elf, &b.zip_path(ws))?;
+    for b in BOOTSTRAPS {
+        let zip_path = options.out.join(b.zip);
+        if !built_for(b.arch) {
+            remove_stale(&zip_path)?;
+            remove_stale(&bin.join(bin_name(&b.source, b.arch)))?;
+            continue;
+        }
+        let elf = read(&bin.join(bin_name(&b.source, b.arch)))?;
+        let zip = write_zip(&elf, &zip_path)?;
         sums.push((b.zip, hex(&Sha256::digest(&zip))));
         let report = verify::check_zip(&zip, verify::max_zip_bytes(b.zip));
         let mut problems = report.problems;
@@ -345,13 +476,17 @@ pub fn package(ws: &Workspace, arches: &[&Arch], out: &mut dyn Write) -> Result<
         }
         built.push(Built { name: b.name().to_owned(), elf_bytes: elf.len(), zip_bytes: Some(zip.len()), problems });
     }
-    // In zip name order, as `sha256sum *.zip` lists them (the flake's `dist` package does).
+    // In zip name order, as `sha256sum *.zip` lists them.
     sums.sort();
     let sums: String = sums.iter().map(|(zip, hash)| format!("{hash}  {zip}\n")).collect();
-    write_if_changed(&ws.dist.join("SHA256SUMS"), sums.as_bytes())?;
+    write_if_changed(&options.out.join("SHA256SUMS"), sums.as_bytes())?;
 
-    for extra in EXTRAS.iter().filter(|e| built_for(e.arch)) {
-        let path = ws.release_dir(extra.arch.rust_target).join(extra.source.bin());
+    for extra in EXTRAS {
+        let path = bin.join(bin_name(&extra.source, extra.arch));
+        if !built_for(extra.arch) {
+            remove_stale(&path)?;
+            continue;
+        }
         let elf = read(&path)?;
         built.push(Built {
             name: format!("{} ({})", extra.source.bin(), extra.arch.name),
@@ -363,6 +498,16 @@ pub fn package(ws: &Workspace, arches: &[&Arch], out: &mut dyn Write) -> Result<
 
     print_table(&built, out).context("writing the table")?;
     Ok(built)
+}
+
+/// Removes what an earlier `dist` wrote for an architecture this one did not build.
+fn remove_stale(path: &Path) -> Result {
+    match fs::remove_file(path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            Err(format!("cannot remove {}: {e}", path.display()).into())
+        }
+        _ => Ok(()),
+    }
 }
 
 /// An error naming every problem the verifier found, if any.
@@ -385,15 +530,6 @@ fn print_table(built: &[Built], out: &mut dyn Write) -> std::io::Result<()> {
         writeln!(out, "{:<width$}  {:>9}  {:>9}  {verdict}", b.name, b.elf_bytes, zip)?;
     }
     Ok(())
-}
-
-/// `cargo xtask dist`.
-/// Returns the architectures built.
-pub fn dist(ws: &Workspace) -> Result<Vec<&'static Arch>> {
-    let arches = build(ws)?;
-    let built = package(ws, &arches, &mut std::io::stdout())?;
-    fail_on_problems(&built)?;
-    Ok(arches)
 }
 
 #[cfg(test)]
@@ -435,7 +571,9 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("xtask-write-zip-{}", std::process::id()));
         let path = dir.join("sub/bootstrap-test.zip");
         // A small ELF executable with section headers.
-        let Some(elf) = crate::verify::tests::host_cc("write-zip", crate::verify::tests::MAIN, &[]) else {
+        let Some(elf) =
+            crate::verify::tests::zig_cc("write-zip", crate::verify::tests::AL2023, crate::verify::tests::MAIN, &[])
+        else {
             return;
         };
         let written = write_zip(&elf, &path);

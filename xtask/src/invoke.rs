@@ -25,6 +25,9 @@ pub struct Options {
     pub payload: Payload,
     /// Run this ELF instead of building and running the echo bootstrap.
     pub bootstrap: Option<PathBuf>,
+    /// Start the bootstrap through this dynamic loader (`<loader> <bootstrap>`), for systems
+    /// without the FHS loader the bootstraps name (NixOS).
+    pub loader: Option<PathBuf>,
     /// Extra `NAME=VALUE` environment for the bootstrap (it inherits nothing else).
     pub env: Vec<(String, String)>,
     /// Run the C echo bootstrap instead of the Rust one.
@@ -40,8 +43,9 @@ pub fn invoke(ws: &Workspace, options: Options) -> Result {
         Some(path) => (path, None),
         None => {
             // Cargo is incremental: always building is the simplest "is it up to date?".
-            let arches = dist::build(ws)?;
-            let built = dist::package(ws, &arches, &mut std::io::stderr())?;
+            let dist = dist::Options::all(ws);
+            let arches = dist::build(ws, &dist)?;
+            let built = dist::package(&dist, &arches, &mut std::io::stderr())?;
             if let Err(e) = dist::fail_on_problems(&built) {
                 eprintln!("xtask: warning: {e}");
             }
@@ -51,7 +55,8 @@ pub fn invoke(ws: &Workspace, options: Options) -> Result {
                 .iter()
                 .position(|b| b.arch.name == X86_64.name && matches!(b.source, Source::C { .. }) == options.c)
                 .ok_or("no such bootstrap in dist's table")?;
-            (BOOTSTRAPS[i].elf_path(ws), built[i].zip_bytes)
+            let b = &BOOTSTRAPS[i];
+            (dist.bin_dir().join(dist::bin_name(&b.source, b.arch)), built[i].zip_bytes)
         }
     };
     // Absolute, because the child runs in the bootstrap's directory.
@@ -61,7 +66,7 @@ pub fn invoke(ws: &Workspace, options: Options) -> Result {
     let server =
         MockServer::start(Script::new().event(Event::json(payload))).context("cannot start the mock Runtime API")?;
     let started = Instant::now();
-    let mut child = lambda_command(&bootstrap, &server.runtime_api())?
+    let mut child = lambda_command(&bootstrap, options.loader.as_deref(), &server.runtime_api())?
         .envs(options.env)
         .spawn()
         .context(format_args!("cannot run {}", bootstrap.display()))?;
@@ -132,12 +137,19 @@ pub fn invoke(ws: &Workspace, options: Options) -> Result {
 }
 
 /// The bootstrap with a Lambda-like environment (and nothing inherited from cargo).
-fn lambda_command(bootstrap: &Path, runtime_api: &str) -> Result<Command> {
+fn lambda_command(bootstrap: &Path, loader: Option<&Path>, runtime_api: &str) -> Result<Command> {
     let task_root = bootstrap.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let name = DEFAULT_FUNCTION_ARN.rsplit(':').next().unwrap_or("mock");
     // The bootstrap's stdout is its log: keep it off our stdout, which carries the answer.
     let log = std::io::stderr().as_fd().try_clone_to_owned().context("dup stderr")?;
-    let mut cmd = Command::new(bootstrap);
+    let mut cmd = match loader {
+        Some(loader) => {
+            let mut cmd = Command::new(loader);
+            cmd.arg(bootstrap);
+            cmd
+        }
+        None => Command::new(bootstrap),
+    };
     cmd.env_clear()
         .envs(lambda_libc_mock::lambda_environment(runtime_api, name, task_root))
         .current_dir(task_root)

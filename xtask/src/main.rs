@@ -1,5 +1,5 @@
 //! `cargo xtask <command>`: build, package, verify and test the lambda-libc bootstraps.
-//! Run `cargo xtask help` for the commands.
+//! Run `cargo xtask help`, or `cargo xtask <command> --help`, for the commands.
 
 mod bench;
 mod debian_rust;
@@ -7,6 +7,7 @@ mod dist;
 mod fuzz;
 mod header;
 mod invoke;
+mod rehearse;
 mod repro;
 mod size;
 mod sstrip;
@@ -18,42 +19,140 @@ mod zig;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use clap::{Parser, Subcommand};
+
 use util::{Result, Workspace};
 
-const USAGE: &str = "\
-usage: cargo xtask <command>
+/// Build, package, verify and test the lambda-libc bootstraps.
+#[derive(Parser)]
+#[command(name = "cargo xtask")]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
 
-commands:
-  dist              build the bootstraps (zig cc linker, glibc 2.34), write dist/*.zip and
-                    dist/SHA256SUMS, run the verifier, print sizes
-  verify [FILE...]  check bootstrap ELF files or zips (default: the zips in dist/)
-  zip ELF ZIP       write ELF as a deployment zip, the same bytes as `dist` writes (used by
-                    the Nix flake; needs neither cargo nor the workspace)
-  sstrip ELF OUT    write ELF without its section headers, as the zips hold it (the flake's
-                    bin/bootstrap)
-  invoke JSON | --event FILE [--c | --bootstrap PATH] [--env NAME=VALUE]...
-                    run a bootstrap (the Rust echo; --c: the C echo) once against the
-                    in-process mock Runtime API with a
-                    Lambda-like environment; print the answer's body to stdout, timing and
-                    sizes to stderr (builds dist first unless --bootstrap is given)
-  fuzz [SECONDS]    run each cargo-fuzz target (fuzz/, nightly) for SECONDS (default 60)
-  repro             build dist from two copies of the sources (other paths, other target
-                    directories) and require the same SHA256SUMS as dist/
-  size [N]          where the Rust echo's bytes are (x86_64): ELF and zip bytes, each
-                    section raw and deflated, the N (default 30) largest functions
-  header            regenerate runtime/include/lambda_libc.h from runtime/src/capi.rs (cbindgen)
-  test              cargo fmt --check, cargo clippy -D warnings, dist, cargo test --workspace, repro,
-                    fuzz (60 s per target)
-  bench [--quick] [--repeats N] [--invocations N] [--large-invocations N] [--cpu N]
-                    measure our x86_64 bootstraps, the floor (bench/floor) and lambda_runtime
-                    (bench/peers) on a loopback Runtime API, pinned to one CPU with taskset;
-                    write target/bench/ and (unless --quick) docs/bench/ and docs/BENCHMARKS.md
-  help              this text
-";
+#[derive(Subcommand)]
+enum Command {
+    /// Build the bootstraps (zig cc linker, glibc 2.34), write the zips, SHA256SUMS, bin/ and
+    /// runtime-<arch>/ into dist/ (or --out), run the verifier, print sizes
+    Dist {
+        /// Build only this architecture (x86_64, arm64); repeatable. Default: both
+        #[arg(long = "arch", value_name = "ARCH", value_parser = parse_arch)]
+        arches: Vec<&'static dist::Arch>,
+        /// Build every architecture with the cargo that runs xtask (its toolchain must have
+        /// every target's standard library, as the Nix flake's has), not arm64 with Debian's
+        #[arg(long)]
+        one_toolchain: bool,
+        /// The output directory (default: dist/ in the workspace)
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+    },
+    /// Check bootstrap ELF files or zips (default: the zips in dist/)
+    Verify {
+        /// ELF files or zips
+        files: Vec<PathBuf>,
+    },
+    /// Write ELF as a deployment zip, the same bytes as `dist` writes (needs neither cargo
+    /// nor the workspace)
+    Zip { elf: PathBuf, zip: PathBuf },
+    /// Write ELF without its section headers, as the zips hold it
+    Sstrip { elf: PathBuf, out: PathBuf },
+    /// Run a bootstrap (the Rust echo, or the C echo with --c) once against the in-process
+    /// mock Runtime API with a Lambda-like environment; print the answer's body to stdout,
+    /// timing and sizes to stderr (builds dist first unless --bootstrap is given)
+    Invoke(InvokeArgs),
+    /// Run each cargo-fuzz target (fuzz/, nightly) for SECONDS
+    Fuzz {
+        #[arg(default_value_t = fuzz::CI_SECONDS)]
+        seconds: u32,
+    },
+    /// Build dist from two copies of the sources (other paths, other target directories)
+    /// and require the same SHA256SUMS as dist/
+    Repro,
+    /// Build the Nix flake's derivations as its sandbox would (docs/nix.md) and require the
+    /// same ELFs and zips as dist/
+    Rehearse,
+    /// Where the Rust echo's bytes are (x86_64): ELF and zip bytes, each section raw and
+    /// deflated, the N largest functions
+    Size {
+        #[arg(default_value_t = 30)]
+        top: usize,
+    },
+    /// Regenerate runtime/include/lambda_libc.h from runtime/src/capi.rs (cbindgen)
+    Header,
+    /// The project's test command: every step below in order, or the ones named
+    Test {
+        /// Run only this step; repeatable
+        #[arg(long = "step", value_enum)]
+        steps: Vec<test::Step>,
+        /// For the `tests` step: the output of an earlier `dist --out DIR` to test, instead
+        /// of dist/ (the Nix flake's checks)
+        #[arg(long, value_name = "DIR")]
+        dist: Option<PathBuf>,
+    },
+    /// Measure our x86_64 bootstraps, the floor (bench/floor) and lambda_runtime
+    /// (bench/peers) on a loopback Runtime API, pinned to one CPU with taskset; write
+    /// target/bench/ and (unless --quick) docs/bench/ and docs/BENCHMARKS.md
+    Bench(BenchArgs),
+}
+
+#[derive(clap::Args)]
+struct InvokeArgs {
+    /// The event, as JSON
+    #[arg(required_unless_present = "event", conflicts_with = "event")]
+    json: Option<String>,
+    /// Read the event from FILE
+    #[arg(long, value_name = "FILE")]
+    event: Option<PathBuf>,
+    /// Run the C echo
+    #[arg(long, conflicts_with = "bootstrap")]
+    c: bool,
+    /// Run this ELF instead of building the echo
+    #[arg(long, value_name = "PATH")]
+    bootstrap: Option<PathBuf>,
+    /// Start the ELF through this dynamic loader (for systems without the FHS one, e.g.
+    /// NixOS)
+    #[arg(long, value_name = "PATH")]
+    loader: Option<PathBuf>,
+    /// Extra environment for the bootstrap; repeatable
+    #[arg(long = "env", value_name = "NAME=VALUE", value_parser = parse_env)]
+    env: Vec<(String, String)>,
+}
+
+#[derive(clap::Args)]
+struct BenchArgs {
+    /// A short run for trying things: one round, few invocations, docs/ untouched
+    #[arg(long)]
+    quick: bool,
+    /// Rounds of every measurement
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    repeats: Option<u32>,
+    /// Invocations of the small event per round
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(2..))]
+    invocations: Option<u32>,
+    /// Invocations of the large event per round
+    #[arg(long, value_name = "N")]
+    large_invocations: Option<u32>,
+    /// The CPU to pin to (default: the last one this process may use)
+    #[arg(long, value_name = "N")]
+    cpu: Option<usize>,
+}
+
+fn parse_arch(name: &str) -> std::result::Result<&'static dist::Arch, String> {
+    dist::Arch::named(name).ok_or_else(|| {
+        let names: Vec<&str> = dist::ARCHES.iter().map(|a| a.name).collect();
+        format!("`{name}` is not one of {}", names.join(", "))
+    })
+}
+
+fn parse_env(pair: &str) -> std::result::Result<(String, String), String> {
+    let (name, value) = pair.split_once('=').ok_or_else(|| format!("`{pair}` is not NAME=VALUE"))?;
+    Ok((name.to_owned(), value.to_owned()))
+}
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    match run(&args) {
+    let cli = Cli::parse();
+    match run(cli.command) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("xtask: error: {e}");
@@ -62,141 +161,65 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(args: &[String]) -> Result {
-    let (command, rest) = match args.split_first() {
-        Some((command, rest)) => (command.as_str(), rest),
-        None => ("help", &[][..]),
-    };
-    // `zip` and `verify FILE...` run from the Nix store, away from any workspace.
+fn run(command: Option<Command>) -> Result {
+    // `zip`, `sstrip` and `verify FILE...` need no workspace (the Nix store has none).
     let ws = Workspace::locate;
+    let Some(command) = command else {
+        use clap::CommandFactory as _;
+        Cli::command().print_help()?;
+        return Ok(());
+    };
     match command {
-        "dist" => {
-            no_arguments("dist", rest)?;
-            dist::dist(&ws()?).map(drop)
+        Command::Dist { arches, one_toolchain, out } => {
+            let ws = ws()?;
+            let mut options = dist::Options::all(&ws);
+            if !arches.is_empty() {
+                options.arches =
+                    dist::ARCHES.iter().copied().filter(|a| arches.iter().any(|b| b.name == a.name)).collect();
+            }
+            options.one_toolchain = one_toolchain;
+            if let Some(out) = out {
+                options.out = std::path::absolute(out)?;
+            }
+            dist::dist(&ws, &options).map(drop)
         }
-        "verify" => {
-            let files: Vec<PathBuf> = if rest.is_empty() {
+        Command::Verify { files } => {
+            let files = if files.is_empty() {
                 let ws = ws()?;
-                dist::BOOTSTRAPS.iter().map(|b| b.zip_path(&ws)).collect()
+                dist::BOOTSTRAPS.iter().map(|b| ws.dist.join(b.zip)).collect()
             } else {
-                rest.iter().map(PathBuf::from).collect()
+                files
             };
             let files: Vec<&Path> = files.iter().map(PathBuf::as_path).collect();
             verify::verify_files(&files)
         }
-        "zip" => match rest {
-            [elf, zip] => dist::write_zip(&util::read(Path::new(elf))?, Path::new(zip)).map(|_| ()),
-            _ => Err("usage: cargo xtask zip ELF ZIP".into()),
-        },
-        "sstrip" => match rest {
-            [elf, out] => {
-                util::write_if_changed(Path::new(out), &sstrip::sstrip(&util::read(Path::new(elf))?)?).map(drop)
-            }
-            _ => Err("usage: cargo xtask sstrip ELF OUT".into()),
-        },
-        "invoke" => invoke::invoke(&ws()?, parse_invoke(rest)?),
-        "fuzz" => {
-            let seconds = match rest {
-                [] => fuzz::CI_SECONDS,
-                [s] => s.parse().map_err(|_| format!("fuzz: `{s}` is not a number of seconds"))?,
-                _ => return Err("usage: cargo xtask fuzz [SECONDS]".into()),
+        Command::Zip { elf, zip } => dist::write_zip(&util::read(&elf)?, &zip).map(drop),
+        Command::Sstrip { elf, out } => util::write_if_changed(&out, &sstrip::sstrip(&util::read(&elf)?)?).map(drop),
+        Command::Invoke(args) => {
+            let payload = match (args.json, args.event) {
+                (Some(json), None) => invoke::Payload::Json(json),
+                (None, Some(file)) => invoke::Payload::File(file),
+                _ => unreachable!("clap: exactly one of JSON and --event"),
             };
-            fuzz::fuzz(&ws()?, seconds)
+            let options =
+                invoke::Options { payload, bootstrap: args.bootstrap, loader: args.loader, env: args.env, c: args.c };
+            invoke::invoke(&ws()?, options)
         }
-        "repro" => {
-            no_arguments("repro", rest)?;
-            repro::repro(&ws()?)
-        }
-        "size" => {
-            let top = match rest {
-                [] => 30,
-                [n] => n.parse().map_err(|_| format!("size: `{n}` is not a number of functions"))?,
-                _ => return Err("usage: cargo xtask size [N]".into()),
+        Command::Fuzz { seconds } => fuzz::fuzz(&ws()?, seconds),
+        Command::Repro => repro::repro(&ws()?),
+        Command::Rehearse => rehearse::rehearse(&ws()?),
+        Command::Size { top } => size::size(&ws()?, top),
+        Command::Header => header::header(&ws()?),
+        Command::Test { steps, dist } => test::test(&ws()?, &steps, dist.as_deref()),
+        Command::Bench(args) => {
+            let options = bench::Options {
+                quick: args.quick,
+                repeats: args.repeats.map(|n| n as usize),
+                invocations: args.invocations.map(|n| n as usize),
+                large_invocations: args.large_invocations.map(|n| n as usize),
+                cpu: args.cpu,
             };
-            size::size(&ws()?, top)
-        }
-        "header" => {
-            no_arguments("header", rest)?;
-            header::header(&ws()?)
-        }
-        "test" => {
-            no_arguments("test", rest)?;
-            test::test(&ws()?)
-        }
-        "bench" => bench::bench(&ws()?, &parse_bench(rest)?),
-        "help" | "-h" | "--help" => {
-            print!("{USAGE}");
-            Ok(())
-        }
-        other => Err(format!("unknown command `{other}`\n\n{USAGE}").into()),
-    }
-}
-
-fn no_arguments(command: &str, rest: &[String]) -> Result {
-    match rest.first() {
-        None => Ok(()),
-        Some(arg) => Err(format!("`{command}` takes no arguments, got `{arg}`").into()),
-    }
-}
-
-fn parse_bench(args: &[String]) -> Result<bench::Options> {
-    let mut options = bench::Options::default();
-    let mut args = args.iter();
-    while let Some(arg) = args.next() {
-        let mut number = || -> Result<usize> {
-            let value = args.next().ok_or_else(|| format!("{arg} needs a value"))?;
-            value.parse().map_err(|_| format!("{arg}: not a number: `{value}`").into())
-        };
-        match arg.as_str() {
-            "--quick" => options.quick = true,
-            "--repeats" => options.repeats = Some(number()?.max(1)),
-            "--invocations" => options.invocations = Some(number()?.max(2)),
-            "--large-invocations" => options.large_invocations = Some(number()?),
-            "--cpu" => options.cpu = Some(number()?),
-            other => return Err(format!("bench: unknown option `{other}`\n\n{USAGE}").into()),
+            bench::bench(&ws()?, &options)
         }
     }
-    Ok(options)
-}
-
-fn parse_invoke(args: &[String]) -> Result<invoke::Options> {
-    let mut payload = None;
-    let mut bootstrap = None;
-    let mut env = Vec::new();
-    let mut c = false;
-    let mut args = args.iter();
-    while let Some(arg) = args.next() {
-        let mut value = |flag: &str| args.next().cloned().ok_or_else(|| format!("{flag} needs a value"));
-        let new = match arg.as_str() {
-            "--event" => Some(invoke::Payload::File(value("--event")?.into())),
-            "--bootstrap" => {
-                bootstrap = Some(PathBuf::from(value("--bootstrap")?));
-                None
-            }
-            "--c" => {
-                c = true;
-                None
-            }
-            "--env" => {
-                let pair = value("--env")?;
-                let (name, val) =
-                    pair.split_once('=').ok_or_else(|| format!("--env needs NAME=VALUE, got `{pair}`"))?;
-                env.push((name.to_owned(), val.to_owned()));
-                None
-            }
-            flag if flag.starts_with("--") => return Err(format!("unknown option {flag}").into()),
-            json => Some(invoke::Payload::Json(json.to_owned())),
-        };
-        if let Some(new) = new {
-            if payload.is_some() {
-                return Err("invoke takes one event: a JSON argument or --event FILE".into());
-            }
-            payload = Some(new);
-        }
-    }
-    let payload = payload.ok_or("usage: cargo xtask invoke JSON | --event FILE [--c | --bootstrap PATH]")?;
-    if c && bootstrap.is_some() {
-        return Err("invoke takes --c or --bootstrap, not both".into());
-    }
-    Ok(invoke::Options { payload, bootstrap, env, c })
 }

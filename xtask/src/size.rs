@@ -8,7 +8,7 @@ use std::path::Path;
 
 use object::{Object as _, ObjectSection as _, ObjectSymbol as _, SymbolKind};
 
-use crate::dist::{DEFLATE_LEVEL, X86_64, zip_bootstrap, zip_bootstrap_with_level};
+use crate::dist::{DEFLATE_LEVEL, X86_64, link_with, zip_bootstrap, zip_bootstrap_with_level};
 use crate::sstrip::sstrip;
 use crate::util::{Context, Result, Workspace, cargo, read, run};
 use crate::zig::Zig;
@@ -69,7 +69,8 @@ pub fn size(ws: &Workspace, top: usize) -> Result {
 fn build(ws: &Workspace, linker: &Path, target_dir: &Path, strip: bool) -> Result<Vec<u8>> {
     let mut cmd = cargo();
     cmd.current_dir(&ws.root).args(["build", "--release", "--target", X86_64.rust_target, "-p", PACKAGE, "--bin", BIN]);
-    cmd.arg("--target-dir").arg(target_dir).env(X86_64.linker_var(), linker);
+    cmd.arg("--target-dir").arg(target_dir);
+    link_with(&mut cmd, &X86_64, linker)?;
     cmd.env("CARGO_PROFILE_RELEASE_STRIP", if strip { "true" } else { "false" });
     run(&mut cmd)?;
     read(&target_dir.join(X86_64.rust_target).join("release").join(BIN))

@@ -1,55 +1,100 @@
-//! `cargo xtask test`: the project's one test command (README and CI run exactly this).
+//! `cargo xtask test`: the project's one test command (README and CI run exactly this). The
+//! Nix flake's checks run some of its steps (`--step`), with the same commands.
 
+use std::fs;
+use std::path::Path;
 use std::process::Command;
 
 use crate::dist;
-use crate::util::{Result, Workspace, cargo, run};
+use crate::util::{Context, Result, Workspace, cargo, run};
 
-pub fn test(ws: &Workspace) -> Result {
-    fn step<T>(name: &str, result: Result<T>) -> Result<T> {
-        result.map_err(|e| -> crate::util::Error { format!("step `{name}` failed: {e}").into() })
+/// A step of `cargo xtask test`, in the order they run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Step {
+    /// cargo fmt --all --check
+    Fmt,
+    /// cargo clippy -D warnings: the workspace, and lambda-libc with each C API feature
+    Clippy,
+    /// cargo xtask dist
+    Dist,
+    /// cargo test: the workspace against dist/, and lambda-libc with the C API
+    Tests,
+    /// cargo xtask rehearse: the flake's derivations as its sandbox builds them
+    Rehearse,
+    /// cargo xtask repro: dist from two more copies of the sources
+    Repro,
+    /// cargo xtask fuzz: each cargo-fuzz target for 60 s (nightly)
+    Fuzz,
+}
+
+/// The variable that names the file where skipped tests write why (`tests/src/skip.rs`).
+pub const SKIP_LOG_VAR: &str = "LAMBDA_LIBC_SKIP_LOG";
+
+/// Runs `steps` (every step when empty), in [`Step`] order. `tested` is what the `tests`
+/// step tests: an `xtask dist --out` directory (default: dist/).
+pub fn test(ws: &Workspace, steps: &[Step], tested: Option<&Path>) -> Result {
+    use clap::ValueEnum as _;
+    let all = Step::value_variants();
+    let chosen: Vec<Step> = all.iter().copied().filter(|s| steps.is_empty() || steps.contains(s)).collect();
+    for (i, &step) in chosen.iter().enumerate() {
+        let name = step.to_possible_value().map(|v| v.get_name().to_owned()).unwrap_or_default();
+        let about = step.to_possible_value().and_then(|v| v.get_help().map(ToString::to_string)).unwrap_or_default();
+        eprintln!("\nxtask: ==== {}/{} {name}: {about} ====", i + 1, chosen.len());
+        run_step(ws, step, tested)
+            .map_err(|e| -> crate::util::Error { format!("step `{name}` failed: {e}").into() })?;
     }
+    eprintln!("xtask: test: all {} steps passed", chosen.len());
+    Ok(())
+}
+
+fn run_step(ws: &Workspace, step: Step, tested: Option<&Path>) -> Result {
     let cargo_in_root = |args: &[&str]| -> Command {
         let mut cmd = cargo();
         cmd.current_dir(&ws.root).args(args);
         cmd
     };
-
-    banner("1/6 cargo fmt --all --check");
-    step("fmt", run(&mut cargo_in_root(&["fmt", "--all", "--check"])))?;
-
-    banner("2/6 cargo clippy --workspace --all-targets -- -D warnings (and lambda-libc with the C API)");
-    step("clippy", run(&mut cargo_in_root(&["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"])))?;
-    // The plain C API and the one with streaming (a superset, which the tests use).
-    let c_api_plain = ["-p", "lambda-libc", "--features", dist::C_API, "--all-targets"];
-    step("clippy c-api", run(cargo_in_root(&["clippy"]).args(c_api_plain).args(["--", "-D", "warnings"])))?;
-    let c_api = ["-p", "lambda-libc", "--features", dist::C_API_STREAM, "--all-targets"];
-    step("clippy c-api-stream", run(cargo_in_root(&["clippy"]).args(c_api).args(["--", "-D", "warnings"])))?;
-
-    banner("3/6 dist (zig build, zips, verifier)");
-    let arches = step("dist", dist::dist(ws))?;
-
-    banner("4/6 cargo test --workspace");
-    let mut tests = cargo_in_root(&["test", "--workspace"]);
-    // Every architecture built: the harness runs the arm64 ones under qemu-user.
-    let bin_dirs = std::env::join_paths(arches.iter().map(|a| ws.release_dir(a.rust_target)))?;
-    tests.env("LAMBDA_LIBC_BIN_DIR", bin_dirs).env("LAMBDA_LIBC_DIST_DIR", &ws.dist);
-    step("cargo test", run(&mut tests))?;
-    // Unit tests and doctests of the library with the C API (which defines a C program's
-    // panic handler only where it is built to abort, so that the doctests link).
-    let c_api_tests = ["test", "-p", "lambda-libc", "--features", dist::C_API_STREAM];
-    step("cargo test c-api", run(&mut cargo_in_root(&c_api_tests)))?;
-
-    banner("5/6 reproducibility (dist from two more copies of the sources)");
-    step("repro", crate::repro::repro(ws))?;
-
-    banner("6/6 fuzz (each cargo-fuzz target for 60 s, nightly)");
-    step("fuzz", crate::fuzz::fuzz(ws, crate::fuzz::CI_SECONDS))?;
-
-    eprintln!("xtask: test: all 6 steps passed");
-    Ok(())
-}
-
-fn banner(title: &str) {
-    eprintln!("\nxtask: ==== {title} ====");
+    match step {
+        Step::Fmt => run(&mut cargo_in_root(&["fmt", "--all", "--check"])),
+        Step::Clippy => {
+            run(&mut cargo_in_root(&["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]))?;
+            // The plain C API and the one with streaming (a superset, which the tests use).
+            for features in [dist::C_API, dist::C_API_STREAM] {
+                let lib = ["-p", "lambda-libc", "--features", features, "--all-targets"];
+                run(cargo_in_root(&["clippy"]).args(lib).args(["--", "-D", "warnings"]))?;
+            }
+            Ok(())
+        }
+        Step::Dist => dist::dist(ws, &dist::Options::all(ws)).map(drop),
+        Step::Tests => {
+            let tested = tested.unwrap_or(&ws.dist);
+            let skip_log = ws.target.join("skipped-tests.txt");
+            fs::create_dir_all(&ws.target).context("cannot create the target directory")?;
+            fs::write(&skip_log, b"").context(format_args!("cannot empty {}", skip_log.display()))?;
+            let with_env = |cmd: &mut Command| {
+                cmd.env("LAMBDA_LIBC_BIN_DIR", tested.join("bin"))
+                    .env("LAMBDA_LIBC_DIST_DIR", tested)
+                    .env(SKIP_LOG_VAR, &skip_log);
+            };
+            let mut tests = cargo_in_root(&["test", "--workspace"]);
+            with_env(&mut tests);
+            let result = run(&mut tests).and_then(|()| {
+                // Unit tests and doctests of the library with the C API (which defines a C
+                // program's panic handler only where it is built to abort, so that the
+                // doctests link).
+                let mut c_api = cargo_in_root(&["test", "-p", "lambda-libc", "--features", dist::C_API_STREAM]);
+                with_env(&mut c_api);
+                run(&mut c_api)
+            });
+            let skipped = fs::read_to_string(&skip_log).unwrap_or_default();
+            if skipped.is_empty() {
+                eprintln!("xtask: tests: none skipped");
+            } else {
+                eprint!("xtask: tests: SKIPPED {}:\n{skipped}", skipped.lines().count());
+            }
+            result
+        }
+        Step::Rehearse => crate::rehearse::rehearse(ws),
+        Step::Repro => crate::repro::repro(ws),
+        Step::Fuzz => crate::fuzz::fuzz(ws, crate::fuzz::CI_SECONDS),
+    }
 }

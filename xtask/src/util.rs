@@ -35,12 +35,22 @@ pub struct Workspace {
 }
 
 impl Workspace {
+    /// The workspace of `cargo xtask` (cargo sets `CARGO_MANIFEST_DIR` to `<root>/xtask`), or,
+    /// for an xtask run on its own (the Nix flake's build phases), the current directory.
     pub fn locate() -> Result<Self> {
-        // `cargo run` sets CARGO_MANIFEST_DIR at run time; fall back to the build-time value.
-        let manifest = env::var_os("CARGO_MANIFEST_DIR")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
-        let root = manifest.parent().ok_or("CARGO_MANIFEST_DIR has no parent directory")?.to_path_buf();
+        let root = match env::var_os("CARGO_MANIFEST_DIR") {
+            Some(manifest) => {
+                PathBuf::from(manifest).parent().ok_or("CARGO_MANIFEST_DIR has no parent directory")?.to_path_buf()
+            }
+            None => env::current_dir().context("cannot read the current directory")?,
+        };
+        if !root.join("xtask/Cargo.toml").is_file() {
+            return Err(format!(
+                "{} is not the lambda-libc workspace (no xtask/Cargo.toml): run xtask from its root",
+                root.display()
+            )
+            .into());
+        }
         let target = match env::var_os("CARGO_TARGET_DIR") {
             Some(dir) => root.join(dir),
             None => root.join("target"),

@@ -375,7 +375,6 @@ fn glibc_note(facts: Option<&ElfFacts>) -> String {
 pub(crate) mod tests {
     use super::*;
     use std::path::PathBuf;
-    use std::process::Command;
 
     #[test]
     fn glibc_versions_parse() {
@@ -460,21 +459,40 @@ pub(crate) mod tests {
         }
     }
 
-    /// Compiles and links `source` with the host `cc` and `flags`; `None` (after a loud
-    /// message) only if there is no `cc`. Panics if `cc` exists but fails.
-    pub(crate) fn host_cc(tag: &str, source: &str, flags: &[&str]) -> Option<Vec<u8>> {
-        if Command::new("cc").arg("--version").output().is_err() {
+    /// zig's target for the test programs: Amazon Linux 2023's glibc, as the bootstraps.
+    pub(crate) const AL2023: &str = "x86_64-linux-gnu.2.34";
+
+    /// Compiles and links `source` with the pinned zig for `target`, as a position-independent
+    /// executable unless `flags` say otherwise: the same ELF on every machine (FHS loader,
+    /// zig's glibc stubs), whatever its own C compiler. `None` (after a loud message, or a
+    /// failure under `LAMBDA_LIBC_REQUIRE_TOOLS=1`) when this machine has no pinned zig.
+    pub(crate) fn zig_cc(tag: &str, target: &str, source: &str, flags: &[&str]) -> Option<Vec<u8>> {
+        let ws = crate::util::Workspace::locate().unwrap();
+        let Some(zig) = crate::zig::Zig::find(&ws).unwrap() else {
+            let why = format!(
+                "the pinned zig is not installed (cargo xtask dist installs it), or set {}",
+                crate::zig::ZIG_VAR
+            );
+            assert!(!crate::dist::require_tools(), "{why} (LAMBDA_LIBC_REQUIRE_TOOLS=1)");
             // Straight to the stderr handle: libtest's capture only intercepts eprintln!.
             use std::io::Write as _;
-            let _ = writeln!(std::io::stderr(), "SKIPPED {tag}: no host `cc` on PATH; this verifier test did not run");
+            let _ = writeln!(std::io::stderr(), "SKIPPED {tag}: {why}; this verifier test did not run");
             return None;
-        }
+        };
         let dir = TempDir::new(tag);
         let src = dir.0.join("test.c");
         let out = dir.0.join("test.elf");
         std::fs::write(&src, source).unwrap();
-        let result = Command::new("cc").arg("-o").arg(&out).arg(&src).args(flags).output().unwrap();
-        assert!(result.status.success(), "cc {flags:?} failed:\n{}", String::from_utf8_lossy(&result.stderr));
+        let mut cc = zig.cc(target);
+        // Optimised (zig's debug builds link its UBSan runtime, with imports of their own),
+        // but with every call kept as written (-fno-builtin: malloc and free stay).
+        cc.args(["-Os", "-fno-builtin", "-fno-sanitize=undefined", "-fPIE", "-pie"])
+            .args(flags)
+            .arg("-o")
+            .arg(&out)
+            .arg(&src);
+        let result = cc.output().unwrap();
+        assert!(result.status.success(), "zig cc {flags:?} failed:\n{}", String::from_utf8_lossy(&result.stderr));
         Some(std::fs::read(&out).unwrap())
     }
 
@@ -493,10 +511,10 @@ pub(crate) mod tests {
     pub(crate) const MAIN: &str = "int main(void) { return 0; }\n";
 
     #[test]
-    fn plain_host_binary_passes() {
-        // Debian 12's glibc is 2.36, but a trivial program needs at most GLIBC_2.34
-        // (__libc_start_main), has the FHS interpreter and only libc.so.6.
-        let Some(elf) = host_cc("plain", MAIN, &[]) else {
+    fn plain_program_passes() {
+        // A trivial program for glibc 2.34 needs GLIBC_2.34 (__libc_start_main), has the
+        // FHS interpreter and only libc.so.6.
+        let Some(elf) = zig_cc("plain", AL2023, MAIN, &[]) else {
             return;
         };
         let facts = elf_facts(&elf).unwrap();
@@ -507,7 +525,7 @@ pub(crate) mod tests {
 
     #[test]
     fn a_position_dependent_executable_is_reported() {
-        let Some(elf) = host_cc("no-pie", MAIN, &["-no-pie"]) else {
+        let Some(elf) = zig_cc("no-pie", AL2023, MAIN, &["-fno-PIE", "-no-pie"]) else {
             return;
         };
         assert_reports(&elf_problems(&elf), "not a position-independent executable");
@@ -528,7 +546,7 @@ pub(crate) mod tests {
                 return r;
             }
         "#;
-        let Some(elf) = host_cc("malloc", source, &[]) else {
+        let Some(elf) = zig_cc("malloc", AL2023, source, &[]) else {
             return;
         };
         let problems = elf_problems(&elf);
@@ -539,24 +557,40 @@ pub(crate) mod tests {
 
     #[test]
     fn runpath_and_rpath_are_reported() {
-        let Some(elf) = host_cc("runpath", MAIN, &["-Wl,-rpath,/opt/x", "-Wl,--enable-new-dtags"]) else {
+        let Some(elf) = zig_cc("runpath", AL2023, MAIN, &["-Wl,-rpath,/opt/x", "-Wl,--enable-new-dtags"]) else {
             return;
         };
         assert_reports(&elf_problems(&elf), "DT_RUNPATH /opt/x");
-        let Some(elf) = host_cc("rpath", MAIN, &["-Wl,-rpath,/opt/y", "-Wl,--disable-new-dtags"]) else {
-            return;
-        };
-        assert_reports(&elf_problems(&elf), "DT_RPATH /opt/y");
+        // zig's driver drops `--disable-new-dtags`: the same program with the tag turned.
+        let elf = runpath_as_rpath(&elf);
+        assert_reports(&elf_problems(&elf), "DT_RPATH /opt/x");
+    }
+
+    /// `elf` (64-bit, little-endian) with its `DT_RUNPATH` entry retagged `DT_RPATH`.
+    fn runpath_as_rpath(elf: &[u8]) -> Vec<u8> {
+        use object::read::elf::{ElfFile64, ProgramHeader as _};
+        let file = ElfFile64::<object::Endianness>::parse(elf).unwrap();
+        let endian = file.endian();
+        let dynamic = file.elf_program_headers().iter().find(|p| p.p_type(endian) == object::elf::PT_DYNAMIC).unwrap();
+        let (start, len) = (dynamic.p_offset(endian) as usize, dynamic.p_filesz(endian) as usize);
+        let mut out = elf.to_vec();
+        // Entries of two 8-byte words: the tag, then its value.
+        for entry in out[start..start + len].chunks_exact_mut(16) {
+            if u64::from_le_bytes(entry[..8].try_into().unwrap()) == object::elf::DT_RUNPATH.0 as u64 {
+                entry[..8].copy_from_slice(&(object::elf::DT_RPATH.0 as u64).to_le_bytes());
+            }
+        }
+        out
     }
 
     #[test]
     fn glibc_newer_than_2_34_is_reported() {
-        // arc4random is GLIBC_2.36 (Debian 12 has 2.36; Amazon Linux 2023 has 2.34).
+        // arc4random is GLIBC_2.36 (Amazon Linux 2023 has 2.34): linked for 2.36 here.
         let source = r#"
             #include <stdlib.h>
             int main(void) { return (int)(arc4random() & 1); }
         "#;
-        let Some(elf) = host_cc("arc4random", source, &[]) else {
+        let Some(elf) = zig_cc("arc4random", "x86_64-linux-gnu.2.36", source, &[]) else {
             return;
         };
         let facts = elf_facts(&elf).unwrap();
@@ -570,7 +604,7 @@ pub(crate) mod tests {
             #include <math.h>
             int main(int argc, char **argv) { return (int)cos((double)argc); }
         "#;
-        let Some(elf) = host_cc("libm", source, &["-Wl,--no-as-needed", "-lm"]) else {
+        let Some(elf) = zig_cc("libm", AL2023, source, &["-Wl,--no-as-needed", "-lm"]) else {
             return;
         };
         assert_reports(&elf_problems(&elf), "libm.so.6");
@@ -580,7 +614,7 @@ pub(crate) mod tests {
     fn nix_store_interpreter_is_reported() {
         let interp = "/nix/store/00000000000000000000000000000000-glibc-2.42/lib/ld-linux-x86-64.so.2";
         let flag = format!("-Wl,--dynamic-linker={interp}");
-        let Some(elf) = host_cc("nix", MAIN, &[&flag]) else {
+        let Some(elf) = zig_cc("nix", AL2023, MAIN, &[&flag]) else {
             return;
         };
         let problems = elf_problems(&elf);
@@ -594,7 +628,7 @@ pub(crate) mod tests {
             const char *where = "/nix/store/abc-thing";
             int main(void) { return where[1]; }
         "#;
-        let Some(elf) = host_cc("nixstr", source, &[]) else {
+        let Some(elf) = zig_cc("nixstr", AL2023, source, &[]) else {
             return;
         };
         assert_eq!(elf_problems(&elf), ["contains the bytes /nix/store"]);
@@ -602,7 +636,7 @@ pub(crate) mod tests {
 
     #[test]
     fn static_binary_is_reported() {
-        let Some(elf) = host_cc("static", MAIN, &["-static"]) else {
+        let Some(elf) = zig_cc("static", "x86_64-linux-musl", MAIN, &["-static"]) else {
             return;
         };
         let problems = elf_problems(&elf);
@@ -611,8 +645,8 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn zip_of_host_binary_is_checked() {
-        let Some(elf) = host_cc("zip", MAIN, &[]) else {
+    fn zip_of_a_program_is_checked() {
+        let Some(elf) = zig_cc("zip", AL2023, MAIN, &[]) else {
             return;
         };
         let zip = zip_fast(&elf);
@@ -621,8 +655,9 @@ pub(crate) mod tests {
         assert_eq!(report.elf.as_deref(), Some(&elf[..]));
 
         // The same ELF with a malloc import inside a zip is still caught.
-        let Some(bad) = host_cc(
+        let Some(bad) = zig_cc(
             "zipmalloc",
+            AL2023,
             "#include <stdlib.h>\nint main(int c, char **v) { free(malloc(c)); return 0; }\n",
             &[],
         ) else {

@@ -1,11 +1,13 @@
-//! The pinned zig (PyPI wheel `ziglang`) and the linker wrappers that let rustc link the
-//! bootstraps against zig's glibc 2.34 stubs.
+//! The pinned zig and the linker wrappers that let rustc link the bootstraps against zig's
+//! glibc 2.34 stubs.
 //!
-//! Layout under `target/tools/`:
+//! zig comes from `LAMBDA_LIBC_ZIG` (the Nix flake sets it to its zig, from the same PyPI
+//! wheel), or else from the PyPI wheel `ziglang`, installed under `target/tools/`:
 //! - `zig/`: a Python venv with `ziglang==ZIG_VERSION`; zig is
 //!   `zig/lib/python3.*/site-packages/ziglang/zig`.
 //! - `zig-cache/{global,local}`: zig's caches (zig needs writable ones).
-//! - `zig-cc-<zig target>`: the linker wrapper, e.g. `zig-cc-x86_64-linux-gnu.2.34`.
+//! - `zig-cc-<zig target>`: the linker wrapper, e.g. `zig-cc-x86_64-linux-gnu.2.34`, and
+//!   `zig-cc-<zig target>.links`: the record of what it linked ([`Zig::linked`]).
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
@@ -18,51 +20,120 @@ use crate::util::{Context, Result, Workspace, output, sh_quote, write_if_changed
 /// The pinned zig. Bootstrap bytes depend on it: change it deliberately.
 pub const ZIG_VERSION: &str = "0.17.1";
 
+/// The variable that names a zig executable to use instead of installing one.
+pub const ZIG_VAR: &str = "LAMBDA_LIBC_ZIG";
+
 pub struct Zig {
-    /// The zig executable inside the wheel's package directory.
+    /// The zig executable.
     pub exe: PathBuf,
     global_cache: PathBuf,
     local_cache: PathBuf,
 }
 
 impl Zig {
-    /// Finds the pinned zig in `target/tools/zig/`, installing it from PyPI if needed.
+    /// The pinned zig: `LAMBDA_LIBC_ZIG`, or the one in `target/tools/zig/`, installed from
+    /// PyPI if needed. Any other version is an error.
     pub fn ensure(ws: &Workspace) -> Result<Self> {
-        let venv = ws.tools.join("zig");
-        let exe = match find_in_venv(&venv) {
-            Some(exe) if version(&exe).as_deref() == Some(ZIG_VERSION) => exe,
-            _ => install(ws, &venv)?,
-        };
-        let cache = ws.tools.join("zig-cache");
-        Ok(Self { exe, global_cache: cache.join("global"), local_cache: cache.join("local") })
+        if let Some(zig) = Self::find(ws)? {
+            return Ok(zig);
+        }
+        let exe = install(ws, &ws.tools.join("zig"))?;
+        Ok(Self::at(ws, exe))
     }
 
-    /// Writes (if changed) the linker wrapper for `arch` and returns its path.
+    /// The pinned zig if this machine has it (`LAMBDA_LIBC_ZIG`, or installed by [`ensure`]
+    /// under `target/tools/`), without installing anything. `LAMBDA_LIBC_ZIG` naming a zig
+    /// of another version is an error.
+    ///
+    /// [`ensure`]: Zig::ensure
+    pub fn find(ws: &Workspace) -> Result<Option<Self>> {
+        if let Some(exe) = std::env::var_os(ZIG_VAR) {
+            let exe = PathBuf::from(exe);
+            return match version(&exe) {
+                Some(v) if v == ZIG_VERSION => Ok(Some(Self::at(ws, exe))),
+                other => Err(format!(
+                    "{ZIG_VAR}={} is zig {}, not the pinned {ZIG_VERSION}",
+                    exe.display(),
+                    other.as_deref().unwrap_or("(does not run)")
+                )
+                .into()),
+            };
+        }
+        Ok(find_in_venv(&ws.tools.join("zig"))
+            .filter(|exe| version(exe).as_deref() == Some(ZIG_VERSION))
+            .map(|exe| Self::at(ws, exe)))
+    }
+
+    fn at(ws: &Workspace, exe: PathBuf) -> Self {
+        let cache = ws.tools.join("zig-cache");
+        Self { exe, global_cache: cache.join("global"), local_cache: cache.join("local") }
+    }
+
+    /// `zig cc -target <target>`, with the caches under `target/tools/`.
+    pub fn cc(&self, target: &str) -> Command {
+        let mut cmd = Command::new(&self.exe);
+        cmd.env("ZIG_GLOBAL_CACHE_DIR", &self.global_cache).env("ZIG_LOCAL_CACHE_DIR", &self.local_cache);
+        cmd.args(["cc", "-target", target]);
+        cmd
+    }
+
+    /// Writes (if changed) the linker wrapper for `arch`, empties its link record and returns
+    /// the wrapper's path.
     ///
     /// `exec zig cc -target <arch>-linux-gnu.2.34 "$@"`: zig accepts or ignores rustc's
     /// arguments (`-fuse-ld=lld`, `-B…/gcc-ld`, `-Wl,-Bstatic`, `-nodefaultlibs`). It also
     /// ignores `-nostartfiles` and always links its `Scrt1.o`; the bootstraps therefore name
     /// their own entry point with `-Wl,-e,__lambda_libc_start` (example-rust/build.rs), and
     /// `--gc-sections` drops the unused `crt1` code.
+    ///
+    /// Every call appends the file it writes (its `-o` argument) to the link record, so that
+    /// `dist` can check that zig linked nothing but the target's programs: a program that
+    /// runs during the build (a build script) linked here would need the FHS loader
+    /// `/lib64/ld-linux-x86-64.so.2`, which the Nix sandbox does not have.
     pub fn linker_wrapper(&self, ws: &Workspace, arch: &Arch) -> Result<PathBuf> {
+        let path = ws.tools.join(format!("zig-cc-{}", arch.zig_target));
+        let record = Self::record(&path);
         let script = format!(
             r#"#!/bin/sh
-# rustc linker for {rust_target}: zig {ZIG_VERSION} cc against glibc 2.34 stubs.
-# Generated by `cargo xtask dist` (xtask/src/zig.rs); edits are overwritten.
+# rustc's linker and make's CC for {rust_target}: zig {ZIG_VERSION} cc against glibc 2.34
+# stubs. Generated by xtask (xtask/src/zig.rs); edits are overwritten.
 export ZIG_GLOBAL_CACHE_DIR={global} ZIG_LOCAL_CACHE_DIR={local}
+out=-
+previous=
+for arg in "$@"; do
+  if [ "$previous" = -o ]; then out=$arg; fi
+  previous=$arg
+done
+printf '%s
+' "$out" >> {record}
 exec {zig} cc -target {zig_target} "$@"
 "#,
             rust_target = arch.rust_target,
             global = sh_quote(self.global_cache.as_os_str()),
             local = sh_quote(self.local_cache.as_os_str()),
+            record = sh_quote(record.as_os_str()),
             zig = sh_quote(self.exe.as_os_str()),
             zig_target = arch.zig_target,
         );
-        let path = ws.tools.join(format!("zig-cc-{}", arch.zig_target));
         write_if_changed(&path, script.as_bytes())?;
         fs::set_permissions(&path, fs::Permissions::from_mode(0o755))
             .context(format_args!("cannot chmod {}", path.display()))?;
+        fs::write(&record, b"").context(format_args!("cannot empty {}", record.display()))?;
         Ok(path)
+    }
+
+    /// The files the wrapper at `wrapper` wrote since [`linker_wrapper`](Zig::linker_wrapper)
+    /// returned it, in order (`-` for a call without `-o`).
+    pub fn linked(wrapper: &Path) -> Result<Vec<PathBuf>> {
+        let record = Self::record(wrapper);
+        let text = fs::read_to_string(&record).context(format_args!("cannot read {}", record.display()))?;
+        Ok(text.lines().map(PathBuf::from).collect())
+    }
+
+    fn record(wrapper: &Path) -> PathBuf {
+        let mut record = wrapper.as_os_str().to_owned();
+        record.push(".links");
+        record.into()
     }
 }
 
@@ -82,7 +153,7 @@ fn version(exe: &Path) -> Option<String> {
 }
 
 fn install(ws: &Workspace, venv: &Path) -> Result<PathBuf> {
-    println!(
+    eprintln!(
         "xtask: installing zig {ZIG_VERSION} into {} (python3 -m venv; pip install ziglang=={ZIG_VERSION})",
         ws.show(venv)
     );

@@ -3,9 +3,9 @@
 //! ended.
 //!
 //! The binaries come from `LAMBDA_LIBC_BIN_DIR`, which `cargo xtask test` sets to
-//! `target/x86_64-unknown-linux-gnu/release`. It may also hold several directories,
-//! separated like `PATH` (e.g. a release directory per architecture, for a machine that
-//! can run them); every directory is searched for every name below.
+//! `dist/bin` (what `cargo xtask dist` writes: x86_64 names unsuffixed, arm64 ones with
+//! `-arm64`). It may also hold several directories, separated like `PATH`; every directory
+//! is searched for every name below.
 //!
 //! * Echo bootstraps ([`echo_bootstraps`]): [`ECHO_NAMES`]. `bootstrap` (the Rust echo of
 //!   `example-rust`) is required; the others are tested when present.
@@ -14,7 +14,8 @@
 //! * Streaming echo bootstraps ([`stream_bootstraps`]): [`STREAM_NAMES`]. `bootstrap-stream`
 //!   (`example-rust/src/stream.rs`) is required; the C one is tested when present.
 //!
-//! arm64 bootstraps run under qemu-user on other machines ([`Bin::is_arm64`]).
+//! Bootstraps of the other architecture run under qemu-user ([`Bin::is_emulated`]); where
+//! the FHS loader is missing, the native ones start through [`LOADER_VAR`]'s loader.
 //!
 //! Every run is bounded: a child that does not end within [`TIMEOUT`] is killed and the
 //! test fails. Children get a cleared environment plus exactly the variables a test gives.
@@ -35,12 +36,17 @@ pub const TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Where the built bootstraps are (set by `cargo xtask test`).
 pub const BIN_DIR_VAR: &str = "LAMBDA_LIBC_BIN_DIR";
-/// The qemu-user emulator for arm64 bootstraps on other machines (default `qemu-aarch64`,
-/// Debian's `qemu-user`).
-pub const QEMU_VAR: &str = "LAMBDA_LIBC_QEMU_AARCH64";
-/// The arm64 root qemu finds the dynamic loader and libc in (default
-/// `/usr/aarch64-linux-gnu`, Debian's `libc6-arm64-cross`).
-pub const QEMU_LD_PREFIX_VAR: &str = "LAMBDA_LIBC_QEMU_LD_PREFIX";
+/// The dynamic loader that starts the bootstraps of this machine's architecture, where the
+/// FHS one they name is missing (the Nix sandbox: nix/checks.nix sets it to glibc's).
+/// Unset, they start by themselves.
+pub const LOADER_VAR: &str = "LAMBDA_LIBC_LOADER";
+/// The qemu-user emulator for bootstraps of the other architecture, by its ELF name
+/// (`LAMBDA_LIBC_QEMU_AARCH64`, `LAMBDA_LIBC_QEMU_X86_64`; default `qemu-aarch64`,
+/// `qemu-x86_64`, from Debian's `qemu-user`), and the root in which qemu finds their loader
+/// and libc (`…_LD_PREFIX`; default `/usr/aarch64-linux-gnu`, `/usr/x86_64-linux-gnu`,
+/// Debian's `libc6-arm64-cross` and `libc6-amd64-cross`).
+pub const QEMU_VAR_PREFIX: &str = "LAMBDA_LIBC_QEMU_";
+const EM_X86_64: u16 = 62;
 const EM_AARCH64: u16 = 183;
 
 /// Echo bootstraps (answer every event with itself), in test order. The first is
@@ -78,8 +84,7 @@ fn bin_dirs() -> Vec<PathBuf> {
     let Some(value) = std::env::var_os(BIN_DIR_VAR) else {
         panic!(
             "{BIN_DIR_VAR} is not set: run `cargo xtask test` (it builds the bootstraps and sets it), \
-             or build them (`cargo build --release --target x86_64-unknown-linux-gnu -p lambda-libc-example \
-             -p lambda-libc-fixtures`) and set {BIN_DIR_VAR}=target/x86_64-unknown-linux-gnu/release"
+             or build them (`cargo xtask dist`) and set {BIN_DIR_VAR}=dist/bin"
         );
     };
     let dirs: Vec<PathBuf> = std::env::split_paths(&value).filter(|d| !d.as_os_str().is_empty()).collect();
@@ -148,29 +153,51 @@ impl Bin {
         self.spawn_env(&[("AWS_LAMBDA_RUNTIME_API", api)])
     }
 
-    /// Whether this is an arm64 ELF (run under qemu-user on other machines).
-    pub fn is_arm64(&self) -> bool {
+    /// The ELF's machine (`e_machine`), if it is an ELF file.
+    fn machine(&self) -> Option<u16> {
         let mut header = [0u8; 20];
         let read = std::fs::File::open(&self.path).and_then(|mut f| f.read_exact(&mut header));
-        read.is_ok() && header[..4] == *b"\x7fELF" && u16::from_le_bytes([header[18], header[19]]) == EM_AARCH64
+        (read.is_ok() && header[..4] == *b"\x7fELF").then(|| u16::from_le_bytes([header[18], header[19]]))
     }
 
-    /// Whether it runs under qemu-user here: the process is then qemu, whose memory
-    /// figures are its own (the translation cache grows), not the bootstrap's.
+    /// Whether this is an arm64 ELF.
+    pub fn is_arm64(&self) -> bool {
+        self.machine() == Some(EM_AARCH64)
+    }
+
+    /// Whether it runs under qemu-user here (an ELF of the other architecture): the process
+    /// is then qemu, whose memory figures are its own (the translation cache grows), not the
+    /// bootstrap's.
     pub fn is_emulated(&self) -> bool {
-        self.is_arm64() && std::env::consts::ARCH != "aarch64"
+        let host = match std::env::consts::ARCH {
+            "aarch64" => EM_AARCH64,
+            _ => EM_X86_64,
+        };
+        self.machine().is_some_and(|m| m != host)
     }
 
-    /// The command that runs it: itself, or `qemu-aarch64 -L <arm64 sysroot> <path>` for an
-    /// arm64 ELF on another machine ([`QEMU_VAR`], [`QEMU_LD_PREFIX_VAR`]).
+    /// The command that runs it: itself, through [`LOADER_VAR`]'s loader when that is set,
+    /// or under qemu-user for the other architecture ([`QEMU_VAR_PREFIX`]).
     fn command(&self) -> Command {
         if !self.is_emulated() {
-            return Command::new(&self.path);
+            return match std::env::var_os(LOADER_VAR) {
+                Some(loader) => {
+                    let mut cmd = Command::new(loader);
+                    cmd.arg(&self.path);
+                    cmd
+                }
+                None => Command::new(&self.path),
+            };
         }
-        let qemu = std::env::var_os(QEMU_VAR).unwrap_or_else(|| "qemu-aarch64".into());
-        let prefix = std::env::var_os(QEMU_LD_PREFIX_VAR).unwrap_or_else(|| "/usr/aarch64-linux-gnu".into());
+        let (name, qemu, root) = if self.is_arm64() {
+            ("AARCH64", "qemu-aarch64", "/usr/aarch64-linux-gnu")
+        } else {
+            ("X86_64", "qemu-x86_64", "/usr/x86_64-linux-gnu")
+        };
+        let qemu = std::env::var_os(format!("{QEMU_VAR_PREFIX}{name}")).unwrap_or_else(|| qemu.into());
+        let root = std::env::var_os(format!("{QEMU_VAR_PREFIX}{name}_LD_PREFIX")).unwrap_or_else(|| root.into());
         let mut cmd = Command::new(qemu);
-        cmd.arg("-L").arg(prefix).arg(&self.path);
+        cmd.arg("-L").arg(root).arg(&self.path);
         cmd
     }
 
