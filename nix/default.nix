@@ -5,64 +5,38 @@ let
   pkgs = nixpkgs.legacyPackages.${system};
   inherit (pkgs) lib;
 
-  # Lambda's architectures, named as in the zip names. Both are built from either host.
-  arches = {
-    x86_64 = {
-      name = "x86_64";
-      system = "x86_64-linux";
-      rustTarget = "x86_64-unknown-linux-gnu";
-      cargoEnv = "X86_64_UNKNOWN_LINUX_GNU";
-      # zig's target with AL2023's glibc version: the bootstraps link against 2.34 stubs.
-      zigTarget = "x86_64-linux-gnu.2.34";
-      interpreter = "/lib64/ld-linux-x86-64.so.2";
-      qemu = "qemu-x86_64";
-      # The integration tests' name suffix (tests/tests/support/mod.rs).
-      testSuffix = "";
-    };
-    arm64 = {
-      name = "arm64";
-      system = "aarch64-linux";
-      rustTarget = "aarch64-unknown-linux-gnu";
-      cargoEnv = "AARCH64_UNKNOWN_LINUX_GNU";
-      zigTarget = "aarch64-linux-gnu.2.34";
-      interpreter = "/lib/ld-linux-aarch64.so.1";
-      qemu = "qemu-aarch64";
-      testSuffix = "-arm64";
-    };
-  };
+  # Lambda's architectures by their zip names, with what runs their ELFs here: glibc's
+  # loader, and for the other architecture qemu-user with a glibc built for it
+  # (pkgsCross: built here when no cache has it).
   hostArch = if system == "aarch64-linux" then "arm64" else "x86_64";
-
-  toolchain = import ./toolchain.nix {
-    inherit lib;
-    fenix = fenix.packages.${system};
-    hostTarget = arches.${hostArch}.rustTarget;
-    targets = map (a: a.rustTarget) (builtins.attrValues arches);
+  arches = {
+    x86_64 = { loader = "ld-linux-x86-64.so.2"; qemu = "X86_64"; cross = pkgs.pkgsCross.gnu64; };
+    arm64 = { loader = "ld-linux-aarch64.so.1"; qemu = "AARCH64"; cross = pkgs.pkgsCross.aarch64-multiplatform; };
   };
-  craneLib = (crane.mkLib pkgs).overrideToolchain toolchain;
+  otherArch = if hostArch == "arm64" then "x86_64" else "arm64";
+
+  # fenix's stable toolchain (pinned to rust-toolchain.toml's release) with the standard
+  # library of both architectures, for whichever `pkgs` crane asks for.
+  toolchainFor = p: import ./toolchain.nix {
+    inherit (p) lib;
+    fenix = fenix.packages.${p.stdenv.hostPlatform.system};
+    hostTarget = p.stdenv.hostPlatform.rust.rustcTarget;
+    targets = [ "x86_64-unknown-linux-gnu" "aarch64-unknown-linux-gnu" ];
+  };
+  craneLib = (crane.mkLib pkgs).overrideToolchain toolchainFor;
   zig = pkgs.callPackage ./zig.nix { };
 
-  build = import ./bootstrap.nix { inherit pkgs craneLib zig; };
-  byArch = builtins.mapAttrs (_: build.forArch) arches;
+  build = import ./packages.nix { inherit pkgs craneLib zig; };
+  byArch = builtins.mapAttrs (arch: _: build.forArch arch) arches;
   kinds = [ "bootstrap" "bootstrap-c" "bootstrap-stream" "bootstrap-c-stream" "runtime" ];
 
-  # Every zip, and SHA256SUMS: what `cargo xtask dist` writes into dist/.
-  dist = pkgs.runCommand "lambda-libc-dist" { } ''
-    mkdir -p $out
-    ${lib.concatMapStrings (a: lib.concatMapStrings (k: "cp ${byArch.${a}.${k}}/*.zip $out/\n") (lib.remove "runtime" kinds)) (builtins.attrNames arches)}
-    cd $out
-    LC_ALL=C sha256sum *.zip > SHA256SUMS
-  '';
-
-  # Runs an ELF of `arch` with glibc's loader given explicitly (the Nix sandbox and NixOS
-  # have no /lib64/ld-linux-x86-64.so.2), under qemu-user when `arch` is not the host's.
-  run = arch: elf:
-    let
-      glibc = nixpkgs.legacyPackages.${arch.system}.glibc;
-      qemu = lib.optionalString (arch.system != system) "${pkgs.qemu-user}/bin/${arch.qemu} ";
-    in
-    pkgs.writeShellScript "run-${baseNameOf elf}-${arch.name}" ''
-      exec ${qemu}${glibc}/lib/${baseNameOf arch.interpreter} ${elf} "$@"
-    '';
+  # How the tests start the ELFs in the sandbox (tests/tests/support/mod.rs): the host's
+  # through glibc's loader, the other architecture's under qemu-user.
+  runEnv = {
+    LAMBDA_LIBC_LOADER = "${pkgs.glibc}/lib/${arches.${hostArch}.loader}";
+    "LAMBDA_LIBC_QEMU_${arches.${otherArch}.qemu}" = "${pkgs.qemu-user}/bin/qemu-${if otherArch == "arm64" then "aarch64" else "x86_64"}";
+    "LAMBDA_LIBC_QEMU_${arches.${otherArch}.qemu}_LD_PREFIX" = "${arches.${otherArch}.cross.glibc}";
+  };
 in
 {
   packages = builtins.listToAttrs
@@ -70,12 +44,11 @@ in
       ++ builtins.concatMap (arch: map (kind: { name = "${kind}-${arch}"; value = byArch.${arch}.${kind}; }) kinds) (builtins.attrNames arches))
   // {
     default = byArch.${hostArch}.bootstrap;
-    inherit dist;
-    inherit (build) xtask;
+    inherit (build) dist xtask;
   };
 
   checks = import ./checks.nix {
-    inherit pkgs craneLib build byArch arches dist run;
+    inherit pkgs craneLib build zig runEnv;
   };
 
   devShell = craneLib.devShell {
@@ -88,24 +61,24 @@ in
       pkgs.deadnix
       pkgs.nixpkgs-fmt
     ];
+    LAMBDA_LIBC_ZIG = "${zig}/bin/zig";
   };
 
   # nix run .#invoke -- '{"hello":"world"}' [--bootstrap PATH] [--env NAME=VALUE]...
-  invoke =
-    let
-      echo = "${byArch.${hostArch}.bootstrap}/bin/bootstrap";
-      arch = arches.${hostArch};
-    in
-    {
-      type = "app";
-      meta.description = "Run a bootstrap once against the mock Runtime API (xtask invoke)";
-      program = "${pkgs.writeShellScript "lambda-libc-invoke" ''
-        # Run the ELF itself where its FHS loader exists (sizes printed are then its own).
-        bootstrap=${echo}
-        [ -e ${arch.interpreter} ] || bootstrap=${run arch echo}
-        exec ${build.xtask}/bin/xtask invoke --bootstrap "$bootstrap" "$@"
-      ''}";
-    };
+  # The bootstrap always starts through glibc's loader: NixOS has no FHS loader, or (with
+  # environment.stub-ld) one that only refuses to run anything.
+  invoke = {
+    type = "app";
+    meta.description = "Run a bootstrap once against the mock Runtime API (xtask invoke)";
+    program = "${pkgs.writeShellScript "lambda-libc-invoke" ''
+      exec ${build.xtask}/bin/xtask invoke --bootstrap ${build.dist}/bin/bootstrap${lib.optionalString (hostArch == "arm64") "-arm64"} --loader ${runEnv.LAMBDA_LIBC_LOADER} "$@"
+    ''}";
+  };
 
-  formatter = pkgs.nixpkgs-fmt;
+  # `nix fmt`: nix/fmt.sh (every .nix file of the tree when given no path).
+  formatter = pkgs.writeShellApplication {
+    name = "lambda-libc-fmt";
+    runtimeInputs = [ pkgs.nixpkgs-fmt ];
+    text = builtins.readFile ./fmt.sh;
+  };
 }

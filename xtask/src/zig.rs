@@ -69,7 +69,9 @@ impl Zig {
         Self { exe, global_cache: cache.join("global"), local_cache: cache.join("local") }
     }
 
-    /// `zig cc -target <target>`, with the caches under `target/tools/`.
+    /// `zig cc -target <target>`, with the caches under `target/tools/` (for the verifier's
+    /// tests, which link small programs of their own).
+    #[cfg(test)]
     pub fn cc(&self, target: &str) -> Command {
         let mut cmd = Command::new(&self.exe);
         cmd.env("ZIG_GLOBAL_CACHE_DIR", &self.global_cache).env("ZIG_LOCAL_CACHE_DIR", &self.local_cache);
