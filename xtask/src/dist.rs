@@ -23,6 +23,7 @@ use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::fs;
 use std::io::{Cursor, Write};
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -388,7 +389,10 @@ fn build_arch(ws: &Workspace, options: &Options, zig: &Zig, arch: &Arch, debian:
     // What ships, and what the tests run: every executable without its section headers.
     for source in sources(arch) {
         let elf = read(&release.join(source.bin()))?;
-        write_if_changed(&options.bin_dir().join(bin_name(source, arch)), &sstrip(&elf)?)?;
+        let path = options.bin_dir().join(bin_name(source, arch));
+        write_if_changed(&path, &sstrip(&elf)?)?;
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o755))
+            .context(format_args!("cannot chmod {}", path.display()))?;
     }
     install_c_api(ws, &release, &options.out.join(format!("runtime-{}", arch.name)))
 }
