@@ -10,43 +10,63 @@
 //! - the environment is cleared: `HOME=/homeless-shelter` (which does not exist), `TMPDIR` in
 //!   the build directory, the toolchain's own `cargo` and `rustc` (no rustup proxy), zig
 //!   from `LAMBDA_LIBC_ZIG`;
-//! - no network: every build runs in a network namespace of its own (`unshare --net`).
+//! - no network: every build runs in a network namespace of its own (`unshare --net`), with
+//!   only loopback up.
 //!
-//! The derivations, in order: `xtask` (crane's `buildPackage`: [`XTASK_PHASE`]) and `dist`
-//! ([`DIST_PHASE`], for x86_64 only: this machine's rustup has no arm64 standard library,
-//! and the cargo path's arm64 bytes come from another compiler anyway). `dist` checks the
-//! zig wrapper's record itself: zig linked nothing but x86_64 programs (no build script).
-//! Then every file the rehearsed `dist` wrote must equal the one `cargo xtask dist` wrote.
-//! The phases are checked against `nix/packages.nix`, which must hold them word for word.
+//! The derivations, in order:
+//! 1. `xtask` (crane's `buildPackage`: [`XTASK_PHASE`]);
+//! 2. `dist` ([`DIST_PHASE`]), for x86_64 only: this machine's rustup has no arm64 standard
+//!    library, and the cargo path's arm64 bytes come from another compiler anyway. `dist`
+//!    checks the zig wrapper's record itself: zig linked nothing but x86_64 programs (no
+//!    build script). Then every file it wrote must equal the one `cargo xtask dist` wrote;
+//! 3. the `integration` check ([`INTEGRATION_PHASE`]) against that `dist`, with the
+//!    sandbox's flag (the tests that cannot run there skip, naming why) and the host's ELFs
+//!    started through the loader given explicitly, as the check starts them.
+//!
+//! The phases are checked against `nix/packages.nix` and `nix/checks.nix`, which must hold
+//! them word for word ([`HELD`]).
 
+use std::ffi::OsStr;
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use crate::dist::X86_64;
 use crate::util::{Context, Result, Workspace, output, read, run};
 use crate::zig::{ZIG_VAR, Zig};
 
-/// The flake file with the derivations rehearsed here.
+/// The flake files with the derivations rehearsed here.
 const PACKAGES_NIX: &str = "nix/packages.nix";
-/// The xtask derivation's cargo arguments (crane runs `cargo build --profile $CARGO_PROFILE`
-/// with them) and profile, as `nix/packages.nix` sets them.
-const XTASK_ARGS: &str = r#"cargoExtraArgs = "--locked -p xtask";"#;
-const XTASK_PROFILE: &str = r#"CARGO_PROFILE = "dev";"#;
-/// What crane's `buildPackage` runs for [`XTASK_ARGS`] and [`XTASK_PROFILE`].
-pub const XTASK_PHASE: &[&str] = &["cargo", "build", "--profile", "dev", "--locked", "-p", "xtask"];
-/// The `dist` derivation's build phase, as `nix/packages.nix` writes it.
-pub const DIST_PHASE: &str = "xtask dist --one-toolchain --out $out";
-/// What the rehearsal adds to [`DIST_PHASE`].
-const DIST_HERE: &[&str] = &["--arch", "x86_64"];
+const CHECKS_NIX: &str = "nix/checks.nix";
+/// What of those files the rehearsal imitates, word for word: the xtask derivation's cargo
+/// arguments and profile (crane's `buildPackage` runs `cargo build --profile $CARGO_PROFILE`
+/// with them: [`XTASK_PHASE`]), the `dist` derivation's build phase ([`DIST_PHASE`]), the
+/// `integration` check's ([`INTEGRATION_PHASE`]) and its sandbox flag.
+const HELD: &[(&str, &str)] = &[
+    (PACKAGES_NIX, r#"cargoExtraArgs = "--locked -p xtask";"#),
+    (PACKAGES_NIX, r#"CARGO_PROFILE = "dev";"#),
+    (PACKAGES_NIX, r#"buildPhaseCargoCommand = "xtask dist --one-toolchain --out $out";"#),
+    (CHECKS_NIX, r#"integration = step "integration" "xtask test --step tests --dist ${build.dist}";"#),
+    (CHECKS_NIX, r#"LAMBDA_LIBC_SANDBOX = "1";"#),
+];
+const XTASK_PHASE: &str = "cargo build --profile dev --locked -p xtask";
+/// Run for x86_64 only (`--arch x86_64`): see the module's comment.
+const DIST_PHASE: &str = "xtask dist --one-toolchain --out $out --arch x86_64";
+const INTEGRATION_PHASE: &str = "xtask test --step tests --dist ${build.dist}";
 
 pub fn rehearse(ws: &Workspace) -> Result {
-    let nix = read(&ws.root.join(PACKAGES_NIX)).map(|b| String::from_utf8_lossy(&b).into_owned())?;
-    for phase in [XTASK_ARGS, XTASK_PROFILE, &format!(r#"buildPhaseCargoCommand = "{DIST_PHASE}";"#)] {
-        if !nix.contains(phase) {
-            return Err(format!("{PACKAGES_NIX} no longer holds `{phase}`: rehearse what the flake builds").into());
+    for (file, held) in HELD {
+        let text = fs::read_to_string(ws.root.join(file)).context(format_args!("cannot read {file}"))?;
+        if !text.contains(held) {
+            return Err(format!("{file} no longer holds `{held}`: rehearse what the flake builds").into());
         }
     }
+    let ip = ["/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip", "/bin/ip"]
+        .into_iter()
+        .map(Path::new)
+        .find(|p| p.is_file())
+        .ok_or("`ip` (iproute2) is not installed: the rehearsal brings up loopback with it")?;
     unshare_works()?;
     let zig = Zig::ensure(ws)?.exe;
     // The cargo that runs us is the toolchain's own binary, beside its rustc and rustfmt.
@@ -65,29 +85,27 @@ pub fn rehearse(ws: &Workspace) -> Result {
     for dir in [&src, &vendor] {
         read_only(dir)?;
     }
+    let sandbox = Sandbox { base: &base, src: &src, vendor: &vendor, toolchain: &toolchain, ip };
 
-    let sandbox = Sandbox { base: &base, src: &src, vendor: &vendor, toolchain: &toolchain };
+    let xtask = store.join("00000000000000000000000000000000-xtask");
+    let build = sandbox.build("xtask", &xtask, &[], XTASK_PHASE, &[])?;
+    fs::create_dir_all(xtask.join("bin")).context("cannot create the xtask output")?;
+    fs::copy(build.join("target/debug/xtask"), xtask.join("bin/xtask")).context("installing xtask")?;
 
-    let xtask_out = store.join("00000000000000000000000000000000-xtask");
-    let build = sandbox.derivation("xtask", &xtask_out)?;
-    sandbox.run(&build, &xtask_out, XTASK_PHASE.iter().map(|s| s.to_string()).collect(), &[])?;
-    let bin = xtask_out.join("bin");
-    fs::create_dir_all(&bin).context("cannot create the xtask output")?;
-    fs::copy(build.join("target/debug/xtask"), bin.join("xtask")).context("installing xtask")?;
+    let dist = store.join("00000000000000000000000000000000-lambda-libc-dist");
+    sandbox.build("dist", &dist, &[&xtask], DIST_PHASE, &[(ZIG_VAR, zig.as_os_str())])?;
+    let compared = compare(&dist, &ws.dist)?;
+    eprintln!("xtask: rehearse: dist: its {compared} files equal dist/'s");
 
-    let dist_out = store.join("00000000000000000000000000000000-lambda-libc-dist");
-    let build = sandbox.derivation("dist", &dist_out)?;
-    let mut phase: Vec<String> =
-        DIST_PHASE.split(' ').map(|w| w.replace("$out", &dist_out.to_string_lossy())).collect();
-    phase[0] = bin.join("xtask").to_string_lossy().into_owned();
-    phase.extend(DIST_HERE.iter().map(|s| s.to_string()));
-    sandbox.run(&build, &dist_out, phase, &[(ZIG_VAR, zig.as_os_str())])?;
+    // The host's ELFs start through its loader, as the check makes them (LAMBDA_LIBC_LOADER).
+    let loader = X86_64.interpreter;
+    let check = store.join("00000000000000000000000000000000-lambda-libc-integration");
+    let phase = INTEGRATION_PHASE.replace("${build.dist}", &dist.to_string_lossy());
+    let env =
+        [(ZIG_VAR, zig.as_os_str()), ("LAMBDA_LIBC_SANDBOX", "1".as_ref()), ("LAMBDA_LIBC_LOADER", loader.as_ref())];
+    sandbox.build("integration", &check, &[&xtask], &phase, &env)?;
+    eprintln!("xtask: rehearse: the flake's xtask, dist and integration check ran offline in sandbox-like builds");
 
-    let compared = compare(&dist_out, &ws.dist)?;
-    eprintln!(
-        "xtask: rehearse: the flake's xtask and dist built offline in a sandbox-like build; its {compared} files \
-         equal dist/'s"
-    );
     make_writable(&base);
     fs::remove_dir_all(&base).context("removing the rehearsal")?;
     Ok(())
@@ -99,12 +117,18 @@ struct Sandbox<'a> {
     src: &'a Path,
     vendor: &'a Path,
     toolchain: &'a Path,
+    /// iproute2's `ip`, to bring up loopback in the build's network namespace (the sandbox
+    /// has it up).
+    ip: &'a Path,
 }
 
 impl Sandbox<'_> {
-    /// A build directory for derivation `name` with the source unpacked into it, as stdenv
-    /// does (a writable copy); returns the source copy, where the build phase runs.
-    fn derivation(&self, name: &str, out: &Path) -> Result<PathBuf> {
+    /// Builds derivation `name` into `out`: unpacks the source into a build directory of
+    /// its own (a writable copy, as stdenv does), configures the vendored crates (crane's
+    /// `configureCargoVendoredDepsHook`), and runs `phase` there with `sh -c`, as the
+    /// derivation's build phase runs it: `inputs`' `bin/` first on `PATH`, then the
+    /// toolchain; the sandbox's environment plus `env`; no network. Returns the source copy.
+    fn build(&self, name: &str, out: &Path, inputs: &[&Path], phase: &str, env: &[(&str, &OsStr)]) -> Result<PathBuf> {
         let top = self.base.join(format!("build-{name}"));
         let source = top.join("source");
         fs::create_dir_all(&top).context(format_args!("cannot create {}", top.display()))?;
@@ -113,7 +137,6 @@ impl Sandbox<'_> {
         if out.exists() {
             return Err(format!("{} exists already", out.display()).into());
         }
-        // crane's configureCargoVendoredDepsHook.
         let cargo_home = source.join(".cargo-home");
         fs::create_dir_all(&cargo_home).context("cannot create CARGO_HOME")?;
         let config = format!(
@@ -121,34 +144,27 @@ impl Sandbox<'_> {
             self.vendor.display()
         );
         fs::write(cargo_home.join("config.toml"), config).context("cannot write CARGO_HOME/config.toml")?;
-        Ok(source)
-    }
 
-    /// Runs `argv` in `source` with the sandbox's environment and no network.
-    fn run(&self, source: &Path, out: &Path, argv: Vec<String>, extra: &[(&str, &std::ffi::OsStr)]) -> Result {
-        let top = source.parent().ok_or("the source has no parent")?;
+        let bins = inputs.iter().map(|i| i.join("bin"));
+        let path = std::env::join_paths(bins.chain([self.toolchain.to_path_buf(), "/usr/bin".into(), "/bin".into()]))?;
+        let script = format!("{} link set lo up && {phase}", self.ip.display());
         let mut cmd = Command::new("unshare");
-        cmd.args(["--net", "--map-root-user", "--"]).args(&argv).current_dir(source).env_clear();
-        let path = std::env::join_paths([
-            out.join("bin").as_path(),
-            self.toolchain,
-            Path::new("/usr/bin"),
-            Path::new("/bin"),
-        ])?;
+        cmd.args(["--net", "--map-root-user", "--", "sh", "-c", &script]).current_dir(&source).env_clear();
         cmd.env("PATH", path)
             .env("HOME", "/homeless-shelter")
-            .env("NIX_BUILD_TOP", top)
-            .env("TMPDIR", top)
+            .env("NIX_BUILD_TOP", &top)
+            .env("TMPDIR", &top)
             .env("NIX_BUILD_CORES", "2")
             .env("out", out)
             // crane's configureCargoCommonVarsHook.
-            .env("CARGO_HOME", source.join(".cargo-home"))
+            .env("CARGO_HOME", &cargo_home)
             .env("CARGO_BUILD_JOBS", "2")
             .env("CARGO_BUILD_INCREMENTAL", "false");
-        for (name, value) in extra {
+        for (name, value) in env {
             cmd.env(name, value);
         }
-        run(&mut cmd)
+        run(&mut cmd)?;
+        Ok(source)
     }
 }
 
