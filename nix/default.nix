@@ -9,9 +9,10 @@ let
   # loader, and for the other architecture qemu-user with a glibc built for it
   # (pkgsCross: built here when no cache has it).
   hostArch = if system == "aarch64-linux" then "arm64" else "x86_64";
+  # `qemu` is qemu-user's program, `elf` the architecture's name in the harness's variables.
   arches = {
-    x86_64 = { loader = "ld-linux-x86-64.so.2"; qemu = "X86_64"; cross = pkgs.pkgsCross.gnu64; };
-    arm64 = { loader = "ld-linux-aarch64.so.1"; qemu = "AARCH64"; cross = pkgs.pkgsCross.aarch64-multiplatform; };
+    x86_64 = { loader = "ld-linux-x86-64.so.2"; qemu = "qemu-x86_64"; elf = "X86_64"; cross = pkgs.pkgsCross.gnu64; };
+    arm64 = { loader = "ld-linux-aarch64.so.1"; qemu = "qemu-aarch64"; elf = "AARCH64"; cross = pkgs.pkgsCross.aarch64-multiplatform; };
   };
   otherArch = if hostArch == "arm64" then "x86_64" else "arm64";
 
@@ -32,11 +33,13 @@ let
 
   # How the tests start the ELFs in the sandbox (tests/tests/support/mod.rs): the host's
   # through glibc's loader, the other architecture's under qemu-user.
-  runEnv = {
-    LAMBDA_LIBC_LOADER = "${pkgs.glibc}/lib/${arches.${hostArch}.loader}";
-    "LAMBDA_LIBC_QEMU_${arches.${otherArch}.qemu}" = "${pkgs.qemu-user}/bin/qemu-${if otherArch == "arm64" then "aarch64" else "x86_64"}";
-    "LAMBDA_LIBC_QEMU_${arches.${otherArch}.qemu}_LD_PREFIX" = "${arches.${otherArch}.cross.glibc}";
-  };
+  runEnv =
+    let other = arches.${otherArch}; in
+    {
+      LAMBDA_LIBC_LOADER = "${pkgs.glibc}/lib/${arches.${hostArch}.loader}";
+      "LAMBDA_LIBC_QEMU_${other.elf}" = "${pkgs.qemu-user}/bin/${other.qemu}";
+      "LAMBDA_LIBC_QEMU_${other.elf}_LD_PREFIX" = "${other.cross.glibc}";
+    };
 in
 {
   packages = builtins.listToAttrs
@@ -51,7 +54,9 @@ in
     inherit pkgs craneLib build zig runEnv;
   };
 
-  devShell = craneLib.devShell {
+  # `cargo xtask dist --one-toolchain` builds both architectures with the shell's toolchain;
+  # `cargo xtask test` starts the bootstraps as the checks do.
+  devShell = craneLib.devShell (runEnv // {
     packages = [
       zig
       pkgs.qemu-user
@@ -62,9 +67,9 @@ in
       pkgs.nixpkgs-fmt
     ];
     LAMBDA_LIBC_ZIG = "${zig}/bin/zig";
-  };
+  });
 
-  # nix run .#invoke -- '{"hello":"world"}' [--bootstrap PATH] [--env NAME=VALUE]...
+  # nix run .#invoke -- '{"hello":"world"}' [--event FILE] [--env NAME=VALUE]...
   # The bootstrap always starts through glibc's loader: NixOS has no FHS loader, or (with
   # environment.stub-ld) one that only refuses to run anything.
   invoke = {

@@ -25,11 +25,13 @@ let
   };
   hostDeps = craneLib.buildDepsOnly host;
 
-  xtask = craneLib.buildPackage (host // {
+  # xtask, the build tool of every derivation below, in cargo's dev profile.
+  xtask = craneLib.mkCargoDerivation (host // {
     pname = "xtask";
     cargoArtifacts = hostDeps;
-    cargoExtraArgs = "--locked -p xtask";
-    doCheck = false;
+    doInstallCargoArtifacts = false;
+    buildPhaseCargoCommand = "cargo build --profile dev --locked -p xtask";
+    installPhaseCommand = "install -D -m 755 target/debug/xtask $out/bin/xtask";
     meta.mainProgram = "xtask";
   });
 
@@ -51,7 +53,7 @@ let
   };
 
   # One deployment package from `dist`: `<zip>.zip` and `bin/bootstrap`, the ELF inside it.
-  bootstrap = zip: elf: pkgs.runCommand zip { } ''
+  bootstrap = zip: elf: pkgs.runCommand zip { dontFixup = true; } ''
     mkdir -p $out/bin
     cp ${dist}/${zip}.zip $out/
     cp ${dist}/bin/${elf} $out/bin/bootstrap
@@ -68,6 +70,6 @@ in
       bootstrap-c = bootstrap "bootstrap-c-${arch}" "bootstrap-c${suffix}";
       bootstrap-stream = bootstrap "bootstrap-rust-stream-${arch}" "bootstrap-stream${suffix}";
       bootstrap-c-stream = bootstrap "bootstrap-c-stream-${arch}" "bootstrap-c-stream${suffix}";
-      runtime = pkgs.runCommand "lambda-libc-runtime-${arch}" { } "cp -r ${dist}/runtime-${arch} $out";
+      runtime = pkgs.runCommand "lambda-libc-runtime-${arch}" { dontFixup = true; } "cp -r ${dist}/runtime-${arch} $out";
     };
 }

@@ -592,6 +592,21 @@ mod tests {
     }
 
     #[test]
+    fn only_the_targets_programs_may_be_linked_by_zig() {
+        let arch_dir = Path::new("/w/target/x86_64-unknown-linux-gnu");
+        let linked = [
+            "/w/target/x86_64-unknown-linux-gnu/release/deps/bootstrap-0123",
+            "/w/target/x86_64-unknown-linux-gnu/release/bootstrap-c",
+            "/w/target/release/build/libc-4567/build_script_build-4567",
+            "target/x86_64-unknown-linux-gnu/release/relative",
+            "-",
+        ]
+        .map(PathBuf::from);
+        let foreign = foreign_links(&linked, arch_dir);
+        assert_eq!(foreign, linked[2..], "a build script, a relative path and a call without -o");
+    }
+
+    #[test]
     fn tables_are_consistent() {
         for b in BOOTSTRAPS {
             assert!(b.zip.ends_with(".zip") && b.name().contains(b.arch.name), "{b:?}");

@@ -34,7 +34,9 @@ pub struct Options {
     pub c: bool,
 }
 
-pub fn invoke(ws: &Workspace, options: Options) -> Result {
+/// Runs one invocation; `workspace` is called only when the echo must be built (no
+/// `--bootstrap`).
+pub fn invoke(workspace: impl FnOnce() -> Result<Workspace>, options: Options) -> Result {
     let payload = match options.payload {
         Payload::Json(json) => json.into_bytes(),
         Payload::File(path) => read(&path)?,
@@ -43,8 +45,9 @@ pub fn invoke(ws: &Workspace, options: Options) -> Result {
         Some(path) => (path, None),
         None => {
             // Cargo is incremental: always building is the simplest "is it up to date?".
-            let dist = dist::Options::all(ws);
-            let arches = dist::build(ws, &dist)?;
+            let ws = workspace()?;
+            let dist = dist::Options::all(&ws);
+            let arches = dist::build(&ws, &dist)?;
             let built = dist::package(&dist, &arches, &mut std::io::stderr())?;
             if let Err(e) = dist::fail_on_problems(&built) {
                 eprintln!("xtask: warning: {e}");

@@ -162,7 +162,8 @@ fn main() -> ExitCode {
 }
 
 fn run(command: Option<Command>) -> Result {
-    // `zip`, `sstrip` and `verify FILE...` need no workspace (the Nix store has none).
+    // `zip`, `sstrip`, `verify FILE...` and `invoke --bootstrap` need no workspace (the Nix
+    // store has none).
     let ws = Workspace::locate;
     let Some(command) = command else {
         use clap::CommandFactory as _;
@@ -203,14 +204,17 @@ fn run(command: Option<Command>) -> Result {
             };
             let options =
                 invoke::Options { payload, bootstrap: args.bootstrap, loader: args.loader, env: args.env, c: args.c };
-            invoke::invoke(&ws()?, options)
+            invoke::invoke(ws, options)
         }
         Command::Fuzz { seconds } => fuzz::fuzz(&ws()?, seconds),
         Command::Repro => repro::repro(&ws()?),
         Command::Rehearse => rehearse::rehearse(&ws()?),
         Command::Size { top } => size::size(&ws()?, top),
         Command::Header => header::header(&ws()?),
-        Command::Test { steps, dist } => test::test(&ws()?, &steps, dist.as_deref()),
+        Command::Test { steps, dist } => {
+            let dist = dist.map(std::path::absolute).transpose()?;
+            test::test(&ws()?, &steps, dist.as_deref())
+        }
         Command::Bench(args) => {
             let options = bench::Options {
                 quick: args.quick,

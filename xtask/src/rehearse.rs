@@ -14,17 +14,17 @@
 //!   only loopback up.
 //!
 //! The derivations, in order:
-//! 1. `xtask` (crane's `buildPackage`: [`XTASK_PHASE`]);
-//! 2. `dist` ([`DIST_PHASE`]), for x86_64 only: this machine's rustup has no arm64 standard
+//! 1. `xtask` ([`XTASK_BUILD`], [`XTASK_INSTALL`]);
+//! 2. `dist` ([`DIST_BUILD`]), for x86_64 only ([`DIST_HERE`]): this machine's rustup has no arm64 standard
 //!    library, and the cargo path's arm64 bytes come from another compiler anyway. `dist`
 //!    checks the zig wrapper's record itself: zig linked nothing but x86_64 programs (no
 //!    build script). Then every file it wrote must equal the one `cargo xtask dist` wrote;
-//! 3. the `integration` check ([`INTEGRATION_PHASE`]) against that `dist`, with the
+//! 3. the `integration` check ([`INTEGRATION_BUILD`]) against that `dist`, with the
 //!    sandbox's flag (the tests that cannot run there skip, naming why) and the host's ELFs
 //!    started through the loader given explicitly, as the check starts them.
 //!
 //! The phases are checked against `nix/packages.nix` and `nix/checks.nix`, which must hold
-//! them word for word ([`HELD`]).
+//! them word for word ([`held`]).
 
 use std::ffi::OsStr;
 use std::fs;
@@ -39,35 +39,40 @@ use crate::zig::{ZIG_VAR, Zig};
 /// The flake files with the derivations rehearsed here.
 const PACKAGES_NIX: &str = "nix/packages.nix";
 const CHECKS_NIX: &str = "nix/checks.nix";
-/// What of those files the rehearsal imitates, word for word: the xtask derivation's cargo
-/// arguments and profile (crane's `buildPackage` runs `cargo build --profile $CARGO_PROFILE`
-/// with them: [`XTASK_PHASE`]), the `dist` derivation's build phase ([`DIST_PHASE`]), the
-/// `integration` check's ([`INTEGRATION_PHASE`]) and its sandbox flag.
-const HELD: &[(&str, &str)] = &[
-    (PACKAGES_NIX, r#"cargoExtraArgs = "--locked -p xtask";"#),
-    (PACKAGES_NIX, r#"CARGO_PROFILE = "dev";"#),
-    (PACKAGES_NIX, r#"buildPhaseCargoCommand = "xtask dist --one-toolchain --out $out";"#),
-    (CHECKS_NIX, r#"integration = step "integration" "xtask test --step tests --dist ${build.dist}";"#),
-    (CHECKS_NIX, r#"LAMBDA_LIBC_SANDBOX = "1";"#),
-];
-const XTASK_PHASE: &str = "cargo build --profile dev --locked -p xtask";
-/// Run for x86_64 only (`--arch x86_64`): see the module's comment.
-const DIST_PHASE: &str = "xtask dist --one-toolchain --out $out --arch x86_64";
-const INTEGRATION_PHASE: &str = "xtask test --step tests --dist ${build.dist}";
+/// The build (and install) phases of the derivations rehearsed here, word for word as
+/// those files hold them: the `xtask` and `dist` derivations and the `integration` check.
+const XTASK_BUILD: &str = "cargo build --profile dev --locked -p xtask";
+const XTASK_INSTALL: &str = "install -D -m 755 target/debug/xtask $out/bin/xtask";
+const DIST_BUILD: &str = "xtask dist --one-toolchain --out $out";
+const INTEGRATION_BUILD: &str = "xtask test --step tests --dist ${build.dist}";
+/// What the files must hold: each phase as its attribute, and the checks' sandbox flag.
+fn held() -> [(&'static str, String); 5] {
+    [
+        (PACKAGES_NIX, format!(r#"buildPhaseCargoCommand = "{XTASK_BUILD}";"#)),
+        (PACKAGES_NIX, format!(r#"installPhaseCommand = "{XTASK_INSTALL}";"#)),
+        (PACKAGES_NIX, format!(r#"buildPhaseCargoCommand = "{DIST_BUILD}";"#)),
+        (CHECKS_NIX, format!(r#"integration = step "integration" "{INTEGRATION_BUILD}""#)),
+        (CHECKS_NIX, r#"LAMBDA_LIBC_SANDBOX = "1";"#.to_owned()),
+    ]
+}
+/// What the rehearsal adds to [`DIST_BUILD`]: see the module's comment.
+const DIST_HERE: &str = " --arch x86_64";
 
 pub fn rehearse(ws: &Workspace) -> Result {
-    for (file, held) in HELD {
+    for (file, held) in held() {
         let text = fs::read_to_string(ws.root.join(file)).context(format_args!("cannot read {file}"))?;
-        if !text.contains(held) {
+        if !text.contains(&held) {
             return Err(format!("{file} no longer holds `{held}`: rehearse what the flake builds").into());
         }
     }
-    let ip = ["/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip", "/bin/ip"]
-        .into_iter()
-        .map(Path::new)
-        .find(|p| p.is_file())
-        .ok_or("`ip` (iproute2) is not installed: the rehearsal brings up loopback with it")?;
-    unshare_works()?;
+    let ip = match sandbox_tools() {
+        Ok(ip) => ip,
+        Err(why) if crate::dist::require_tools() => return Err(format!("{why} (LAMBDA_LIBC_REQUIRE_TOOLS=1)").into()),
+        Err(why) => {
+            eprintln!("xtask: rehearse: SKIPPED: {why}");
+            return Ok(());
+        }
+    };
     let zig = Zig::ensure(ws)?.exe;
     // The cargo that runs us is the toolchain's own binary, beside its rustc and rustfmt.
     let cargo = std::env::var_os("CARGO").map(PathBuf::from).ok_or("CARGO is not set: run `cargo xtask rehearse`")?;
@@ -81,26 +86,25 @@ pub fn rehearse(ws: &Workspace) -> Result {
     copy_source(ws, &src)?;
     let vendor = store.join("00000000000000000000000000000000-vendor-cargo-deps");
     eprintln!("xtask: rehearse: cargo vendor (crane's vendorCargoDeps) into {}", ws.show(&vendor));
-    output(crate::util::cargo().current_dir(&ws.root).args(["vendor", "--locked", "--offline"]).arg(&vendor))?;
+    // Every crate of Cargo.lock, as crane vendors them, those of other platforms included.
+    output(crate::util::cargo().current_dir(&ws.root).args(["vendor", "--locked"]).arg(&vendor))?;
     for dir in [&src, &vendor] {
         read_only(dir)?;
     }
     let sandbox = Sandbox { base: &base, src: &src, vendor: &vendor, toolchain: &toolchain, ip };
 
     let xtask = store.join("00000000000000000000000000000000-xtask");
-    let build = sandbox.build("xtask", &xtask, &[], XTASK_PHASE, &[])?;
-    fs::create_dir_all(xtask.join("bin")).context("cannot create the xtask output")?;
-    fs::copy(build.join("target/debug/xtask"), xtask.join("bin/xtask")).context("installing xtask")?;
+    sandbox.build("xtask", &xtask, &[], &format!("{XTASK_BUILD}\n{XTASK_INSTALL}"), &[])?;
 
     let dist = store.join("00000000000000000000000000000000-lambda-libc-dist");
-    sandbox.build("dist", &dist, &[&xtask], DIST_PHASE, &[(ZIG_VAR, zig.as_os_str())])?;
+    sandbox.build("dist", &dist, &[&xtask], &format!("{DIST_BUILD}{DIST_HERE}"), &[(ZIG_VAR, zig.as_os_str())])?;
     let compared = compare(&dist, &ws.dist)?;
     eprintln!("xtask: rehearse: dist: its {compared} files equal dist/'s");
 
     // The host's ELFs start through its loader, as the check makes them (LAMBDA_LIBC_LOADER).
     let loader = X86_64.interpreter;
     let check = store.join("00000000000000000000000000000000-lambda-libc-integration");
-    let phase = INTEGRATION_PHASE.replace("${build.dist}", &dist.to_string_lossy());
+    let phase = INTEGRATION_BUILD.replace("${build.dist}", &dist.to_string_lossy());
     let env =
         [(ZIG_VAR, zig.as_os_str()), ("LAMBDA_LIBC_SANDBOX", "1".as_ref()), ("LAMBDA_LIBC_LOADER", loader.as_ref())];
     sandbox.build("integration", &check, &[&xtask], &phase, &env)?;
@@ -125,10 +129,10 @@ struct Sandbox<'a> {
 impl Sandbox<'_> {
     /// Builds derivation `name` into `out`: unpacks the source into a build directory of
     /// its own (a writable copy, as stdenv does), configures the vendored crates (crane's
-    /// `configureCargoVendoredDepsHook`), and runs `phase` there with `sh -c`, as the
+    /// `configureCargoVendoredDepsHook`), and runs `phase` there with `bash -e -c`, as the
     /// derivation's build phase runs it: `inputs`' `bin/` first on `PATH`, then the
-    /// toolchain; the sandbox's environment plus `env`; no network. Returns the source copy.
-    fn build(&self, name: &str, out: &Path, inputs: &[&Path], phase: &str, env: &[(&str, &OsStr)]) -> Result<PathBuf> {
+    /// toolchain; the sandbox's environment plus `env`; no network.
+    fn build(&self, name: &str, out: &Path, inputs: &[&Path], phase: &str, env: &[(&str, &OsStr)]) -> Result {
         let top = self.base.join(format!("build-{name}"));
         let source = top.join("source");
         fs::create_dir_all(&top).context(format_args!("cannot create {}", top.display()))?;
@@ -149,7 +153,8 @@ impl Sandbox<'_> {
         let path = std::env::join_paths(bins.chain([self.toolchain.to_path_buf(), "/usr/bin".into(), "/bin".into()]))?;
         let script = format!("{} link set lo up && {phase}", self.ip.display());
         let mut cmd = Command::new("unshare");
-        cmd.args(["--net", "--map-root-user", "--", "sh", "-c", &script]).current_dir(&source).env_clear();
+        // stdenv runs the phases with bash, and stops at the first failing command.
+        cmd.args(["--net", "--map-root-user", "--", "bash", "-e", "-c", &script]).current_dir(&source).env_clear();
         cmd.env("PATH", path)
             .env("HOME", "/homeless-shelter")
             .env("NIX_BUILD_TOP", &top)
@@ -163,22 +168,25 @@ impl Sandbox<'_> {
         for (name, value) in env {
             cmd.env(name, value);
         }
-        run(&mut cmd)?;
-        Ok(source)
+        run(&mut cmd)
     }
 }
 
-/// Fails unless this machine can give a command a network namespace of its own.
-fn unshare_works() -> Result {
-    let out = Command::new("unshare").args(["--net", "--map-root-user", "--", "true"]).output();
-    match out {
-        Ok(out) if out.status.success() => Ok(()),
+/// iproute2's `ip`, or why the rehearsal cannot run here: no `ip`, or no user and network
+/// namespaces (a container without the privilege, or a kernel that forbids them).
+fn sandbox_tools() -> std::result::Result<&'static Path, String> {
+    let ip = ["/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip", "/bin/ip"]
+        .into_iter()
+        .map(Path::new)
+        .find(|p| p.is_file())
+        .ok_or("`ip` (iproute2) is not installed: the rehearsal brings up loopback with it")?;
+    match Command::new("unshare").args(["--net", "--map-root-user", "--", "true"]).output() {
+        Ok(out) if out.status.success() => Ok(ip),
         Ok(out) => Err(format!(
-            "`unshare --net --map-root-user true` failed: {} (the rehearsal needs user and network namespaces)",
+            "`unshare --net --map-root-user true` failed ({}): the rehearsal needs user and network namespaces",
             String::from_utf8_lossy(&out.stderr).trim()
-        )
-        .into()),
-        Err(e) => Err(format!("cannot run unshare (util-linux): {e}").into()),
+        )),
+        Err(e) => Err(format!("cannot run unshare (util-linux): {e}")),
     }
 }
 
