@@ -166,36 +166,66 @@ fn nix_file(name: &str) -> String {
     std::fs::read_to_string(root().join("nix").join(name)).unwrap_or_else(|e| panic!("nix/{name}: {e}"))
 }
 
-/// What the review of the flake found, as far as the files show it without nixpkgs (each
-/// fix is in docs/nix.md, "Defects found and what prevents them"; defect 1 is caught by
-/// `cargo xtask dist` itself, and the rehearsal, defect 2 by the rehearsal and the sandbox
-/// skips).
+/// Whether the test runs in the Nix sandbox, whose source leaves `nix/` out (then it is
+/// skipped). The tests below check, as far as the files' text can show it without nixpkgs,
+/// the fixes of what a review of the flake found (docs/nix.md, "Defects found and what
+/// prevents them"): nothing here can evaluate or run them.
+fn without_nix_files() -> bool {
+    tools::in_sandbox("nix/ is not in the flake's source (nix/source.toml)")
+}
+
+/// Defect 1: no cargo linker setting, which cargo would give build scripts too (xtask gives
+/// zig through the target's rustflags; `xtask dist` checks what zig linked).
 #[test]
-fn the_flake_keeps_the_fixes_of_its_review() {
-    if tools::in_sandbox("nix/ is not in the flake's source (nix/source.toml)") {
+fn no_nix_file_sets_a_cargo_linker() {
+    if without_nix_files() {
         return;
     }
-    let default = nix_file("default.nix");
-    let packages = nix_file("packages.nix");
-    let checks = nix_file("checks.nix");
-    // 1: the linker never reaches build scripts: no `CARGO_TARGET_<T>_LINKER` anywhere.
-    for (name, text) in [("default.nix", &default), ("packages.nix", &packages), ("checks.nix", &checks)] {
-        assert!(!text.contains("_LINKER"), "nix/{name} sets a cargo linker: build scripts would get it");
+    for name in files("nix/*.nix") {
+        let text = std::fs::read_to_string(root().join(&name)).unwrap();
+        assert!(!text.contains("_LINKER"), "{name} sets a cargo linker: build scripts would get it");
     }
-    // 3: the tests get raw ELFs (xtask's bin/) and run the other architecture under qemu with
-    // a glibc from a cross package set, not from another system's substitute-only packages.
+}
+
+/// Defect 3: the tests get raw ELFs (xtask's bin/), the host's started through glibc's loader
+/// and the other architecture's under qemu, with a glibc from a cross package set, not from
+/// another system's substitute-only packages.
+#[test]
+fn the_checks_run_raw_elfs_and_qemu_with_a_cross_glibc() {
+    if without_nix_files() {
+        return;
+    }
+    let (default, checks) = (nix_file("default.nix"), nix_file("checks.nix"));
     assert!(checks.contains("--dist ${build.dist}"), "the integration check tests `dist`'s own bin/");
     assert!(
         !default.contains("legacyPackages.${arch") && default.contains("pkgsCross"),
         "qemu's glibc comes from pkgsCross"
     );
-    assert!(default.contains("LAMBDA_LIBC_QEMU_") && default.contains("LAMBDA_LIBC_LOADER"));
-    // 4: `nix run .#invoke` always starts the bootstrap through glibc's loader; it never tests
-    // for the FHS loader, which NixOS's stub-ld fakes.
-    let invoke = &default[default.find("invoke = {").expect("the invoke app")..];
-    assert!(invoke.contains("--loader ${runEnv.LAMBDA_LIBC_LOADER}"), "the app passes --loader");
+    for var in ["LAMBDA_LIBC_LOADER", "LAMBDA_LIBC_QEMU_${other.elf}", "LAMBDA_LIBC_QEMU_${other.elf}_LD_PREFIX"] {
+        assert!(default.contains(var), "nix/default.nix sets no {var}");
+    }
+}
+
+/// Defect 4: `nix run .#invoke` always starts the bootstrap through glibc's loader; it never
+/// tests for the FHS loader, which NixOS's stub-ld fakes.
+#[test]
+fn the_invoke_app_always_uses_glibcs_loader() {
+    if without_nix_files() {
+        return;
+    }
+    let default = nix_file("default.nix");
+    let app = &default[default.find("invoke =").expect("the invoke app")..];
+    assert!(app.contains("--loader ${runEnv.LAMBDA_LIBC_LOADER}"), "the app passes --loader");
     assert!(!default.contains("[ -e "), "no existence test of a loader");
-    // 6: crane's toolchain as a function of `pkgs`, not a derivation.
+}
+
+/// Defect 6: crane's toolchain as a function of `pkgs`, not a derivation.
+#[test]
+fn crane_gets_the_toolchain_as_a_function() {
+    if without_nix_files() {
+        return;
+    }
+    let default = nix_file("default.nix");
     assert!(default.contains("overrideToolchain toolchainFor") && default.contains("toolchainFor = p:"));
 }
 
@@ -203,7 +233,7 @@ fn the_flake_keeps_the_fixes_of_its_review() {
 /// it must format the tree, not stdin (defect 5).
 #[test]
 fn nix_fmt_formats_the_tree_when_given_no_path() {
-    if tools::in_sandbox("nix/ is not in the flake's source (nix/source.toml)") {
+    if without_nix_files() {
         return;
     }
     let dir = std::env::temp_dir().join(format!("lambda-libc-fmt-{}", std::process::id()));
