@@ -62,21 +62,13 @@ fn times(v: Option<f64>) -> String {
     v.map_or_else(|| "-".to_owned(), |v| format!("{v:.2}×"))
 }
 
-/// `YYYY-MM-DD HH:MM UTC` for seconds since the Unix epoch.
+/// `YYYY-MM-DD HH:MM UTC` for seconds since the Unix epoch (or the seconds themselves, past
+/// the year 9999, which jiff does not represent).
 pub fn utc(secs: u64) -> String {
-    let days = (secs / 86_400) as i64;
-    let (h, m) = ((secs % 86_400) / 3600, (secs % 3600) / 60);
-    // Howard Hinnant's civil_from_days.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let mo = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(mo <= 2);
-    format!("{y:04}-{mo:02}-{d:02} {h:02}:{m:02} UTC")
+    i64::try_from(secs)
+        .ok()
+        .and_then(|s| jiff::Timestamp::from_second(s).ok())
+        .map_or_else(|| format!("{secs} s after the Unix epoch"), |t| t.strftime("%Y-%m-%d %H:%M UTC").to_string())
 }
 
 /// ` (floor)` or ` (peer)` after a candidate's name, unless the name says it already.
@@ -599,5 +591,7 @@ mod tests {
         assert_eq!(fig(None), "-");
         assert_eq!(utc(0), "1970-01-01 00:00 UTC");
         assert_eq!(utc(951_782_400 + 3_660), "2000-02-29 01:01 UTC");
+        assert_eq!(utc(1_796_611_680 + 59), "2026-12-07 02:48 UTC", "minutes, not rounded");
+        assert_eq!(utc(u64::MAX), "18446744073709551615 s after the Unix epoch");
     }
 }
