@@ -2,7 +2,7 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, BufReader};
 use std::process::{Child, ChildStdout, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
@@ -119,12 +119,55 @@ fn exit_after_counts_rejected_answers_and_exhausted_status_applies() {
     assert!(wait_exit(&mut guard).success());
 }
 
+/// Runs the CLI to its end with `args`: its exit code, stdout and stderr.
+fn run(args: &[&str]) -> (Option<i32>, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_mock-runtime-api")).args(args).output().unwrap();
+    let text = |bytes: &[u8]| String::from_utf8(bytes.to_vec()).unwrap();
+    (out.status.code(), text(&out.stdout), text(&out.stderr))
+}
+
 #[test]
 fn bad_arguments_exit_2() {
-    let out = Command::new(env!("CARGO_BIN_EXE_mock-runtime-api")).args(["--bogus"]).output().unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    let mut err = String::new();
-    out.stderr.as_slice().read_to_string(&mut err).unwrap();
-    assert!(err.contains("unknown argument"), "{err}");
-    assert!(out.stdout.is_empty());
+    let (code, out, err) = run(&["--bogus"]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("unexpected argument '--bogus'"), "{err}");
+    assert!(err.contains("Usage: mock-runtime-api"), "{err}");
+    assert!(out.is_empty());
+
+    let (code, out, err) = run(&["--exit-after", "many"]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("invalid value 'many' for '--exit-after <N>'"), "{err}");
+    assert!(out.is_empty());
+
+    let (code, out, err) = run(&["--json", "{}", "--event", "/nonexistent/event.json"]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("cannot read event /nonexistent/event.json"), "{err}");
+    assert!(out.is_empty(), "nothing served: {out}");
+}
+
+#[test]
+fn help_exits_0_and_names_every_option() {
+    let (code, out, err) = run(&["--help"]);
+    assert_eq!(code, Some(0), "{err}");
+    for option in ["--listen", "--event", "--json", "--exit-after", "--exhausted-status", "--timeout-ms"] {
+        assert!(out.contains(option), "{option} missing from --help:\n{out}");
+    }
+    assert!(out.contains("AWS_LAMBDA_RUNTIME_API=HOST:PORT"), "{out}");
+}
+
+/// `--json` takes any JSON text, also one that starts like a flag (a negative number).
+#[test]
+fn a_json_event_may_start_with_a_hyphen() {
+    let (mut guard, rx) = spawn(&["--json", "-1", "--json=[]"]);
+    let first = rx.recv_timeout(WAIT).unwrap();
+    let api = first.strip_prefix("AWS_LAMBDA_RUNTIME_API=").unwrap().to_owned();
+    let mut c = Client::connect(api.as_str());
+    for want in [&b"-1"[..], b"[]"] {
+        let e = c.next();
+        assert_eq!(e.body, want);
+        let id = e.header("Lambda-Runtime-Aws-Request-Id").unwrap().to_owned();
+        assert_eq!(c.post(&response_path(&id), b"ok").status, 202);
+        assert_eq!(rx.recv_timeout(WAIT).unwrap(), format!("{id} response 202 ok"));
+    }
+    assert!(wait_exit(&mut guard).success());
 }

@@ -1,85 +1,85 @@
 //! `mock-runtime-api`: serve a few events on the mock Lambda Runtime API from the shell.
-//!
-//! ```text
-//! mock-runtime-api [--listen 127.0.0.1:9001] [--event FILE | --json '<json>']...
-//!                  [--exit-after N] [--exhausted-status CODE] [--timeout-ms MS]
-//! ```
-//!
-//! Prints `AWS_LAMBDA_RUNTIME_API=HOST:PORT` first, then one line per answer:
-//! `<request-id> <response|error> <status> <body>` (body as lossy UTF-8, with CR and LF
-//! written as `\r` and `\n` so each answer stays on one line). Exits 0 after N answers
-//! (default: the number of events). Once the events run out, `/next` hangs, or gets
-//! `--exhausted-status` (e.g. 500). `--listen` defaults to `127.0.0.1:0` (a free port).
+//! `mock-runtime-api --help` says how (the doc comments of [`Cli`]).
 
 use std::io::Write;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
+use clap::error::ErrorKind;
+use clap::{ArgMatches, CommandFactory as _, FromArgMatches as _, Parser};
+
 use lambda_libc_mock::{Event, Exhausted, MockServer, Reply, Script};
 
-const USAGE: &str = "usage: mock-runtime-api [--listen ADDR] [--event FILE | --json JSON]... \
-[--exit-after N] [--exhausted-status CODE] [--timeout-ms MS]";
+/// Serve a few events on the mock Lambda Runtime API.
+///
+/// Prints `AWS_LAMBDA_RUNTIME_API=HOST:PORT` first, then one line per answer:
+/// `<request-id> <response|error> <status> <body>` (body as lossy UTF-8, with CR and LF
+/// written as `\r` and `\n` so each answer stays on one line). Exits 0 after N answers
+/// (default: the number of events). Once the events run out, `/next` hangs, or gets
+/// `--exhausted-status` (e.g. 500).
+#[derive(Parser)]
+#[command(name = "mock-runtime-api")]
+struct Cli {
+    /// The address to listen on (port 0: a free one)
+    #[arg(long, value_name = "IP:PORT", default_value = "127.0.0.1:0")]
+    listen: SocketAddr,
+    /// An event, read from FILE; repeatable, served in the order given (with --json)
+    #[arg(long = "event", value_name = "FILE")]
+    event_files: Vec<PathBuf>,
+    /// An event, given as JSON; repeatable, served in the order given (with --event)
+    // A JSON text may start with `-` (a negative number): a value, not a flag.
+    #[arg(long, value_name = "JSON", allow_hyphen_values = true)]
+    json: Vec<String>,
+    /// Exit after N answers, accepted or not [default: the number of events]
+    #[arg(long, value_name = "N")]
+    exit_after: Option<usize>,
+    /// The status every `/next` gets once the events run out [default: `/next` hangs]
+    #[arg(long, value_name = "CODE")]
+    exhausted_status: Option<u16>,
+    /// The function timeout, for the deadlines of the events
+    #[arg(long, value_name = "MS")]
+    timeout_ms: Option<u64>,
+}
 
 fn main() -> ExitCode {
-    match run() {
+    let matches = Cli::command().get_matches();
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    let events = events(&matches, &cli).unwrap_or_else(|e| e.exit());
+    match serve(&cli, events) {
         Ok(()) => ExitCode::SUCCESS,
         Err(msg) => {
-            eprintln!("mock-runtime-api: {msg}\n{USAGE}");
+            eprintln!("mock-runtime-api: {msg}");
             ExitCode::from(2)
         }
     }
 }
 
-fn number<T: std::str::FromStr>(flag: &str, v: &str) -> Result<T, String> {
-    v.parse().map_err(|_| format!("{flag} expects a number, got {v:?}"))
+/// The events of `--event` and `--json`, in the order given: clap keeps each flag's values
+/// apart, and their indices say where they were.
+fn events(matches: &ArgMatches, cli: &Cli) -> Result<Vec<Event>, clap::Error> {
+    let mut given: Vec<(usize, Event)> = Vec::new();
+    for (i, path) in matches.indices_of("event_files").into_iter().flatten().zip(&cli.event_files) {
+        let body = std::fs::read(path)
+            .map_err(|e| Cli::command().error(ErrorKind::Io, format!("cannot read event {}: {e}", path.display())))?;
+        given.push((i, Event::json(body)));
+    }
+    for (i, json) in matches.indices_of("json").into_iter().flatten().zip(&cli.json) {
+        given.push((i, Event::json(json.clone())));
+    }
+    given.sort_by_key(|&(i, _)| i);
+    Ok(given.into_iter().map(|(_, e)| e).collect())
 }
 
-fn run() -> Result<(), String> {
-    let mut listen = SocketAddr::from(([127, 0, 0, 1], 0));
-    let mut events = Vec::new();
-    let mut exit_after = None;
-    let mut exhausted = Exhausted::Hang;
-    let mut timeout = None;
-    let mut args = std::env::args().skip(1);
-    while let Some(arg) = args.next() {
-        let (flag, inline) = match arg.split_once('=') {
-            Some((f, v)) if f.starts_with("--") => (f.to_owned(), Some(v.to_owned())),
-            _ => (arg.clone(), None),
-        };
-        let mut value = || inline.clone().or_else(|| args.next()).ok_or_else(|| format!("{flag} needs a value"));
-        match flag.as_str() {
-            "--listen" => {
-                let v = value()?;
-                listen = v.parse().map_err(|_| format!("--listen expects IP:PORT, got {v:?}"))?;
-            }
-            "--event" => {
-                let path = value()?;
-                let body = std::fs::read(&path).map_err(|e| format!("cannot read event {path:?}: {e}"))?;
-                events.push(Event::json(body));
-            }
-            "--json" => events.push(Event::json(value()?)),
-            "--exit-after" => exit_after = Some(number::<usize>("--exit-after", &value()?)?),
-            "--exhausted-status" => {
-                let code = number::<u16>("--exhausted-status", &value()?)?;
-                exhausted = Exhausted::Reply(Reply::for_status(code));
-            }
-            "--timeout-ms" => {
-                timeout = Some(Duration::from_millis(number("--timeout-ms", &value()?)?));
-            }
-            "-h" | "--help" => {
-                println!("{USAGE}");
-                return Ok(());
-            }
-            other => return Err(format!("unknown argument {other:?}")),
-        }
-    }
-
-    let answers_wanted = exit_after.unwrap_or(events.len());
+fn serve(cli: &Cli, events: Vec<Event>) -> Result<(), String> {
+    let answers_wanted = cli.exit_after.unwrap_or(events.len());
+    let exhausted = cli.exhausted_status.map_or(Exhausted::Hang, |code| Exhausted::Reply(Reply::for_status(code)));
     let mut script = Script::new().events(events).when_exhausted(exhausted);
-    if let Some(t) = timeout {
-        script = script.timeout(t);
+    if let Some(ms) = cli.timeout_ms {
+        script = script.timeout(Duration::from_millis(ms));
     }
+    let listen = cli.listen;
     let server = MockServer::start_on(listen, script).map_err(|e| format!("cannot listen on {listen}: {e}"))?;
 
     let mut out = std::io::stdout().lock();
