@@ -1,6 +1,7 @@
 //! The verifier: what a `bootstrap` ELF and its zip must satisfy to run on Amazon Linux 2023
-//! (glibc 2.34) and to keep the project's promises (no allocation, tiny zip). Reads ELF
-//! structures with the `object` crate; no `readelf`/`objdump` scraping.
+//! (glibc 2.34) and to keep the project's promises (no allocation, zips within the budgets of
+//! `budgets.toml`). Reads ELF structures with the `object` crate; no `readelf`/`objdump`
+//! scraping.
 
 use std::io::{Cursor, Read};
 use std::path::Path;
@@ -13,22 +14,65 @@ use crate::dist::ARCHES;
 
 /// Highest glibc symbol version a bootstrap may need: Amazon Linux 2023 ships glibc 2.34.
 pub const MAX_GLIBC: (u32, u32) = (2, 34);
-/// Upper bound for a deployment zip: a ratchet, lowered as the runtime shrinks, never
-/// raised but for the arrival of the C and arm64 bootstraps (`dist_budget.rs` also holds
-/// each C one within 10 % of the Rust one). Lowered from 7,296 to 6,432 when the largest
-/// (the C echo for arm64) went from 7,282 to 6,397 bytes, then to 6,112 when it went to 6,074, then to 5,856 when it went to 5,805, then to 5,776 when it went to 5,723. The goal (issue "Runtime core") is
-/// 4,096 bytes; `tests/tests/dist_budget.rs` asserts the same number.
-pub const MAX_ZIP_BYTES: usize = 5776;
-/// Upper bound for a streaming bootstrap's zip (`-stream-` in its name), a ratchet like
-/// [`MAX_ZIP_BYTES`], set when the streaming echoes arrived (the largest was 10,192 bytes)
-/// and lowered from 10,240 to 9,472 when it went to 9,422, then to 9,152 when it went to 9,098, then to 8,912 when it went to 8,857, then to 8,888 when it went to 8,837; `tests/tests/dist_budget.rs` asserts the
-/// same number.
-pub const MAX_STREAM_ZIP_BYTES: usize = 8888;
 
-/// The size limit of the zip named `name`: [`MAX_STREAM_ZIP_BYTES`] for a streaming
-/// bootstrap, else [`MAX_ZIP_BYTES`].
+/// The size budgets file, `budgets.toml` at the workspace root, as it was when xtask was
+/// built (so that xtask needs no workspace to verify a zip, as in the Nix store).
+/// `tests/tests/dist_budget.rs` reads the same file.
+pub const BUDGETS_TOML: &str = include_str!("../../budgets.toml");
+
+/// The size budgets (see `budgets.toml` for what each means).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Budgets {
+    /// The most bytes an echo bootstrap's zip may have.
+    pub max_echo_zip_bytes: usize,
+    /// The most bytes a streaming echo's zip (`-stream-` in its name) may have.
+    pub max_stream_zip_bytes: usize,
+    /// How many percent larger than the Rust echo's zip the C echo's zip of the same
+    /// architecture may be.
+    pub max_c_over_rust_percent: usize,
+}
+
+impl Budgets {
+    /// Parses a budgets file: exactly the three keys, each a positive integer.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let table: toml::Table = text.parse().map_err(|e| format!("{e}"))?;
+        const KEYS: [&str; 3] = ["max_echo_zip_bytes", "max_stream_zip_bytes", "max_c_over_rust_percent"];
+        if let Some(key) = table.keys().find(|k| !KEYS.contains(&k.as_str())) {
+            return Err(format!("unknown key `{key}` (the keys are {})", KEYS.join(", ")));
+        }
+        let get = |key: &str| -> Result<usize, String> {
+            let value = table.get(key).ok_or_else(|| format!("`{key}` is missing"))?;
+            value.as_integer().and_then(|n| usize::try_from(n).ok()).filter(|&n| n > 0).ok_or_else(|| {
+                let shown = value.as_integer().map_or_else(|| format!("a {}", value.type_str()), |n| n.to_string());
+                format!("`{key}` is {shown}, not a positive integer")
+            })
+        };
+        Ok(Self {
+            max_echo_zip_bytes: get(KEYS[0])?,
+            max_stream_zip_bytes: get(KEYS[1])?,
+            max_c_over_rust_percent: get(KEYS[2])?,
+        })
+    }
+
+    /// The size limit of the zip named `name`: [`Budgets::max_stream_zip_bytes`] for a
+    /// streaming bootstrap, else [`Budgets::max_echo_zip_bytes`].
+    pub fn max_zip_bytes(&self, name: &str) -> usize {
+        if name.contains("-stream-") { self.max_stream_zip_bytes } else { self.max_echo_zip_bytes }
+    }
+}
+
+/// The budgets of [`BUDGETS_TOML`]. A malformed file panics here with the reason (a unit test
+/// parses it first).
+pub fn budgets() -> Budgets {
+    static BUDGETS: std::sync::LazyLock<Budgets> = std::sync::LazyLock::new(|| {
+        Budgets::parse(BUDGETS_TOML).unwrap_or_else(|e| panic!("budgets.toml (built into xtask): {e}"))
+    });
+    *BUDGETS
+}
+
+/// The size limit of the zip named `name`, from [`budgets`].
 pub fn max_zip_bytes(name: &str) -> usize {
-    if name.contains("-stream-") { MAX_STREAM_ZIP_BYTES } else { MAX_ZIP_BYTES }
+    budgets().max_zip_bytes(name)
 }
 /// The only shared library a bootstrap may need.
 pub const LIBC_SONAME: &str = "libc.so.6";
@@ -650,7 +694,7 @@ pub(crate) mod tests {
             return;
         };
         let zip = zip_fast(&elf);
-        let report = check_zip(&zip, MAX_ZIP_BYTES);
+        let report = check_zip(&zip, budgets().max_echo_zip_bytes);
         assert_eq!(report.problems, Vec::<String>::new());
         assert_eq!(report.elf.as_deref(), Some(&elf[..]));
 
@@ -663,15 +707,16 @@ pub(crate) mod tests {
         ) else {
             return;
         };
-        let report = check_zip(&zip_fast(&bad), MAX_ZIP_BYTES);
+        let report = check_zip(&zip_fast(&bad), budgets().max_echo_zip_bytes);
         assert_reports(&report.problems, "allocation function malloc");
     }
 
     #[test]
     fn oversized_zip_is_reported() {
+        let Budgets { max_echo_zip_bytes: echo, max_stream_zip_bytes: stream, .. } = budgets();
         // Incompressible bytes (xorshift) make the zip larger than the limit.
         let mut x = 0x2545_f491_4f6c_dd1d_u64;
-        let noise: Vec<u8> = (0..MAX_ZIP_BYTES + 512)
+        let noise: Vec<u8> = (0..echo + 512)
             .map(|_| {
                 x ^= x << 13;
                 x ^= x >> 7;
@@ -679,18 +724,41 @@ pub(crate) mod tests {
                 x as u8
             })
             .collect();
-        let report = check_zip(&zip_fast(&noise), MAX_ZIP_BYTES);
-        assert_reports(&report.problems, &format!("more than the limit of {MAX_ZIP_BYTES}"));
+        let zip = zip_fast(&noise);
+        assert!(zip.len() < stream, "the noise fits the streaming budget");
+        let report = check_zip(&zip, echo);
+        assert_reports(&report.problems, &format!("more than the limit of {echo}"));
         assert_reports(&report.problems, "not a readable 64-bit ELF");
-        let report = check_zip(&zip_fast(&noise), MAX_STREAM_ZIP_BYTES);
+        let report = check_zip(&zip, stream);
         assert!(!report.problems.iter().any(|p| p.contains("more than the limit")), "{:?}", report.problems);
     }
 
     #[test]
     fn streaming_bootstraps_have_their_own_limit() {
-        assert_eq!(max_zip_bytes("bootstrap-rust-stream-x86_64.zip"), MAX_STREAM_ZIP_BYTES);
-        assert_eq!(max_zip_bytes("bootstrap-c-stream-arm64.zip"), MAX_STREAM_ZIP_BYTES);
-        assert_eq!(max_zip_bytes("bootstrap-rust-x86_64.zip"), MAX_ZIP_BYTES);
-        assert_eq!(max_zip_bytes("bootstrap-c-arm64.zip"), MAX_ZIP_BYTES);
+        let Budgets { max_echo_zip_bytes: echo, max_stream_zip_bytes: stream, .. } = budgets();
+        assert_eq!(max_zip_bytes("bootstrap-rust-stream-x86_64.zip"), stream);
+        assert_eq!(max_zip_bytes("bootstrap-c-stream-arm64.zip"), stream);
+        assert_eq!(max_zip_bytes("bootstrap-rust-x86_64.zip"), echo);
+        assert_eq!(max_zip_bytes("bootstrap-c-arm64.zip"), echo);
+    }
+
+    #[test]
+    fn the_budget_file_parses() {
+        let b = Budgets::parse(BUDGETS_TOML).unwrap();
+        assert!(b.max_echo_zip_bytes < b.max_stream_zip_bytes, "{b:?}");
+        assert_eq!(budgets(), b);
+    }
+
+    #[test]
+    fn a_budget_file_holds_exactly_the_three_positive_integers() {
+        let good = "max_echo_zip_bytes = 1\nmax_stream_zip_bytes = 2\nmax_c_over_rust_percent = 3\n";
+        let b = Budgets::parse(good).unwrap();
+        assert_eq!((b.max_echo_zip_bytes, b.max_stream_zip_bytes, b.max_c_over_rust_percent), (1, 2, 3));
+        let err = |text: String| Budgets::parse(&text).unwrap_err();
+        assert!(err(good.replace("= 2", "= 0")).contains("`max_stream_zip_bytes` is 0, not a positive integer"));
+        assert!(err(good.replace("= 3", "= \"10 %\"")).contains("not a positive integer"));
+        assert!(err(good.replace("max_echo_zip_bytes = 1\n", "")).contains("`max_echo_zip_bytes` is missing"));
+        assert!(err(format!("{good}max_zip_bytes = 4\n")).contains("unknown key `max_zip_bytes`"));
+        assert!(!err("max_echo_zip_bytes = ".to_owned()).is_empty(), "not TOML");
     }
 }
