@@ -122,13 +122,7 @@ pub fn bench(ws: &Workspace, o: &Options) -> Result {
 
 /// `doc` with the text between [`BEGIN`] and [`END`] replaced by `results`.
 pub fn splice(doc: &str, results: &str) -> Result<String> {
-    let (Some(b), Some(e)) = (doc.find(BEGIN), doc.find(END)) else {
-        return Err(format!("docs/BENCHMARKS.md lacks the markers `{BEGIN}` and `{END}`").into());
-    };
-    if e < b {
-        return Err("docs/BENCHMARKS.md: the results markers are in the wrong order".into());
-    }
-    Ok(format!("{}{BEGIN}\n\n{}\n{END}{}", &doc[..b], results.trim_end(), &doc[e + END.len()..]))
+    crate::util::splice(doc, BEGIN, END, results).context("docs/BENCHMARKS.md")
 }
 
 /// Zips `elf` with [`dist::deployment_zip`] into `zip`, unless `zip` was made from the same

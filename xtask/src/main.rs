@@ -10,6 +10,7 @@ mod invoke;
 mod rehearse;
 mod repro;
 mod size;
+mod sizes;
 mod sstrip;
 mod test;
 mod util;
@@ -34,7 +35,8 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Build the bootstraps (zig cc linker, glibc 2.34), write the zips, SHA256SUMS, bin/ and
-    /// runtime-<arch>/ into dist/ (or --out), run the verifier, print sizes
+    /// runtime-<arch>/ into dist/ (or --out), run the verifier, print sizes; into dist/, also
+    /// README.md's size table
     Dist {
         /// Build only this architecture (x86_64, arm64); repeatable. Default: both
         #[arg(long = "arch", value_name = "ARCH", value_parser = parse_arch)]
@@ -179,10 +181,13 @@ fn run(command: Option<Command>) -> Result {
                     dist::ARCHES.iter().copied().filter(|a| arches.iter().any(|b| b.name == a.name)).collect();
             }
             options.one_toolchain = one_toolchain;
+            // README.md's size table is dist/'s: not written for another output directory.
+            let readme = out.is_none();
             if let Some(out) = out {
                 options.out = std::path::absolute(out)?;
             }
-            dist::dist(&ws, &options).map(drop)
+            let built = dist::dist(&ws, &options)?;
+            if readme { sizes::write_readme(&ws, &options.out, &built) } else { Ok(()) }
         }
         Command::Verify { files } => {
             let files = if files.is_empty() {

@@ -122,6 +122,18 @@ pub fn write_if_changed(path: &Path, bytes: &[u8]) -> Result<bool> {
     Ok(true)
 }
 
+/// `doc` with the text between the lines `begin` and `end` replaced by `text`: a generated
+/// part of a hand-written document (docs/BENCHMARKS.md's results, README.md's size table).
+pub fn splice(doc: &str, begin: &str, end: &str, text: &str) -> Result<String> {
+    let (Some(b), Some(e)) = (doc.find(begin), doc.find(end)) else {
+        return Err(format!("lacks the markers `{begin}` and `{end}`").into());
+    };
+    if e < b {
+        return Err(format!("the markers `{begin}` and `{end}` are in the wrong order").into());
+    }
+    Ok(format!("{}{begin}\n\n{}\n{end}{}", &doc[..b], text.trim_end(), &doc[e + end.len()..]))
+}
+
 /// Quotes `s` for a POSIX shell script (single quotes, `'` as `'\''`).
 pub fn sh_quote(s: &OsStr) -> String {
     format!("'{}'", s.to_string_lossy().replace('\'', r"'\''"))
