@@ -3,7 +3,8 @@
 //! corpus (`fuzz/corpus/<target>`, the golden cases). The working corpus and the build live
 //! under `target/fuzz/`, so the committed seeds stay as they are. A crash fails the run and
 //! names the input: fix it, then keep the input in `fuzz/regressions/<target>/`, which
-//! `tests/tests/fuzz_replay.rs` replays on stable in every test run.
+//! `tests/tests/fuzz_replay.rs` replays on stable in every test run. New seeds are added on
+//! purpose only: `cargo xtask fuzz --add-to-seeds` ([`add_to_seeds`]).
 
 use std::fs;
 use std::process::Command;
@@ -67,6 +68,30 @@ pub fn fuzz(ws: &Workspace, seconds: u32) -> Result {
     }
     for line in report {
         eprintln!("xtask: fuzz: {line}");
+    }
+    Ok(())
+}
+
+/// Minimises each target's working corpus (`cargo fuzz cmin`: the fewest inputs with the same
+/// coverage) and copies the inputs that are not seeds yet into `fuzz/corpus/<target>/`.
+pub fn add_to_seeds(ws: &Workspace) -> Result {
+    for target in TARGETS {
+        let corpus = ws.target.join("fuzz/corpus").join(target);
+        let mut cmd = Command::new("rustup");
+        cmd.current_dir(ws.root.join("fuzz")).args(["run", "nightly", "cargo", "fuzz", "cmin", "-O"]);
+        cmd.arg("--target-dir").arg(ws.target.join("fuzz/build")).arg(target).arg(&corpus);
+        crate::util::run(&mut cmd).context(format_args!("minimising the corpus of {target}"))?;
+        let seeds = ws.root.join("fuzz/corpus").join(target);
+        let mut added = 0;
+        for input in fs::read_dir(&corpus).context(format_args!("cannot list {}", corpus.display()))? {
+            let input = input.context("reading the working corpus")?.path();
+            let Some(name) = input.file_name() else { continue };
+            if !seeds.join(name).exists() {
+                fs::copy(&input, seeds.join(name)).context(format_args!("cannot copy {}", input.display()))?;
+                added += 1;
+            }
+        }
+        eprintln!("xtask: fuzz: {target}: {added} new seed(s) in {}", ws.show(&seeds));
     }
     Ok(())
 }

@@ -26,7 +26,7 @@ use util::{Result, Workspace};
 
 /// Build, package, verify and test the lambda-libc bootstraps.
 #[derive(Parser)]
-#[command(name = "cargo xtask")]
+#[command(name = "cargo xtask", bin_name = "cargo xtask")]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -63,10 +63,15 @@ enum Command {
     /// mock Runtime API with a Lambda-like environment; print the answer's body to stdout,
     /// timing and sizes to stderr (builds dist first unless --bootstrap is given)
     Invoke(InvokeArgs),
-    /// Run each cargo-fuzz target (fuzz/, nightly) for SECONDS
+    /// Run each cargo-fuzz target (fuzz/, nightly) for SECONDS, growing its working corpus
+    /// under target/fuzz/ (the committed seeds in fuzz/corpus/ stay as they are)
     Fuzz {
         #[arg(default_value_t = fuzz::CI_SECONDS)]
         seconds: u32,
+        /// Afterwards, minimise each working corpus (`cargo fuzz cmin`) and add the inputs
+        /// that are not seeds yet to fuzz/corpus/<target>/, for you to review and commit
+        #[arg(long)]
+        add_to_seeds: bool,
     },
     /// Build dist from two copies of the sources (other paths, other target directories)
     /// and require the same SHA256SUMS as dist/
@@ -211,7 +216,11 @@ fn run(command: Option<Command>) -> Result {
                 invoke::Options { payload, bootstrap: args.bootstrap, loader: args.loader, env: args.env, c: args.c };
             invoke::invoke(ws, options)
         }
-        Command::Fuzz { seconds } => fuzz::fuzz(&ws()?, seconds),
+        Command::Fuzz { seconds, add_to_seeds } => {
+            let ws = ws()?;
+            fuzz::fuzz(&ws, seconds)?;
+            if add_to_seeds { fuzz::add_to_seeds(&ws) } else { Ok(()) }
+        }
         Command::Repro => repro::repro(&ws()?),
         Command::Rehearse => rehearse::rehearse(&ws()?),
         Command::Size { top } => size::size(&ws()?, top),
