@@ -254,14 +254,15 @@ pub fn load_average() -> [f64; 3] {
 
 /// The CPUs this process may run on (`sched_getaffinity`).
 pub fn pinned_cpus() -> Vec<usize> {
-    // SAFETY: cpu_set_t is plain data; sched_getaffinity writes at most its size.
-    unsafe {
-        let mut set: libc::cpu_set_t = std::mem::zeroed();
-        if libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut set) != 0 {
-            return Vec::new();
-        }
-        (0..libc::CPU_SETSIZE as usize).filter(|&c| libc::CPU_ISSET(c, &set)).collect()
+    // SAFETY: cpu_set_t is plain data (a bit array), valid when zeroed.
+    let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
+    // SAFETY: `set` is a live, writable cpu_set_t of the size given; the call writes at most
+    // that many bytes.
+    if unsafe { libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut set) } != 0 {
+        return Vec::new();
     }
+    // SAFETY: `c` is below CPU_SETSIZE, the number of CPUs a cpu_set_t holds.
+    (0..libc::CPU_SETSIZE as usize).filter(|&c| unsafe { libc::CPU_ISSET(c, &set) }).collect()
 }
 
 fn workloads(o: &Options) -> (Workload, Workload) {

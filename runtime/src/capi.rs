@@ -16,6 +16,9 @@
 //! point and the panic handler (features `start` and `panic-handler`, which `c-api`
 //! enables), so a C bootstrap links exactly like the Rust one.
 
+// The crate denies `unsafe_code` (lib.rs); this module is one of its two exceptions.
+#![allow(unsafe_code)]
+
 use core::cell::UnsafeCell;
 use core::ffi::{CStr, c_char, c_int, c_void};
 use core::mem::MaybeUninit;
@@ -272,9 +275,13 @@ impl State {
         let out = invocation.cast::<lambda_bytes>();
         let (head, spans) = rt.last_head();
         for (i, &[start, end]) in spans.iter().enumerate() {
-            // SAFETY: the caller's contract; `i` < FIELDS, so field `1 + i` of the array the
-            // invocation is (above).
-            unsafe { out.add(1 + i).write(bytes(head.get(start..end).unwrap_or_default())) };
+            // SAFETY: `i` < FIELDS, so field `1 + i` of the array of `1 + FIELDS` byte strings
+            // the invocation is (above), inside the caller's invocation.
+            let field = unsafe { out.add(1 + i) };
+            let value = bytes(head.get(start..end).unwrap_or_default());
+            // SAFETY: `field` is inside the invocation, which the caller's contract makes
+            // valid for writes; lambda_bytes is Copy, so nothing is dropped.
+            unsafe { field.write(value) };
         }
         // SAFETY: the caller's contract; the event is the invocation's first field.
         unsafe { out.write(event) };
@@ -559,8 +566,10 @@ pub unsafe extern "C" fn lambda_fail(error_type: *const c_char, message: *const 
 /// Both must be NULL or valid NUL-terminated strings.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn lambda_init_error(error_type: *const c_char, message: *const c_char) -> c_int {
-    // SAFETY: the caller's contract.
-    let (t, m) = unsafe { (text(error_type), text(message)) };
+    // SAFETY: the caller's contract: `error_type` is NULL or a valid NUL-terminated string.
+    let t = unsafe { text(error_type) };
+    // SAFETY: the caller's contract: `message` is NULL or a valid NUL-terminated string.
+    let m = unsafe { text(message) };
     let error = Error::new(t.unwrap_or_default(), m.unwrap_or_default());
     with(|s| {
         s.runtime();
@@ -577,8 +586,10 @@ pub unsafe extern "C" fn lambda_init_error(error_type: *const c_char, message: *
 /// `context` must be NULL or point at a valid `lambda_context`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn lambda_deadline_ms(context: *const lambda_context) -> u64 {
-    // SAFETY: the caller's contract: a valid context holds valid byte strings.
-    let digits = unsafe { context.as_ref().and_then(|c| slice(c.deadline_ms.ptr.cast(), c.deadline_ms.len)) };
+    // SAFETY: the caller's contract: `context` is NULL or points at a valid `lambda_context`.
+    let context = unsafe { context.as_ref() };
+    // SAFETY: a valid context's byte strings are valid for reads of their lengths.
+    let digits = context.and_then(|c| unsafe { slice(c.deadline_ms.ptr.cast(), c.deadline_ms.len) });
     digits.and_then(crate::http::parse_decimal).unwrap_or(0)
 }
 
@@ -604,8 +615,10 @@ pub unsafe extern "C" fn lambda_remaining_ms(context: *const lambda_context) -> 
 /// `context` must be NULL or point at a valid `lambda_context`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn lambda_export_trace_id(context: *const lambda_context) -> c_int {
-    // SAFETY: the caller's contract: a valid context holds valid byte strings.
-    let trace = unsafe { context.as_ref().and_then(|c| slice(c.trace_id.ptr.cast(), c.trace_id.len)) };
+    // SAFETY: the caller's contract: `context` is NULL or points at a valid `lambda_context`.
+    let context = unsafe { context.as_ref() };
+    // SAFETY: a valid context's byte strings are valid for reads of their lengths.
+    let trace = context.and_then(|c| unsafe { slice(c.trace_id.ptr.cast(), c.trace_id.len) });
     match trace {
         None => LAMBDA_E_NULL,
         Some(t) if crate::sys::set_trace_env(t) => LAMBDA_OK,

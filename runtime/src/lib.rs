@@ -87,6 +87,8 @@
 
 #![cfg_attr(not(test), no_std)]
 #![deny(missing_docs)]
+// `unsafe` is fenced into `sys` and `capi`, which allow it.
+#![deny(unsafe_code)]
 
 #[cfg(feature = "c-api")]
 pub mod capi;

@@ -8,6 +8,9 @@
 //! This module (with `capi.rs`, which turns C's pointers into slices) holds all of the
 //! crate's `unsafe` code; what it exports is safe to call.
 
+// The crate denies `unsafe_code` (lib.rs); this module is one of its two exceptions.
+#![allow(unsafe_code)]
+
 use core::mem::{MaybeUninit, size_of, zeroed};
 use core::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
 
@@ -121,8 +124,14 @@ pub fn exit(code: i32) -> ! {
 /// `Content-Length` body) are not touched: no `memmove` over a 6 MB body.
 pub fn move_down(buf: &mut [u8], src: usize, dst: usize, n: usize) {
     if dst < src && src.checked_add(n).is_some_and(|end| end <= buf.len()) {
-        // SAFETY: both ranges lie inside `buf` (checked above); ptr::copy allows overlap.
-        unsafe { core::ptr::copy(buf.as_ptr().add(src), buf.as_mut_ptr().add(dst), n) }
+        // SAFETY: `src + n <= buf.len()` (checked above), so `src` is inside `buf` or one past its
+        // end.
+        let from = unsafe { buf.as_ptr().add(src) };
+        // SAFETY: `dst < src <= buf.len()`, so `dst` is inside `buf`.
+        let to = unsafe { buf.as_mut_ptr().add(dst) };
+        // SAFETY: both `n`-byte ranges lie inside `buf` (`dst + n < src + n <= buf.len()`), and
+        // ptr::copy allows them to overlap.
+        unsafe { core::ptr::copy(from, to, n) }
     }
 }
 
@@ -139,20 +148,27 @@ pub fn run_main() -> ! {
 
 /// An environment variable, if set: its whole `NAME=value` entry and the value.
 pub fn getenv(name: &core::ffi::CStr) -> Option<(&'static [u8], &'static [u8])> {
-    // SAFETY: `name` is NUL-terminated. getenv returns NULL or a pointer just past the `=`
-    // of a NUL-terminated `NAME=value` string in the environment block (glibc finds it by
-    // comparing `NAME=`), which lives as long as the process: the runtime never unsets or
-    // replaces the variables it reads (setenv of `_X_AMZN_TRACE_ID` leaks the old value and
-    // never frees other variables).
-    unsafe {
-        let p = libc::getenv(name.as_ptr()).cast::<u8>();
-        if p.is_null() {
-            return None;
-        }
-        let n = libc::strlen(p.cast());
-        let lead = name.count_bytes() + 1;
-        Some((core::slice::from_raw_parts(p.sub(lead), lead + n), core::slice::from_raw_parts(p, n)))
+    // getenv returns NULL or a pointer just past the `=` of a NUL-terminated `NAME=value`
+    // string in the environment block (glibc finds it by comparing `NAME=`), which lives as
+    // long as the process: the runtime never unsets or replaces the variables it reads
+    // (setenv of `_X_AMZN_TRACE_ID` leaks the old value and never frees other variables).
+    // SAFETY: `name` is a NUL-terminated string, alive for the call.
+    let p = unsafe { libc::getenv(name.as_ptr()) }.cast::<u8>();
+    if p.is_null() {
+        return None;
     }
+    // SAFETY: a non-NULL `p` points at the value, a NUL-terminated string.
+    let n = unsafe { libc::strlen(p.cast()) };
+    let lead = name.count_bytes() + 1;
+    // SAFETY: `p` is `lead` bytes (`NAME=`) past the start of its entry, in the same string.
+    let entry = unsafe { p.sub(lead) };
+    // SAFETY: the entry is `lead + n` initialised bytes (`NAME=value`, before its NUL), in
+    // the environment block, alive and never written for the life of the process.
+    let entry = unsafe { core::slice::from_raw_parts(entry, lead + n) };
+    // SAFETY: the value is the `n` bytes at `p` (before its NUL), alive and never written for
+    // the life of the process, as the entry.
+    let value = unsafe { core::slice::from_raw_parts(p, n) };
+    Some((entry, value))
 }
 
 /// Milliseconds since the Unix epoch by `CLOCK_REALTIME`.
@@ -167,14 +183,15 @@ pub fn now_ms() -> i64 {
 /// until touched (`MAP_NORESERVE`).
 fn map(len: usize) -> Option<&'static mut [u8]> {
     let flags = libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE;
-    // SAFETY: an anonymous mapping aliases nothing. On success it is `len` readable,
-    // writable, zeroed bytes that stay mapped for the life of the process, so a `'static`
-    // exclusive slice over it is sound.
-    unsafe {
-        let prot = (libc::PROT_READ | libc::PROT_WRITE) as usize;
-        let p = check(syscall6(libc::SYS_mmap, 0, len, prot, flags as usize, usize::MAX, 0)).ok()?;
-        Some(core::slice::from_raw_parts_mut(p as *mut u8, len))
-    }
+    let prot = (libc::PROT_READ | libc::PROT_WRITE) as usize;
+    // SAFETY: an anonymous mapping at an address the kernel chooses (`0`, no `MAP_FIXED`)
+    // replaces and aliases no existing memory; the call reads no memory of ours.
+    let ret = unsafe { syscall6(libc::SYS_mmap, 0, len, prot, flags as usize, usize::MAX, 0) };
+    let p = check(ret).ok()?;
+    // SAFETY: on success `p` is `len` readable, writable, zeroed bytes that nothing else points
+    // at and that stay mapped for the life of the process, so a `'static` exclusive slice over
+    // them is sound.
+    Some(unsafe { core::slice::from_raw_parts_mut(p as *mut u8, len) })
 }
 
 unsafe extern "C" {
@@ -223,43 +240,59 @@ unsafe fn resolve(host: Host<'_>, port: u16, head: *mut Head) -> bool {
         false => (libc::AF_INET, 4),
         true => (libc::AF_INET6, 8),
     };
-    // SAFETY: the caller's `Head` is zeroed, and zeros are valid for each field read or
-    // borrowed here (not `ep.host`): `name` holds the text and a NUL (text at most 255 bytes,
-    // checked); sockaddr_storage (128 bytes) holds a sockaddr_in or sockaddr_in6, whose
-    // address starts at `offset`; of the first address getaddrinfo returns at most
-    // `ai_addrlen` bytes, and at most sockaddr_storage's size, are read. Both families have
-    // the family at offset 0 and the port at offset 2.
-    unsafe {
-        let addr = &mut (*head).ep.addr;
-        let name = &mut (*head).name;
-        if text.len() >= name.len() {
+    // The caller's `Head` is zeroed, and zeros are valid for each field read or borrowed here
+    // (not `ep.host`, which is neither). Both families have the family at offset 0 and the
+    // port at offset 2.
+    // SAFETY: `head` points at a live, writable `Head` (the caller's contract) that nothing
+    // else borrows; zeros are a valid `Addr`.
+    let addr = unsafe { &mut (*head).ep.addr };
+    // SAFETY: as for `addr`, a field disjoint from it; zeros are valid bytes.
+    let name = unsafe { &mut (*head).name };
+    if text.len() >= name.len() {
+        return false;
+    }
+    // SAFETY: `text` is shorter than `name` (checked above), so it fits, with room for the
+    // NUL the zeroed `name` keeps after it; ptr::copy allows overlap.
+    unsafe { core::ptr::copy(text.as_ptr(), name.as_mut_ptr(), text.len()) };
+    let cname = name.as_ptr().cast::<libc::c_char>();
+    let storage = (&raw mut addr.storage).cast::<u8>();
+    // SAFETY: `offset` (4 or 8) is where the address of a sockaddr_in or sockaddr_in6
+    // starts, inside sockaddr_storage's 128 bytes.
+    let dst = unsafe { storage.add(offset) };
+    // SAFETY: `cname` is NUL-terminated (above), and `dst` has room for the family's address
+    // (4 or 16 bytes) inside the sockaddr_storage.
+    if unsafe { inet_pton(family, cname, dst.cast()) } == 1 {
+        addr.storage.ss_family = family as libc::sa_family_t;
+    } else {
+        // SAFETY: as for `addr`, a field disjoint from it and `name`; zeros are a NULL pointer.
+        let list = unsafe { &mut (*head).list };
+        // SAFETY: `head` points at a live `Head` (the caller's contract): only the address of
+        // a field is taken.
+        let hints = unsafe { &raw const (*head).hints };
+        // SAFETY: `cname` is NUL-terminated, `hints` a valid addrinfo (zeros: no flags, any
+        // family and type), and `list` a writable pointer slot.
+        if bracketed || unsafe { libc::getaddrinfo(cname, core::ptr::null(), hints, list) } != 0 || list.is_null() {
             return false;
         }
-        core::ptr::copy(text.as_ptr(), name.as_mut_ptr(), text.len());
-        let cname = name.as_ptr().cast::<libc::c_char>();
-        let storage = (&raw mut addr.storage).cast::<u8>();
-        if inet_pton(family, cname, storage.add(offset).cast()) == 1 {
-            addr.storage.ss_family = family as libc::sa_family_t;
-        } else {
-            let list = &mut (*head).list;
-            if bracketed
-                || libc::getaddrinfo(cname, core::ptr::null(), &raw const (*head).hints, list) != 0
-                || list.is_null()
-            {
-                return false;
-            }
-            // The list is never freed: it is one small allocation per Runtime, like the
-            // mapping, and freeaddrinfo would be one more import.
-            let ai = &**list;
-            // An address too short for IPv4 cannot be resolved.
-            let len = (ai.ai_addrlen as usize).min(size_of::<libc::sockaddr_storage>());
-            core::ptr::copy(ai.ai_addr.cast::<u8>(), storage, len);
-            if len < size_of::<libc::sockaddr_in>() {
-                return false;
-            }
+        // The list is never freed: it is one small allocation per Runtime, like the
+        // mapping, and freeaddrinfo would be one more import.
+        // SAFETY: getaddrinfo succeeded and the list is not NULL, so it points at its first
+        // addrinfo, never freed or written again.
+        let ai = unsafe { &**list };
+        // An address too short for IPv4 cannot be resolved.
+        let len = (ai.ai_addrlen as usize).min(size_of::<libc::sockaddr_storage>());
+        // SAFETY: `ai_addr` points at `ai_addrlen` bytes, of which `len` are read, and
+        // `storage` has room for `len` (at most its size); ptr::copy allows overlap.
+        unsafe { core::ptr::copy(ai.ai_addr.cast::<u8>(), storage, len) };
+        if len < size_of::<libc::sockaddr_in>() {
+            return false;
         }
-        storage.add(2).cast::<u16>().write_unaligned(port.to_be());
     }
+    // SAFETY: the port of both families is at offset 2, inside the sockaddr_storage.
+    let port_at = unsafe { storage.add(2) }.cast::<u16>();
+    // SAFETY: `port_at` points at 2 writable bytes of the storage; `write_unaligned` needs no
+    // alignment.
+    unsafe { port_at.write_unaligned(port.to_be()) };
     true
 }
 
@@ -269,14 +302,17 @@ pub struct Socket(libc::c_int);
 impl Socket {
     /// Opens a connection to `addr`.
     pub fn connect(addr: &Addr) -> Result<Socket, Errno> {
-        // SAFETY: plain syscalls on integers and on pointers to live locals; the fd is
-        // owned by the returned Socket (or closed by its drop on failure).
+        // The fd is owned by the returned Socket (or closed by its drop on failure).
+        let family = addr.storage.ss_family as usize;
+        let kind = (libc::SOCK_STREAM | libc::SOCK_CLOEXEC) as usize;
+        // SAFETY: `socket` takes integers only.
+        let fd = unsafe { syscall3(libc::SYS_socket, family, kind, 0) };
+        let sock = Socket(check(fd)? as libc::c_int);
+        let one: libc::c_int = 1;
+        let (tcp, nodelay) = (libc::IPPROTO_TCP as usize, libc::TCP_NODELAY as usize);
+        // SAFETY: the option value points at `one`, a live c_int, with its size; the kernel
+        // only reads it.
         unsafe {
-            let family = addr.storage.ss_family as usize;
-            let kind = (libc::SOCK_STREAM | libc::SOCK_CLOEXEC) as usize;
-            let sock = Socket(check(syscall3(libc::SYS_socket, family, kind, 0))? as libc::c_int);
-            let one: libc::c_int = 1;
-            let (tcp, nodelay) = (libc::IPPROTO_TCP as usize, libc::TCP_NODELAY as usize);
             syscall6(
                 libc::SYS_setsockopt,
                 sock.0 as usize,
@@ -285,11 +321,14 @@ impl Socket {
                 (&raw const one) as usize,
                 size_of::<libc::c_int>(),
                 0,
-            );
-            let len = size_of::<libc::sockaddr_storage>();
-            check(syscall3(libc::SYS_connect, sock.0 as usize, (&raw const addr.storage) as usize, len))?;
-            Ok(sock)
-        }
+            )
+        };
+        let len = size_of::<libc::sockaddr_storage>();
+        // SAFETY: the address points at `addr.storage`, a live sockaddr_storage of `len`
+        // bytes; the kernel only reads it.
+        let ret = unsafe { syscall3(libc::SYS_connect, sock.0 as usize, (&raw const addr.storage) as usize, len) };
+        check(ret)?;
+        Ok(sock)
     }
 
     /// Sends every slice, in order, with as few `sendmsg` calls as the kernel allows (one
@@ -311,8 +350,9 @@ impl Socket {
         while !iov.is_empty() {
             msg.msg_iov = iov.as_mut_ptr();
             msg.msg_iovlen = iov.len() as _;
-            // SAFETY: msg points at iovecs for slices that outlive the call.
             let flags = libc::MSG_NOSIGNAL as usize;
+            // SAFETY: `msg` points at `iov`'s initialised iovecs, for slices that outlive the
+            // call; the kernel only reads them.
             let sent = unsafe { syscall3(libc::SYS_sendmsg, self.0 as usize, (&raw const msg) as usize, flags) };
             // Drops what was sent: whole iovecs, then the start of the next one.
             let mut sent = match check(sent) {
@@ -365,13 +405,13 @@ pub fn set_trace_env(value: &[u8]) -> bool {
     for (d, s) in buf.iter_mut().zip(value) {
         *d = *s;
     }
-    // SAFETY: both strings are NUL-terminated and live for the call; setenv copies.
-    unsafe {
-        if value.is_empty() {
-            libc::unsetenv(c"_X_AMZN_TRACE_ID".as_ptr()) == 0
-        } else {
-            libc::setenv(c"_X_AMZN_TRACE_ID".as_ptr(), buf.as_ptr().cast(), 1) == 0
-        }
+    if value.is_empty() {
+        // SAFETY: the name is a NUL-terminated literal.
+        (unsafe { libc::unsetenv(c"_X_AMZN_TRACE_ID".as_ptr()) }) == 0
+    } else {
+        // SAFETY: both strings are NUL-terminated (`buf` is zeroed past `value`, which is
+        // shorter than it) and live for the call; setenv copies them.
+        (unsafe { libc::setenv(c"_X_AMZN_TRACE_ID".as_ptr(), buf.as_ptr().cast(), 1) }) == 0
     }
 }
 
@@ -397,18 +437,30 @@ pub fn publish(
     // The head and the buffers both derive from this one pointer.
     let base = m.as_mut_ptr();
     let head = base.cast::<Head>();
-    // SAFETY: the mapping is zeroed, page-aligned (enough for `Head`) and at least HEAD
-    // bytes long, and never unmapped; the endpoint is only borrowed once both its fields are
-    // written, and the buffers start after the head.
-    unsafe {
-        if !resolve(host, port, head) {
-            return None;
-        }
-        let ep = &raw mut (*head).ep;
-        (&raw mut (*ep).host).write(text);
-        ENDPOINT.store(ep, Ordering::Release);
-        Some((&*ep, core::slice::from_raw_parts_mut(base.add(HEAD), len)))
+    // SAFETY: `head` points at a zeroed, writable `Head`, alive for the life of the process:
+    // the mapping is zeroed, page-aligned (enough for `Head`), at least HEAD bytes long and
+    // never unmapped.
+    if !unsafe { resolve(host, port, head) } {
+        return None;
     }
+    // SAFETY: `head` points at a live `Head` (above): only the address of a field is taken.
+    let ep = unsafe { &raw mut (*head).ep };
+    // SAFETY: `ep` points at a live `Endpoint`: only the address of a field is taken (the
+    // zeroed `host` is not a valid value, so no reference to it is made).
+    let ep_host = unsafe { &raw mut (*ep).host };
+    // SAFETY: `ep_host` is valid for writes and aligned (in the page-aligned `Head`); `write`
+    // neither reads nor drops the zeros it replaces.
+    unsafe { ep_host.write(text) };
+    ENDPOINT.store(ep, Ordering::Release);
+    // SAFETY: both fields of the endpoint are written (the address by `resolve`, the host
+    // above) and never written again, in memory never unmapped: a `'static` shared borrow.
+    let ep = unsafe { &*ep };
+    // SAFETY: the mapping is `HEAD + len` bytes from `base`, so `base + HEAD` is inside it
+    // (or at its end when `len` is 0).
+    let buffers = unsafe { base.add(HEAD) };
+    // SAFETY: the `len` bytes after the head are in the mapping, zeroed, never unmapped, and
+    // reached through no other pointer: a `'static` exclusive slice.
+    Some((ep, unsafe { core::slice::from_raw_parts_mut(buffers, len) }))
 }
 
 /// The endpoint, once published.
@@ -459,14 +511,15 @@ pub fn phase() -> Phase<'static> {
     let [p, a, b, c, d] = [p, a, b, c, d].map(|v| v.load(Ordering::Relaxed));
     match p {
         0 => Phase::Init,
-        // SAFETY: set_phase stored these from live slices, and the runtime keeps them
-        // unmodified until it sets another phase; the panic handler reads them last.
-        2 => unsafe {
-            Phase::Invoking(
-                core::slice::from_raw_parts(a as *const u8, b),
-                core::slice::from_raw_parts(c as *const u8, d),
-            )
-        },
+        2 => {
+            // SAFETY: set_phase stored `a` and `b` from a live slice (the request id), and the
+            // runtime keeps it unmodified until it sets another phase; the panic handler reads
+            // it last.
+            let request_id = unsafe { core::slice::from_raw_parts(a as *const u8, b) };
+            // SAFETY: as for the request id, `c` and `d` are the invocation id's slice.
+            let invocation_id = unsafe { core::slice::from_raw_parts(c as *const u8, d) };
+            Phase::Invoking(request_id, invocation_id)
+        }
         _ => Phase::Busy,
     }
 }
