@@ -13,6 +13,11 @@ mod size;
 mod sizes;
 mod sstrip;
 mod test;
+/// What the tests do when a tool is missing or they run in the Nix sandbox (shared with the
+/// integration tests and the bench's).
+#[cfg(test)]
+#[path = "../../tests/tests/tools/mod.rs"]
+mod tools;
 mod util;
 mod verify;
 mod zig;

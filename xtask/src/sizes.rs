@@ -112,16 +112,6 @@ mod tests {
 
     /// Records a skipped check as `tests/tests/tools/mod.rs` does (stderr, and the file of
     /// `LAMBDA_LIBC_SKIP_LOG`, which `cargo xtask test` prints).
-    fn skip(what: &str) {
-        use std::io::Write as _;
-        let line = format!("SKIPPED: xtask::sizes: {what}\n");
-        let _ = std::io::stderr().write_all(line.as_bytes());
-        if let Some(log) = std::env::var_os(crate::test::SKIP_LOG_VAR) {
-            let file = fs::OpenOptions::new().create(true).append(true).open(log);
-            let _ = file.and_then(|mut f| f.write_all(line.as_bytes()));
-        }
-    }
-
     /// The check that keeps README.md's table true: against `LAMBDA_LIBC_DIST_DIR` (set by
     /// `cargo xtask test`), else dist/.
     #[test]
@@ -130,14 +120,13 @@ mod tests {
         let given = std::env::var_os("LAMBDA_LIBC_DIST_DIR");
         let dist = given.as_ref().map_or_else(|| ws.dist.clone(), Into::into);
         let readme = ws.root.join(README);
-        if !readme.is_file() && std::env::var("LAMBDA_LIBC_SANDBOX").as_deref() == Ok("1") {
-            // The flake's source leaves README.md out (nix/source.toml).
-            return skip("in the Nix sandbox: no README.md");
+        if crate::tools::in_sandbox("README.md is not in the flake's source (nix/source.toml)") {
+            return;
         }
         let expected = match table(&dist) {
             Ok(table) => table,
-            Err(e) if given.is_none() && !crate::dist::require_tools() => {
-                return skip(&format!("dist/ is not complete ({e}): run `cargo xtask dist`"));
+            Err(e) if given.is_none() => {
+                return crate::tools::skip(&format!("dist/ is not complete ({e}): run `cargo xtask dist`"));
             }
             Err(e) => panic!("{e}"),
         };

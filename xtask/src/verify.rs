@@ -513,14 +513,10 @@ pub(crate) mod tests {
     pub(crate) fn zig_cc(tag: &str, target: &str, source: &str, flags: &[&str]) -> Option<Vec<u8>> {
         let ws = crate::util::Workspace::locate().unwrap();
         let Some(zig) = crate::zig::Zig::find(&ws).unwrap() else {
-            let why = format!(
-                "the pinned zig is not installed (cargo xtask dist installs it), or set {}",
+            crate::tools::skip(&format!(
+                "{tag}: the pinned zig is not installed (cargo xtask dist installs it), or set {}",
                 crate::zig::ZIG_VAR
-            );
-            assert!(!crate::dist::require_tools(), "{why} (LAMBDA_LIBC_REQUIRE_TOOLS=1)");
-            // Straight to the stderr handle: libtest's capture only intercepts eprintln!.
-            use std::io::Write as _;
-            let _ = writeln!(std::io::stderr(), "SKIPPED {tag}: {why}; this verifier test did not run");
+            ));
             return None;
         };
         let dir = TempDir::new(tag);
