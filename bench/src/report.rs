@@ -37,15 +37,7 @@ pub fn goals(results: &Results, m: &Measured) -> Vec<Goal> {
 
 /// `1234567` as `1,234,567`.
 pub fn grouped(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
+    thousands::Separable::separate_with_commas(&n)
 }
 
 /// A figure with about three significant digits (`31.2`, `412`, `30,512`), or `-`.

@@ -95,15 +95,7 @@ pub fn write_readme(ws: &Workspace, dist: &Path, built: &[&Arch]) -> Result {
 
 /// `n` with a comma every three digits, as the docs write byte counts: `8,152`.
 pub fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
+    thousands::Separable::separate_with_commas(&n)
 }
 
 #[cfg(test)]
