@@ -150,28 +150,48 @@ impl std::fmt::Display for ParseError {
     }
 }
 
-/// Parses the request at the start of `buf`: `Ok(None)` while it is incomplete. HTTP/1.1,
-/// CRLF line ends, `Content-Length` or chunked bodies (extensions and trailers allowed),
-/// header names case-insensitive.
+/// How many headers the parser reads into an array on the stack; a request with more (none
+/// a runtime sends) is parsed again into one on the heap, so only the head's size is limited.
+const HEADERS: usize = 32;
+/// The longest chunk size line: the size, and extensions (which are ignored).
+const MAX_SIZE_LINE: usize = 32 + 4096;
+
+/// Parses the request at the start of `buf`: `Ok(None)` while it is incomplete. HTTP/1.1
+/// (the head by `httparse`, which also takes bare LF line ends in it), `Content-Length` or
+/// chunked bodies (extensions and trailers allowed), header names case-insensitive.
 pub fn parse_request(buf: &[u8]) -> Result<Option<Request>, ParseError> {
-    let Some(head_len) = find(buf, b"\r\n\r\n", MAX_HEAD).map(|i| i + 4) else {
-        return if buf.len() >= MAX_HEAD { Err(ParseError("request head over 64 KiB")) } else { Ok(None) };
+    // A head ends within MAX_HEAD + 4 bytes (its last CRLF CRLF starts within MAX_HEAD), so
+    // httparse never reads further than that, whatever follows.
+    let head = &buf[..buf.len().min(MAX_HEAD + 4)];
+    let mut few = [httparse::EMPTY_HEADER; HEADERS];
+    let mut many;
+    let mut req = httparse::Request::new(&mut few);
+    let status = match req.parse(head) {
+        Err(httparse::Error::TooManyHeaders) => {
+            // At most one header a line.
+            many = vec![httparse::EMPTY_HEADER; head.iter().filter(|&&b| b == b'\n').count()];
+            req = httparse::Request::new(&mut many);
+            req.parse(head)
+        }
+        status => status,
     };
-    let head = &buf[..head_len - 2];
-    let line_end = find(head, b"\r\n", head.len()).ok_or(ParseError("no request line"))?;
-    let line = &head[..line_end];
-    let sp1 = line.iter().position(|&b| b == b' ').ok_or(ParseError("malformed request line"))?;
-    let sp2 = line.iter().rposition(|&b| b == b' ').filter(|&i| i > sp1).ok_or(ParseError("malformed request line"))?;
-    if &line[sp2 + 1..] != b"HTTP/1.1" {
+    let head_len = match status {
+        Ok(httparse::Status::Complete(n)) => n,
+        Ok(httparse::Status::Partial) => {
+            return if buf.len() >= MAX_HEAD { Err(ParseError("request head over 64 KiB")) } else { Ok(None) };
+        }
+        Err(e) => return Err(head_error(e, head)),
+    };
+    if req.version != Some(1) {
         return Err(ParseError("not HTTP/1.1"));
     }
+    let (Some(method), Some(target)) = (req.method, req.path) else {
+        unreachable!("a complete head has a request line")
+    };
     let (mut length, mut chunked, mut close) = (None, false, false);
-    let mut at = line_end + 2;
-    while at < head.len() {
-        let end = at + find(&head[at..], b"\r\n", head.len()).ok_or(ParseError("header line without CRLF"))?;
-        let h = &head[at..end];
-        let colon = h.iter().position(|&b| b == b':').ok_or(ParseError("header without a colon"))?;
-        let (name, value) = (&h[..colon], trim(&h[colon + 1..]));
+    for h in &*req.headers {
+        // httparse has trimmed the value's whitespace.
+        let (name, value) = (h.name.as_bytes(), h.value);
         if name.eq_ignore_ascii_case(b"content-length") {
             let n = std::str::from_utf8(value).ok().and_then(|v| v.parse::<usize>().ok());
             length = Some(n.ok_or(ParseError("bad Content-Length"))?);
@@ -183,9 +203,15 @@ pub fn parse_request(buf: &[u8]) -> Result<Option<Request>, ParseError> {
         } else if name.eq_ignore_ascii_case(b"connection") {
             close = value.eq_ignore_ascii_case(b"close");
         }
-        at = end + 2;
     }
-    let mut request = Request { method: 0..sp1, target: sp1 + 1..sp2, body: Vec::new(), chunked, close, len: head_len };
+    let mut request = Request {
+        method: range_in(buf, method.as_bytes()),
+        target: range_in(buf, target.as_bytes()),
+        body: Vec::new(),
+        chunked,
+        close,
+        len: head_len,
+    };
     match (length, chunked) {
         (Some(_), true) => return Err(ParseError("both Content-Length and chunked")),
         (Some(n), false) => {
@@ -203,21 +229,21 @@ pub fn parse_request(buf: &[u8]) -> Result<Option<Request>, ParseError> {
             let mut at = head_len;
             let mut total = 0;
             loop {
-                let Some(nl) = find(&buf[at..], b"\r\n", 32 + 4096) else {
-                    return if buf.len() - at > 32 + 4096 {
-                        Err(ParseError("chunk size line too long"))
-                    } else {
-                        Ok(None)
-                    };
+                let line = &buf[at..buf.len().min(at + MAX_SIZE_LINE + 2)];
+                // A size is one hex digit or more; httparse reads an empty one as 0, which
+                // would end the body.
+                if !line.first().is_none_or(u8::is_ascii_hexdigit) {
+                    return Err(ParseError("bad chunk size"));
+                }
+                let (size_line_len, size) = match httparse::parse_chunk_size(line) {
+                    Ok(httparse::Status::Complete(parsed)) => parsed,
+                    Ok(httparse::Status::Partial) if line.len() == MAX_SIZE_LINE + 2 => {
+                        return Err(ParseError("chunk size line too long"));
+                    }
+                    Ok(httparse::Status::Partial) => return Ok(None),
+                    Err(httparse::InvalidChunkSize) => return Err(ParseError("bad chunk size")),
                 };
-                let size_line = &buf[at..at + nl];
-                let digits = size_line.split(|&b| b == b';').next().unwrap_or_default();
-                let size = std::str::from_utf8(trim(digits))
-                    .ok()
-                    .filter(|d| !d.is_empty())
-                    .and_then(|d| usize::from_str_radix(d, 16).ok())
-                    .ok_or(ParseError("bad chunk size"))?;
-                at += nl + 2;
+                at += size_line_len;
                 if size == 0 {
                     // Trailers, then the empty line.
                     loop {
@@ -229,10 +255,12 @@ pub fn parse_request(buf: &[u8]) -> Result<Option<Request>, ParseError> {
                         }
                     }
                 }
+                // Checked before it is added: a size can be up to 16 hex digits.
+                let size = usize::try_from(size)
+                    .ok()
+                    .filter(|&size| size <= MAX_BODY - total)
+                    .ok_or(ParseError("body over 6,291,556 bytes"))?;
                 total += size;
-                if total > MAX_BODY {
-                    return Err(ParseError("body over 6,291,556 bytes"));
-                }
                 if buf.len() < at + size + 2 {
                     return Ok(None);
                 }
@@ -247,16 +275,53 @@ pub fn parse_request(buf: &[u8]) -> Result<Option<Request>, ParseError> {
     Ok(Some(request))
 }
 
+/// Where `part` (a subslice of `buf`, as httparse returns them) lies in `buf`.
+fn range_in(buf: &[u8], part: &[u8]) -> Range<usize> {
+    let start = part.as_ptr().addr() - buf.as_ptr().addr();
+    start..start + part.len()
+}
+
+/// What an httparse error means, in words (a cold path: the run fails).
+fn head_error(e: httparse::Error, head: &[u8]) -> ParseError {
+    ParseError(match e {
+        httparse::Error::Token | httparse::Error::Status => "malformed request line",
+        httparse::Error::Version => "not HTTP/1.1",
+        httparse::Error::NewLine => "bad line end in the request head",
+        httparse::Error::HeaderName => return header_name_error(head),
+        httparse::Error::HeaderValue => "invalid byte in a header value",
+        // Not after a retry with a header for every line.
+        httparse::Error::TooManyHeaders => "too many headers",
+    })
+}
+
+/// Which of httparse's header name errors it is: the first header line with a name that is
+/// not a token, or with no colon at all.
+fn header_name_error(head: &[u8]) -> ParseError {
+    // httparse skips empty lines before the request line.
+    let start = head.iter().position(|&b| b != b'\r' && b != b'\n').unwrap_or(head.len());
+    let mut lines = head[start..].split(|&b| b == b'\n').skip(1).peekable();
+    while let Some(line) = lines.next() {
+        let ended = lines.peek().is_some() || line.ends_with(b"\r");
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if line.is_empty() {
+            break;
+        }
+        let colon = line.iter().position(|&b| b == b':');
+        let name = &line[..colon.unwrap_or(line.len())];
+        if name.is_empty() || !name.iter().all(|&b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)) {
+            break;
+        }
+        if colon.is_none() && ended {
+            return ParseError("header without a colon");
+        }
+    }
+    ParseError("invalid header name")
+}
+
 /// The position of `needle` in the first `limit` (+ needle length) bytes of `hay`.
 fn find(hay: &[u8], needle: &[u8], limit: usize) -> Option<usize> {
     let hay = &hay[..hay.len().min(limit + needle.len())];
     hay.windows(needle.len()).position(|w| w == needle)
-}
-
-fn trim(v: &[u8]) -> &[u8] {
-    let start = v.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(v.len());
-    let end = v.iter().rposition(|b| !b.is_ascii_whitespace()).map_or(start, |i| i + 1);
-    &v[start..end]
 }
 
 #[cfg(test)]
@@ -367,5 +432,36 @@ mod tests {
             assert_eq!(parse_request(raw), Err(ParseError(why)), "{}", String::from_utf8_lossy(raw));
         }
         assert_eq!(parse_request(&vec![b'a'; MAX_HEAD + 10]), Err(ParseError("request head over 64 KiB")));
+    }
+
+    #[test]
+    fn httparse_errors_in_words() {
+        for (raw, why) in [
+            (&b"GET / HTTP/2.0\r\n\r\n"[..], "not HTTP/1.1"),
+            (b"GET / HTTP/1.1 x\r\n\r\n", "bad line end in the request head"),
+            (b"GET / HTTP/1.1\r\nBad Name: x\r\n\r\n", "invalid header name"),
+            (b"GET / HTTP/1.1\r\nA: 1\r\nNoColon\r", "header without a colon"),
+            (b"GET / HTTP/1.1\r\nA: \x01\r\n\r\n", "invalid byte in a header value"),
+            (b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n\r\n", "bad chunk size"),
+            (b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n;x\r\n", "bad chunk size"),
+            (b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nffffffffffffffff\r\n", "body over 6,291,556 bytes"),
+        ] {
+            assert_eq!(parse_request(raw), Err(ParseError(why)), "{}", String::from_utf8_lossy(raw));
+        }
+        let mut long = b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n1;".to_vec();
+        long.resize(long.len() + MAX_SIZE_LINE, b'x');
+        assert_eq!(parse_request(&long), Err(ParseError("chunk size line too long")));
+    }
+
+    #[test]
+    fn more_headers_than_the_stack_array() {
+        let mut raw = b"POST /r HTTP/1.1\r\n".to_vec();
+        for i in 0..3 * HEADERS {
+            raw.extend_from_slice(format!("X-{i}: {i}\r\n").as_bytes());
+        }
+        raw.extend_from_slice(b"Connection: close\r\nContent-Length: 2\r\n\r\nok");
+        let r = parse(&raw);
+        assert!(r.close && r.body_is(&raw, b"ok") && r.len == raw.len());
+        assert_eq!(parse_request(&raw[..raw.len() - 1]), Ok(None));
     }
 }
