@@ -7,6 +7,7 @@
 //! purpose only: `cargo xtask fuzz --add-to-seeds` ([`add_to_seeds`]).
 
 use std::fs;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::dist::require_tools;
@@ -29,18 +30,11 @@ pub fn fuzz(ws: &Workspace, seconds: u32) -> Result {
     }
     let mut report = Vec::new();
     for target in TARGETS {
-        let corpus = ws.target.join("fuzz/corpus").join(target);
+        let corpus = working_corpus(ws, target);
         fs::create_dir_all(&corpus).context(format_args!("cannot create {}", corpus.display()))?;
-        let seeds = ws.root.join("fuzz/corpus").join(target);
-        for seed in fs::read_dir(&seeds).context(format_args!("cannot list {}", seeds.display()))? {
-            let seed = seed.context("reading the seed corpus")?.path();
-            if let Some(name) = seed.file_name() {
-                fs::copy(&seed, corpus.join(name)).context(format_args!("cannot copy {}", seed.display()))?;
-            }
-        }
-        let mut cmd = Command::new("rustup");
-        cmd.current_dir(ws.root.join("fuzz")).args(["run", "nightly", "cargo", "fuzz", "run", "-O"]);
-        cmd.arg("--target-dir").arg(ws.target.join("fuzz/build")).arg(target).arg(&corpus);
+        // Every seed, replacing a working copy of the same name (a seed edited in git).
+        copy_files(&seeds(ws, target), &corpus, Replace::Yes)?;
+        let mut cmd = cargo_fuzz(ws, "run", target);
         cmd.args(["--", &format!("-max_total_time={seconds}"), "-print_final_stats=1"]);
         eprintln!("xtask: fuzz: {target} for {seconds} s");
         let out = cmd.output().context("cannot start cargo fuzz")?;
@@ -76,22 +70,50 @@ pub fn fuzz(ws: &Workspace, seconds: u32) -> Result {
 /// coverage) and copies the inputs that are not seeds yet into `fuzz/corpus/<target>/`.
 pub fn add_to_seeds(ws: &Workspace) -> Result {
     for target in TARGETS {
-        let corpus = ws.target.join("fuzz/corpus").join(target);
-        let mut cmd = Command::new("rustup");
-        cmd.current_dir(ws.root.join("fuzz")).args(["run", "nightly", "cargo", "fuzz", "cmin", "-O"]);
-        cmd.arg("--target-dir").arg(ws.target.join("fuzz/build")).arg(target).arg(&corpus);
-        crate::util::run(&mut cmd).context(format_args!("minimising the corpus of {target}"))?;
-        let seeds = ws.root.join("fuzz/corpus").join(target);
-        let mut added = 0;
-        for input in fs::read_dir(&corpus).context(format_args!("cannot list {}", corpus.display()))? {
-            let input = input.context("reading the working corpus")?.path();
-            let Some(name) = input.file_name() else { continue };
-            if !seeds.join(name).exists() {
-                fs::copy(&input, seeds.join(name)).context(format_args!("cannot copy {}", input.display()))?;
-                added += 1;
-            }
-        }
+        crate::util::run(&mut cargo_fuzz(ws, "cmin", target))
+            .context(format_args!("minimising the corpus of {target}"))?;
+        let seeds = seeds(ws, target);
+        let added = copy_files(&working_corpus(ws, target), &seeds, Replace::No)?;
         eprintln!("xtask: fuzz: {target}: {added} new seed(s) in {}", ws.show(&seeds));
     }
     Ok(())
+}
+
+/// The committed seeds of `target`.
+fn seeds(ws: &Workspace, target: &str) -> PathBuf {
+    ws.root.join("fuzz/corpus").join(target)
+}
+
+/// The corpus `target` is fuzzed with, which grows: under `target/`, never committed.
+fn working_corpus(ws: &Workspace, target: &str) -> PathBuf {
+    ws.target.join("fuzz/corpus").join(target)
+}
+
+/// `cargo fuzz <verb> -O <target> <working corpus>` on nightly, built under `target/fuzz/`.
+fn cargo_fuzz(ws: &Workspace, verb: &str, target: &str) -> Command {
+    let mut cmd = Command::new("rustup");
+    cmd.current_dir(ws.root.join("fuzz")).args(["run", "nightly", "cargo", "fuzz", verb, "-O"]);
+    cmd.arg("--target-dir").arg(ws.target.join("fuzz/build")).arg(target).arg(working_corpus(ws, target));
+    cmd
+}
+
+/// Whether [`copy_files`] replaces a file of the same name.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Replace {
+    Yes,
+    No,
+}
+
+/// Copies the files of `from` into `to`; returns how many were copied.
+fn copy_files(from: &Path, to: &Path, replace: Replace) -> Result<usize> {
+    let mut copied = 0;
+    for file in fs::read_dir(from).context(format_args!("cannot list {}", from.display()))? {
+        let file = file.context(format_args!("listing {}", from.display()))?.path();
+        let Some(name) = file.file_name() else { continue };
+        if replace == Replace::Yes || !to.join(name).exists() {
+            fs::copy(&file, to.join(name)).context(format_args!("cannot copy {}", file.display()))?;
+            copied += 1;
+        }
+    }
+    Ok(copied)
 }

@@ -33,7 +33,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::dist::X86_64;
-use crate::util::{Context, Result, Workspace, output, read, run};
+use crate::util::{Context, Result, Workspace, copy_tracked, output, read, run};
 use crate::zig::{ZIG_VAR, Zig};
 
 /// The flake files with the derivations rehearsed here.
@@ -83,7 +83,8 @@ pub fn rehearse(ws: &Workspace) -> Result {
     let _ = fs::remove_dir_all(&base);
     let store = base.join("nix/store");
     let src = store.join("00000000000000000000000000000000-source");
-    copy_source(ws, &src)?;
+    // The flake's source: what git tracks, less what nothing in the sandbox reads.
+    copy_tracked(ws, &src, &unread(ws)?)?;
     let vendor = store.join("00000000000000000000000000000000-vendor-cargo-deps");
     eprintln!("xtask: rehearse: cargo vendor (crane's vendorCargoDeps) into {}", ws.show(&vendor));
     // Every crate of Cargo.lock, as crane vendors them, those of other platforms included.
@@ -199,21 +200,6 @@ pub fn unread(ws: &Workspace) -> Result<Vec<String>> {
     list.iter()
         .map(|v| v.as_str().map(str::to_owned).ok_or_else(|| "nix/source.toml: `unread` holds a non-string".into()))
         .collect()
-}
-
-/// Copies the flake's source (what git tracks, less [`unread`]) to `to`.
-fn copy_source(ws: &Workspace, to: &Path) -> Result {
-    let unread = unread(ws)?;
-    let files = output(Command::new("git").current_dir(&ws.root).args(["ls-files", "-z"]))?;
-    for file in files.split('\0').filter(|f| !f.is_empty()) {
-        if unread.iter().any(|u| file == u || file.starts_with(&format!("{u}/"))) {
-            continue;
-        }
-        let dest = to.join(file);
-        fs::create_dir_all(dest.parent().unwrap_or(to)).context(format_args!("cannot create {}", dest.display()))?;
-        fs::copy(ws.root.join(file), &dest).context(format_args!("cannot copy {file}"))?;
-    }
-    Ok(())
 }
 
 /// Every file under `rehearsed` must equal the one at the same path under `dist`, except

@@ -8,20 +8,15 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::util::{Context, Result, Workspace, output, read, run};
+use crate::util::{Context, Result, Workspace, copy_tracked, read, run};
 
 pub fn repro(ws: &Workspace) -> Result {
     let base = ws.target.join("repro");
     let _ = fs::remove_dir_all(&base);
     let copies = [base.join("a"), base.join("second").join("copy-b")];
-    let files = output(Command::new("git").current_dir(&ws.root).args(["ls-files", "-z"]))?;
     let mut sums = Vec::new();
     for (i, copy) in copies.iter().enumerate() {
-        for file in files.split('\0').filter(|f| !f.is_empty()) {
-            let to = copy.join(file);
-            fs::create_dir_all(to.parent().unwrap_or(copy)).context(format_args!("cannot create {}", to.display()))?;
-            fs::copy(ws.root.join(file), &to).context(format_args!("cannot copy {file}"))?;
-        }
+        copy_tracked(ws, copy, &[])?;
         let target = base.join(format!("target-{i}"));
         fs::create_dir_all(&target).context("cannot create a target directory")?;
         share_tools(&ws.tools, &target.join("tools"))?;

@@ -27,7 +27,7 @@ pub enum Step {
     Fuzz,
 }
 
-/// The variable that names the file where skipped tests write why (`tests/src/skip.rs`).
+/// The variable that names the file where skipped tests write why (`tests/tests/tools/mod.rs`).
 pub const SKIP_LOG_VAR: &str = "LAMBDA_LIBC_SKIP_LOG";
 
 /// Runs `steps` (every step when empty), in [`Step`] order. `tested` is what the `tests`

@@ -110,6 +110,23 @@ pub fn read(path: &Path) -> Result<Vec<u8>> {
     fs::read(path).context(format_args!("cannot read {}", path.display()))
 }
 
+/// Copies every file git tracks in the workspace to the same path under `to`, except those
+/// under (or named) one of `skip`; returns how many were copied.
+pub fn copy_tracked(ws: &Workspace, to: &Path, skip: &[String]) -> Result<usize> {
+    let files = output(Command::new("git").current_dir(&ws.root).args(["ls-files", "-z"]))?;
+    let mut copied = 0;
+    for file in files.split('\0').filter(|f| !f.is_empty()) {
+        if skip.iter().any(|s| file == s || file.strip_prefix(s.as_str()).is_some_and(|rest| rest.starts_with('/'))) {
+            continue;
+        }
+        let dest = to.join(file);
+        fs::create_dir_all(dest.parent().unwrap_or(to)).context(format_args!("cannot create {}", dest.display()))?;
+        fs::copy(ws.root.join(file), &dest).context(format_args!("cannot copy {file}"))?;
+        copied += 1;
+    }
+    Ok(copied)
+}
+
 /// Writes `bytes` unless the file already holds exactly them (keeps mtimes stable).
 pub fn write_if_changed(path: &Path, bytes: &[u8]) -> Result<bool> {
     if fs::read(path).is_ok_and(|old| old == bytes) {
