@@ -270,8 +270,8 @@ impl State {
         let event = bytes(rt.next().invocation.event);
         // Written in place, as the array of byte strings the invocation is (the event, then
         // the context in `context::Field` order): the context in one loop over the spans,
-        // read where they are (a `Context` would be a copy of them), then the event (in this
-        // order, measured 37 B smaller arm64 zip and 8 B x86_64 than the event first).
+        // read where they are (a `Context` would be a copy of them), then the event (this
+        // order compiles smaller: docs/size.md).
         let out = invocation.cast::<lambda_bytes>();
         let (head, spans) = rt.last_head();
         for (i, &[start, end]) in spans.iter().enumerate() {

@@ -52,8 +52,8 @@ impl<'a> Context<'a> {
     /// The request id (`Lambda-Runtime-Aws-Request-Id`). Never empty for an invocation the
     /// runtime hands out.
     // Inlined in the C library, which otherwise keeps it out of line: `post_last` then reads
-    // the spans in place rather than copying the `Context` it takes the address of (part of
-    // -82 B arm64 C echo zip; the Rust bootstraps, without `c-api`, are unchanged).
+    // the spans in place rather than copying the `Context` it takes the address of (a
+    // smaller C echo, docs/size.md; the Rust bootstraps, without `c-api`, are unchanged).
     #[cfg_attr(feature = "c-api", inline(always))]
     pub fn request_id(&self) -> &'a [u8] {
         self.field(Field::RequestId)

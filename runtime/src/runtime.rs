@@ -105,8 +105,8 @@ impl Runtime {
     /// the first [`next`](Runtime::next). Exits with a one-line message if the variable is
     /// missing or malformed, or its host cannot be resolved. The panic handler reports to
     /// the endpoint of the last Runtime created.
-    // Inlined into its one caller (measured: −9 B Rust echo zip x86_64, −21 B arm64; the
-    // C library, which calls it from one place too, is unchanged).
+    // Inlined into its one caller (smaller Rust echoes, docs/size.md; the C library, which
+    // calls it from one place too, is unchanged).
     #[inline(always)]
     pub fn from_env() -> Runtime {
         let Some((entry, value)) = sys::getenv(c"AWS_LAMBDA_RUNTIME_API") else {
@@ -226,9 +226,8 @@ impl Runtime {
     /// Runs `handler` for every invocation, forever.
     // Inlined, and an invocation left unanswered by an earlier `next` reported before the
     // loop, not in it: after `from_env` there is none, so `lambda_libc::run` links no
-    // `Runtime.NoResponse` post (-16 B Rust echo zip, -79 B arm64). The check is `fetch`'s,
-    // written out: through a function of their own both `next`s compile differently, and
-    // the arm64 C echo was 41 B larger.
+    // `Runtime.NoResponse` post. The check is `fetch`'s, written out: through a function of
+    // their own both `next`s compile differently, and the arm64 C echo grows (docs/size.md).
     #[inline(always)]
     pub fn run(mut self, mut handler: impl Handler) -> ! {
         if self.pending {
@@ -242,7 +241,7 @@ impl Runtime {
             let event: &[u8] = self.event;
             let context = Context { head: event, spans: self.conn.spans };
             match handler.handle(&Invocation { event: reply.body(event), context }, Writer::new(self.out)) {
-                // What `Responder::respond` does, without building one (18 B smaller).
+                // What `Responder::respond` does, without building one (smaller: docs/size.md).
                 Ok(body) => {
                     post_last(&mut self.conn, event, b"", body);
                     sys::set_phase(Phase::Busy);
