@@ -95,44 +95,40 @@ impl Client {
         self.request("POST", path, &[], body).expect("POST")
     }
 
-    fn line(&mut self, raw: &mut Vec<u8>) -> io::Result<String> {
-        let mut line = Vec::new();
-        let n = self.reader.read_until(b'\n', &mut line)?;
-        raw.extend_from_slice(&line);
-        if n == 0 || !line.ends_with(b"\r\n") {
-            return Err(io::Error::new(
-                io::ErrorKind::UnexpectedEof,
-                format!("incomplete line {:?}", String::from_utf8_lossy(&line)),
-            ));
+    /// Reads one line, its CRLF included, onto the end of `raw`. The mock ends every line in
+    /// CRLF: a line that does not (a bare LF, or EOF first) is an error.
+    fn line(&mut self, raw: &mut Vec<u8>) -> io::Result<()> {
+        let start = raw.len();
+        let n = self.reader.read_until(b'\n', raw)?;
+        if n == 0 || !raw.ends_with(b"\r\n") {
+            let line = String::from_utf8_lossy(&raw[start..]);
+            return Err(io::Error::new(io::ErrorKind::UnexpectedEof, format!("incomplete line {line:?}")));
         }
-        line.truncate(line.len() - 2);
-        Ok(String::from_utf8_lossy(&line).into_owned())
+        Ok(())
     }
 
-    fn fields(&mut self, raw: &mut Vec<u8>) -> io::Result<Vec<(String, String)>> {
-        let mut out = Vec::new();
+    /// Reads lines onto the end of `raw` up to the empty one that ends a head or the
+    /// trailers, and returns how many there were, that one included.
+    fn lines_to_empty(&mut self, raw: &mut Vec<u8>) -> io::Result<usize> {
+        let mut lines = 0;
         loop {
-            let l = self.line(raw)?;
-            if l.is_empty() {
-                return Ok(out);
+            let start = raw.len();
+            self.line(raw)?;
+            lines += 1;
+            if raw.len() - start == 2 {
+                return Ok(lines);
             }
-            let (n, v) = l.split_once(':').expect("header with a colon");
-            out.push((n.to_owned(), v.trim().to_owned()));
         }
     }
 
     /// Reads one response (skipping `100 Continue`), honouring Content-Length, chunked and
-    /// close-delimited bodies.
+    /// close-delimited bodies. Heads, chunk sizes and trailers are parsed by httparse.
     pub fn read_response(&mut self) -> io::Result<Resp> {
         let mut r = Resp::default();
         loop {
-            let status_line = self.line(&mut r.raw)?;
-            let mut parts = status_line.splitn(3, ' ');
-            r.version = parts.next().unwrap_or("").to_owned();
-            r.status = parts.next().and_then(|s| s.parse().ok()).ok_or_else(|| {
-                io::Error::new(io::ErrorKind::InvalidData, format!("bad status line {status_line:?}"))
-            })?;
-            r.headers = self.fields(&mut r.raw)?;
+            let start = r.raw.len();
+            let lines = self.lines_to_empty(&mut r.raw)?;
+            (r.version, r.status, r.headers) = parse_head(&r.raw[start..], lines)?;
             if r.status != 100 {
                 break;
             }
@@ -141,13 +137,17 @@ impl Client {
         let chunked = r.header("transfer-encoding").is_some_and(|v| v.eq_ignore_ascii_case("chunked"));
         if chunked {
             loop {
-                let l = self.line(&mut r.raw)?;
-                let hex = l.split(';').next().unwrap().trim();
-                let n = usize::from_str_radix(hex, 16)
-                    .map_err(|_| io::Error::new(io::ErrorKind::InvalidData, format!("bad chunk line {l:?}")))?;
+                let start = r.raw.len();
+                self.line(&mut r.raw)?;
+                let size_line = &r.raw[start..];
+                let n = match httparse::parse_chunk_size(size_line) {
+                    Ok(httparse::Status::Complete((used, n))) if used == size_line.len() => n,
+                    _ => return Err(invalid(format!("bad chunk line {:?}", String::from_utf8_lossy(size_line)))),
+                };
                 if n == 0 {
                     break;
                 }
+                let n = usize::try_from(n).map_err(|_| invalid(format!("chunk of {n} bytes")))?;
                 let mut buf = vec![0; n + 2];
                 self.reader.read_exact(&mut buf)?;
                 r.raw.extend_from_slice(&buf);
@@ -155,9 +155,11 @@ impl Client {
                 r.body.extend_from_slice(&buf[..n]);
                 r.chunks.push(n);
             }
-            r.trailers = self.fields(&mut r.raw)?;
+            let start = r.raw.len();
+            let lines = self.lines_to_empty(&mut r.raw)?;
+            r.trailers = parse_fields(&r.raw[start..], lines)?;
         } else if let Some(len) = r.header("content-length") {
-            let n: usize = len.parse().unwrap();
+            let n: usize = len.parse().map_err(|_| invalid(format!("bad Content-Length {len:?}")))?;
             let mut buf = vec![0; n];
             self.reader.read_exact(&mut buf)?;
             r.raw.extend_from_slice(&buf);
@@ -202,5 +204,42 @@ impl Client {
     pub fn is_closed(&mut self) -> bool {
         let mut b = [0u8; 1];
         matches!(self.reader.read(&mut b), Ok(0) | Err(_))
+    }
+}
+
+/// Header or trailer fields, in order: (name, value).
+type Fields = Vec<(String, String)>;
+
+fn invalid(msg: String) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, msg)
+}
+
+/// A header or trailer field as the tests see it: the name as sent, the value (trimmed of
+/// spaces and tabs by httparse) as text.
+fn field(f: &httparse::Header<'_>) -> (String, String) {
+    (f.name.to_owned(), String::from_utf8_lossy(f.value).into_owned())
+}
+
+/// The version, status and fields of `head`, a whole response head of `lines` lines (its
+/// empty line included, so at most `lines - 2` fields), by httparse.
+fn parse_head(head: &[u8], lines: usize) -> io::Result<(String, u16, Fields)> {
+    let mut fields = vec![httparse::EMPTY_HEADER; lines.saturating_sub(2)];
+    let mut resp = httparse::Response::new(&mut fields);
+    match resp.parse(head) {
+        Ok(httparse::Status::Complete(n)) if n == head.len() => {}
+        other => return Err(invalid(format!("bad response head {:?}: {other:?}", String::from_utf8_lossy(head)))),
+    }
+    let (Some(minor), Some(status)) = (resp.version, resp.code) else {
+        unreachable!("a complete head has a status line")
+    };
+    Ok((format!("HTTP/1.{minor}"), status, resp.headers.iter().map(field).collect()))
+}
+
+/// The trailer fields of `trailers`, `lines` lines ending in the empty one, by httparse.
+fn parse_fields(trailers: &[u8], lines: usize) -> io::Result<Fields> {
+    let mut fields = vec![httparse::EMPTY_HEADER; lines - 1];
+    match httparse::parse_headers(trailers, &mut fields) {
+        Ok(httparse::Status::Complete((n, parsed))) if n == trailers.len() => Ok(parsed.iter().map(field).collect()),
+        other => Err(invalid(format!("bad trailers {:?}: {other:?}", String::from_utf8_lossy(trailers)))),
     }
 }
