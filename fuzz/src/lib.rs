@@ -6,16 +6,18 @@
 //! (`tests/tests/fuzz_replay.rs`) and to compare generated inputs with httparse
 //! (`tests/tests/wire_differential.rs`). A check panics when an invariant fails.
 //!
-//! Only the public API is used: `lambda_libc::http::{head_len, parse_head, Head, Framing,
-//! Chunked, Progress, Error}` and `lambda_libc::context::{Context, Field}`.
+//! The parser is reached through the crate's hidden API for its own fuzzing and tests:
+//! `lambda_libc::context::parse_head` (the head parser with the context headers recorded),
+//! `lambda_libc::http::{BodyDecoder, Progress, Framing, ResponseHead, Error, MAX_BODY}`,
+//! and the public `lambda_libc::context::{Context, Field}`.
 //!
 //! The oracle for a header block is httparse (syntax) plus a plain restatement of the
 //! documented semantics (framing, keep-alive, which header fills which context field).
 //! Where lambda-libc deliberately differs from httparse, the rule is stated in
 //! [`expected_head`] and the comparison is made on the common domain.
 
-use lambda_libc::context::{Context, Field};
-use lambda_libc::http::{self, Chunked, Error, Framing, Head};
+use lambda_libc::context::{self, Context, Field};
+use lambda_libc::http::{BodyDecoder, Error, Framing, MAX_BODY, ResponseHead};
 
 /// The fuzz targets and their checks, by name (the file names under `fuzz/fuzz_targets/`,
 /// `fuzz/corpus/` and `fuzz/regressions/`).
@@ -50,12 +52,12 @@ pub struct Meaning {
 }
 
 impl Meaning {
-    fn of(head: &Head<'_>) -> Self {
+    fn of(head: &ResponseHead, context: &Context<'_>) -> Self {
         Meaning {
             status: head.status,
             keep_alive: head.keep_alive,
             framing: head.framing,
-            fields: FIELDS.iter().map(|&(f, _)| head.context.field(f).to_vec()).collect(),
+            fields: FIELDS.iter().map(|&(f, _)| context.field(f).to_vec()).collect(),
         }
     }
 }
@@ -70,9 +72,17 @@ pub enum Expected {
     Rejected(&'static str),
 }
 
-/// `parse_head`'s result, made comparable.
+/// `parse_head`'s result for a whole head, made comparable.
 pub fn parse_meaning(head: &[u8]) -> Result<Meaning, Error> {
-    http::parse_head(head).map(|h| Meaning::of(&h))
+    match context::parse_head(head)? {
+        Some((h, c)) => Ok(Meaning::of(&h, &c)),
+        None => panic!("parse_head finds no end in a block that ends with CRLFCRLF: {head:?}"),
+    }
+}
+
+/// Where the first CRLFCRLF ends, if there is one.
+pub fn first_blank_line(data: &[u8]) -> Option<usize> {
+    data.windows(4).position(|w| w == CRLFCRLF).map(|i| i + 4)
 }
 
 fn contains(hay: &[u8], needle: &[u8]) -> bool {
@@ -109,8 +119,8 @@ fn decimal(s: &[u8]) -> Option<u64> {
 ///    is compared with the minor version replaced by 1.
 ///
 /// On the common domain, httparse's status, version and headers, read by the documented
-/// semantics, give the exact result: `Content-Length` is a decimal `u64` and repeated
-/// values must agree; `Transfer-Encoding` must be `chunked` (any case); both at once are
+/// semantics, give the exact result: `Content-Length` is a decimal `u64`, repeated values
+/// must agree, and one over `MAX_BODY` is too large; `Transfer-Encoding` must be `chunked` (any case); both at once are
 /// ambiguous; the first failing header decides the error; `Connection` tokens `close`
 /// and `keep-alive` (any case) override the version's default in order; a body neither
 /// chunked nor sized is close-delimited (no keep-alive) unless the status has none (1xx,
@@ -168,6 +178,9 @@ fn semantics(version: u8, status: u16, headers: &[httparse::Header<'_>]) -> Resu
                 if length.is_some_and(|l| l != n) {
                     return Err(Error::ContentLength);
                 }
+                if n > MAX_BODY {
+                    return Err(Error::BodyTooLarge);
+                }
                 length = Some(n);
             }
             "transfer-encoding" => {
@@ -217,12 +230,12 @@ pub fn assert_head_matches_oracle(head: &[u8]) -> Result<Meaning, Error> {
 }
 
 /// The structural invariants of a parsed head, whatever the input.
-fn check_parsed(head: &[u8], h: &Head<'_>) {
+fn check_parsed(head: &[u8], h: &ResponseHead, c: &Context<'_>) {
     assert!((100..=999).contains(&h.status), "status {} out of range: {head:?}", h.status);
     if h.framing == Framing::UntilClose {
         assert!(!h.keep_alive, "a close-delimited body cannot keep the connection: {head:?}");
     }
-    check_context_spans(head, &h.context);
+    check_context_spans(head, c);
 }
 
 /// Every context value lies within the head, is trimmed, and holds no control character
@@ -243,9 +256,11 @@ fn check_context_spans(head: &[u8], c: &Context<'_>) {
 
 /// Fuzz target `head`: any bytes as the start of a response.
 ///
-/// `head_len` finds the first CRLFCRLF and nothing else; `parse_head` never panics, its
-/// result satisfies the structural invariants and agrees with the httparse oracle. The
-/// same bytes with a CRLFCRLF appended are checked too, so every input reaches the parser.
+/// `parse_head` never panics; it finds the end of a head exactly at the first CRLFCRLF and
+/// ignores what follows; it reports an incomplete head only when there is no CRLFCRLF; an
+/// error it finds stays the error however the input goes on; its result satisfies the
+/// structural invariants and agrees with the httparse oracle. The same bytes with a
+/// CRLFCRLF appended are checked too, so every input reaches the end of a head.
 pub fn check_head(data: &[u8]) {
     check_one_head(data);
     let mut closed = data.to_vec();
@@ -254,17 +269,27 @@ pub fn check_head(data: &[u8]) {
 }
 
 fn check_one_head(data: &[u8]) {
-    let Some(n) = http::head_len(data) else {
-        assert!(!contains(data, CRLFCRLF), "head_len misses a CRLFCRLF in {data:?}");
-        return;
-    };
-    assert!(n >= 4 && n <= data.len(), "head_len {n} out of range for {} bytes", data.len());
-    assert_eq!(&data[n - 4..n], CRLFCRLF, "head_len {n} does not end at a CRLFCRLF: {data:?}");
-    assert!(!contains(&data[..n - 1], CRLFCRLF), "head_len {n} is not the first CRLFCRLF: {data:?}");
-    assert_eq!(http::head_len(&data[..n - 1]), None, "a cut head has no end");
+    let got = context::parse_head(data);
+    let blank = first_blank_line(data);
+    match (&got, blank) {
+        (Ok(None), None) => {}
+        (Ok(None), Some(n)) => panic!("parse_head finds no end in {data:?}, which has a blank line at {n}"),
+        (Ok(Some((h, _))), _) => {
+            assert_eq!(Some(h.len), blank, "the head ends elsewhere than the first CRLFCRLF: {data:?}")
+        }
+        (Err(e), _) => {
+            let mut longer = data.to_vec();
+            longer.extend_from_slice(b"X-More: 1\r\n\r\n");
+            let again = context::parse_head(&longer).map(|r| r.map(|(h, _)| h));
+            assert_eq!(again, Err(*e), "an error changed when more bytes came: {data:?}");
+        }
+    }
+    let Some(n) = blank else { return };
     let head = &data[..n];
-    if let Ok(h) = http::parse_head(head) {
-        check_parsed(head, &h);
+    let whole = context::parse_head(head).map(|r| r.map(|(h, c)| Meaning::of(&h, &c)));
+    assert_eq!(whole, got.map(|r| r.map(|(h, c)| Meaning::of(&h, &c))), "bytes after the head matter: {data:?}");
+    if let Ok(Some((h, c))) = context::parse_head(head) {
+        check_parsed(head, &h, &c);
     }
     let _ = assert_head_matches_oracle(head);
 }
@@ -278,10 +303,7 @@ pub fn check_context(data: &[u8]) {
     raw.extend_from_slice(data);
     raw.extend_from_slice(CRLFCRLF);
     check_one_head(&raw);
-    let Some(n) = http::head_len(&raw) else { unreachable!("the block ends with CRLFCRLF") };
-    let head = &raw[..n];
-    let Ok(h) = http::parse_head(head) else { return };
-    let c = h.context;
+    let Ok(Some((_, c))) = context::parse_head(&raw) else { return };
     let pairs: [(&[u8], Field); 8] = [
         (c.request_id(), Field::RequestId),
         (c.invoked_function_arn(), Field::InvokedFunctionArn),
@@ -314,7 +336,7 @@ pub fn decode_whole(raw: &[u8], gap: usize) -> Decoded {
     let mut buf = vec![0xA5; gap];
     buf.extend_from_slice(raw);
     let end = buf.len();
-    let p = Chunked::new().decode(&mut buf, 0, gap, end)?;
+    let p = BodyDecoder::new(Framing::Chunked).decode(&mut buf, 0, gap, end)?;
     assert!(p.out <= end, "out {} beyond the input end {end}", p.out);
     if let Some(e) = p.end {
         assert!(gap <= e && e <= end, "body end {e} outside the input {gap}..{end}");
@@ -327,7 +349,7 @@ pub fn decode_whole(raw: &[u8], gap: usize) -> Decoded {
 /// client does: each piece is appended after the decoded data and decoded in place.
 pub fn decode_split(raw: &[u8], cuts: &[usize]) -> Decoded {
     let mut buf = vec![0u8; raw.len()];
-    let (mut dec, mut out, mut fed) = (Chunked::new(), 0, 0);
+    let (mut dec, mut out, mut fed) = (BodyDecoder::new(Framing::Chunked), 0, 0);
     for &cut in cuts.iter().chain([&raw.len()]) {
         let cut = cut.clamp(fed, raw.len());
         let n = cut - fed;
@@ -386,6 +408,6 @@ pub fn check_chunked(data: &[u8]) {
     // panic or touch memory outside the buffer.
     let mut buf = data.to_vec();
     let len = buf.len();
-    let _ = Chunked::new().decode(&mut buf, 1, 0, len);
-    let _ = Chunked::new().decode(&mut buf, 0, 0, len + 64);
+    let _ = BodyDecoder::new(Framing::Chunked).decode(&mut buf, 1, 0, len);
+    let _ = BodyDecoder::new(Framing::Chunked).decode(&mut buf, 0, 0, len + 64);
 }

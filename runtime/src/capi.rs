@@ -274,11 +274,11 @@ impl State {
         // order compiles smaller: docs/size.md).
         let out = invocation.cast::<lambda_bytes>();
         let (head, spans) = rt.last_head();
-        for (i, &[start, end]) in spans.iter().enumerate() {
+        for (i, span) in spans.iter().enumerate() {
             // SAFETY: `i` < FIELDS, so field `1 + i` of the array of `1 + FIELDS` byte strings
             // the invocation is (above), inside the caller's invocation.
             let field = unsafe { out.add(1 + i) };
-            let value = bytes(head.get(start..end).unwrap_or_default());
+            let value = bytes(span.of(head));
             // SAFETY: `field` is inside the invocation, which the caller's contract makes
             // valid for writes; lambda_bytes is Copy, so nothing is dropped.
             unsafe { field.write(value) };
@@ -590,7 +590,7 @@ pub unsafe extern "C" fn lambda_deadline_ms(context: *const lambda_context) -> u
     let context = unsafe { context.as_ref() };
     // SAFETY: a valid context's byte strings are valid for reads of their lengths.
     let digits = context.and_then(|c| unsafe { slice(c.deadline_ms.ptr.cast(), c.deadline_ms.len) });
-    digits.and_then(crate::http::parse_decimal).unwrap_or(0)
+    digits.and_then(crate::ascii::parse_decimal).unwrap_or(0)
 }
 
 /// Milliseconds left until `context`'s deadline by the realtime clock (negative once

@@ -1,10 +1,17 @@
-//! The wire client: one keep-alive connection, requests written with one `sendmsg`,
-//! responses read into caller-supplied buffers.
+//! The Runtime API client: one keep-alive connection, each request written with one
+//! `sendmsg`, each response read into a buffer the caller owns.
+//!
+//! Every operation returns `Result<_, Failure>`. What a failure means for the process (exit,
+//! log and go on, report) is decided above, in `policy`.
 
-use crate::context::{Context, Spans};
-use crate::http::{self, FAILURES, HTTP_ERRORS, MAX_HEAD, nth};
+use core::net::SocketAddr;
+
+use crate::context::{HEADER_NAMES, Spans};
+use crate::ascii;
+use crate::endpoint::Endpoint;
+use crate::http::{self, BodyDecoder, MAX_HEAD, Span};
 use crate::json;
-use crate::sys::{self, Addr, Errno, Socket};
+use crate::sys::{self, Errno};
 
 macro_rules! user_agent {
     () => {
@@ -13,55 +20,137 @@ macro_rules! user_agent {
 }
 
 /// The request line of `GET /next`, up to the protocol version.
-pub(crate) const GET_NEXT: &[u8] = b"GET /2018-06-01/runtime/invocation/next";
+pub const GET_NEXT: &[u8] = b"GET /2018-06-01/runtime/invocation/next";
 const POST_INIT: &[u8] = b"POST /2018-06-01/runtime/init";
 /// A post for an invocation, up to its request id (streams post the same).
-pub(crate) const POST_INVOCATION: &[u8] = b"POST /2018-06-01/runtime/invocation/";
+pub const POST_INVOCATION: &[u8] = b"POST /2018-06-01/runtime/invocation/";
 /// The header that echoes the invocation id on an answer (streams send it too).
-pub(crate) const INVOCATION_ID: &[u8] = b"\r\nLambda-Runtime-Invocation-Id: ";
+pub const INVOCATION_ID: &[u8] = b"\r\nLambda-Runtime-Invocation-Id: ";
 /// Ends the request line and starts the `Host` header.
-pub(crate) const HTTP_HOST: &[u8] = b" HTTP/1.1\r\nHost: ";
-/// The rest of the `GET /next` request after the host.
-pub(crate) const GET_END: &[u8] = concat!(user_agent!(), "\r\n").as_bytes();
+pub const HTTP_HOST: &[u8] = b" HTTP/1.1\r\nHost: ";
+const GET_END: &[u8] = concat!(user_agent!(), "\r\n").as_bytes();
 const POST_HEAD_END: &[u8] = concat!(user_agent!(), "Content-Length: ").as_bytes();
 const ERROR_HEADERS: &[u8] =
     b"\r\nContent-Type: application/vnd.aws.lambda.error+json\r\nLambda-Runtime-Function-Error-Type: ";
 
-/// Where the Runtime API is: its address and the `Host` header value.
-pub struct Endpoint {
-    pub(crate) addr: Addr,
-    pub(crate) host: &'static [u8],
+/// The largest event the Runtime API sends: 6 MiB + 100 bytes.
+pub const MAX_EVENT: usize = 6_291_556;
+/// Replies to posts keep at most this many bytes of body, for the diagnostics.
+pub const REPLY_BODY: usize = 1024;
+
+/// A byte stream to the Runtime API: [`sys::Socket`], or a fake one in tests.
+pub trait Transport: Sized {
+    /// Opens a connection to `addr`.
+    fn connect(addr: &SocketAddr) -> Result<Self, Errno>;
+    /// Sends every slice, in order.
+    fn send(&self, parts: &[&[u8]]) -> Result<(), Errno>;
+    /// Reads what is available into `buf` (non-empty); `Ok(0)` is end of stream.
+    fn recv(&self, buf: &mut [u8]) -> Result<usize, Errno>;
 }
 
-/// What went wrong with one exchange: an index into [`FAILURES`] and the OS error (0 if
-/// none).
+impl Transport for sys::Socket {
+    fn connect(addr: &SocketAddr) -> Result<Self, Errno> {
+        sys::Socket::connect(addr)
+    }
+    fn send(&self, parts: &[&[u8]]) -> Result<(), Errno> {
+        sys::Socket::send(self, parts)
+    }
+    fn recv(&self, buf: &mut [u8]) -> Result<usize, Errno> {
+        sys::Socket::recv(self, buf)
+    }
+}
+
+/// The start of a response body, kept for a diagnostic: up to its first control character
+/// (the Runtime API ends its JSON with a newline), at most [`Snippet::MAX`] bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Fail(pub usize, pub Errno);
+pub struct Snippet {
+    bytes: [u8; Snippet::MAX],
+    len: u8,
+}
 
-/// `connect` failed.
-const CONNECT: usize = 0;
-/// Sending the request failed.
-const SEND: usize = 1;
-/// The connection ended, or failed, before any byte of the response.
-const NO_RESPONSE: usize = 2;
-/// Reading failed after part of the response had arrived.
-const RECV: usize = 3;
-/// The connection ended in the middle of the response.
-const TRUNCATED: usize = 4;
-/// Bytes arrived after the end of the response.
-const EXTRA_DATA: usize = 5;
+impl Snippet {
+    /// The most bytes kept: enough for the Runtime API's error documents, small enough to
+    /// return a [`Failure`] by value.
+    pub const MAX: usize = 120;
 
-/// The response is not valid HTTP/1.1.
-fn malformed(e: http::Error) -> Fail {
-    Fail(HTTP_ERRORS + e as usize, 0)
+    /// The start of `body`.
+    pub fn of(body: &[u8]) -> Self {
+        let end = body.iter().position(|&b| b < b' ' || b == 0x7f).unwrap_or(body.len()).min(Self::MAX);
+        let mut snippet = Snippet { bytes: [0; Self::MAX], len: end as u8 };
+        for (d, s) in snippet.bytes.iter_mut().zip(body) {
+            *d = *s;
+        }
+        snippet
+    }
+
+    /// The bytes kept.
+    pub fn as_bytes(&self) -> &[u8] {
+        self.bytes.get(..usize::from(self.len)).unwrap_or_default()
+    }
+}
+
+/// Why an exchange with the Runtime API failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Failure {
+    /// `connect` failed.
+    Connect(Errno),
+    /// Sending the request failed.
+    Send(Errno),
+    /// The connection ended, or failed, before any byte of the response.
+    NoResponse,
+    /// Reading failed after part of the response had arrived.
+    Receive(Errno),
+    /// The connection ended in the middle of the response.
+    Truncated,
+    /// Bytes arrived after the end of the response.
+    ExtraData,
+    /// The response is not valid HTTP/1.1.
+    Http(http::Error),
+    /// A status the request does not accept (`GET /next`: anything but 200; posts: anything
+    /// but 2xx), with the start of the body.
+    Status(u16, Snippet),
+}
+
+impl Failure {
+    /// What went wrong, for a one-line diagnostic (without the errno or status).
+    pub fn message(&self) -> &'static str {
+        match self {
+            Failure::Connect(_) => "cannot connect",
+            Failure::Send(_) => "send failed",
+            Failure::NoResponse => "connection closed before a response",
+            Failure::Receive(_) => "receive failed",
+            Failure::Truncated => "connection closed in the middle of the response",
+            Failure::ExtraData => "unexpected bytes after the response",
+            Failure::Http(e) => e.message(),
+            Failure::Status(..) => "HTTP",
+        }
+    }
+
+    /// Logs `<request>: <message>`, then ` (errno N)` or the status and the start of the
+    /// body, as one line on stderr. `request` names it in three parts (method and path,
+    /// request id, suffix).
+    pub fn log(&self, request: [&[u8]; 3]) {
+        let mut digits = [0u8; ascii::MAX_DIGITS];
+        let detail: [&[u8]; 4] = match self {
+            Failure::Connect(e) | Failure::Send(e) | Failure::Receive(e) => {
+                [b" (errno ", ascii::format_decimal(*e as u64, &mut digits), b")", b""]
+            }
+            Failure::Status(code, body) => [b" ", ascii::format_decimal(u64::from(*code), &mut digits), b" ", body.as_bytes()],
+            _ => [b""; 4],
+        };
+        let [method_path, id, suffix] = request;
+        let message = self.message().as_bytes();
+        sys::log(&[method_path, id, suffix, b": ", message, detail[0], detail[1], detail[2], detail[3]]);
+    }
 }
 
 /// A response, as positions in the buffer it was read into.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Reply {
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Reply {
+    /// The status code.
     pub status: u16,
     keep_alive: bool,
-    /// The body exceeded the limit and was read and discarded.
+    /// The body was larger than the buffer's limit: it was read and discarded.
     pub too_large: bool,
     /// The header block is `buf[..head_len]`.
     head_len: usize,
@@ -70,226 +159,220 @@ pub(crate) struct Reply {
 }
 
 impl Reply {
-    #[inline(never)]
+    /// The body in `buf`, the buffer the response was read into.
     pub fn body<'b>(&self, buf: &'b [u8]) -> &'b [u8] {
         buf.get(self.head_len..self.head_len + self.body_len).unwrap_or_default()
     }
 }
 
-/// Replies to `/response` and `/error` keep at most this much body, for the diagnostics.
-pub(crate) const REPLY_BODY: usize = 1024;
+/// An answer to an invocation, or to initialisation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Post<'a> {
+    /// `/response` of the invocation with this request id and invocation id.
+    Response { request_id: &'a [u8], invocation_id: &'a [u8] },
+    /// `/error` of an invocation, with the error type.
+    Error { request_id: &'a [u8], invocation_id: &'a [u8], error_type: &'a [u8] },
+    /// `/runtime/init/error`, with the error type.
+    InitError { error_type: &'a [u8] },
+}
+
+impl<'a> Post<'a> {
+    /// An error of the invocation with `request_id` and `invocation_id`, or of
+    /// initialisation when `request_id` is empty.
+    pub fn error(request_id: &'a [u8], invocation_id: &'a [u8], error_type: &'a [u8]) -> Self {
+        match request_id {
+            [] => Post::InitError { error_type },
+            _ => Post::Error { request_id, invocation_id, error_type },
+        }
+    }
+
+    /// The request line's method and path, in three parts (for diagnostics too).
+    pub fn target(&self) -> [&'a [u8]; 3] {
+        match *self {
+            Post::Response { request_id, .. } => [POST_INVOCATION, request_id, b"/response"],
+            Post::Error { request_id, .. } => [POST_INVOCATION, request_id, b"/error"],
+            Post::InitError { .. } => [POST_INIT, b"", b"/error"],
+        }
+    }
+
+    fn invocation_id(&self) -> &'a [u8] {
+        match *self {
+            Post::Response { invocation_id, .. } | Post::Error { invocation_id, .. } => invocation_id,
+            Post::InitError { .. } => b"",
+        }
+    }
+
+    fn error_type(&self) -> Option<&'a [u8]> {
+        match *self {
+            Post::Response { .. } => None,
+            Post::Error { error_type, .. } | Post::InitError { error_type } => Some(error_type),
+        }
+    }
+}
 
 /// A connection to the Runtime API with its reply and scratch buffers.
-pub(crate) struct Conn<'b> {
-    pub ep: &'b Endpoint,
-    sock: Option<Socket>,
-    /// Where replies to `/response` and `/error` are read.
+pub struct Conn<'b, T: Transport = sys::Socket> {
+    /// Where the Runtime API is.
+    pub endpoint: Endpoint,
+    transport: Option<T>,
+    /// Where replies to posts are read.
     pub reply: &'b mut [u8],
-    /// Where error documents are composed.
+    /// Where error documents and stream preludes are composed.
     pub scratch: &'b mut [u8],
-    /// Where the context headers of the last response are.
+    /// Where the context headers of the last `GET /next` are, in its buffer.
     pub spans: Spans,
 }
 
-impl<'b> Conn<'b> {
-    pub fn new(ep: &'b Endpoint, reply: &'b mut [u8], scratch: &'b mut [u8]) -> Self {
-        Conn { ep, sock: None, reply, scratch, spans: Default::default() }
+impl<'b, T: Transport> Conn<'b, T> {
+    /// A client of `endpoint`; the connection is opened by the first exchange.
+    pub fn new(endpoint: Endpoint, reply: &'b mut [u8], scratch: &'b mut [u8]) -> Self {
+        Conn { endpoint, transport: None, reply, scratch, spans: Default::default() }
     }
 
-    /// Sends a request (`parts[..3]` name it in diagnostics) and reads the response into
-    /// `event` with at most [`MAX_EVENT`](crate::MAX_EVENT) bytes of body (`GET /next`), or
-    /// into the reply buffer (posts). Reconnects when the connection is gone; retries once
-    /// on a fresh connection when a reused one fails before any byte of the response
-    /// arrives.
-    ///
-    /// Exits with a one-line message when the exchange fails, or the status is not 200
-    /// (`GET /next`) or is a 5xx (posts); logs any other status but 2xx.
-    pub fn exchange(&mut self, parts: &[&[u8]], event: Option<&mut [u8]>) -> Reply {
-        let next = event.is_some();
-        let (buf, limit) = match event {
-            Some(e) => (e, crate::MAX_EVENT),
-            None => (&mut *self.reply, REPLY_BODY),
-        };
-        let result = loop {
-            // The connection stays in `self.sock` while it may be kept.
-            let reused = self.sock.is_some();
-            let sock = match &mut self.sock {
-                Some(s) => &*s,
-                slot @ None => match Socket::connect(&self.ep.addr) {
-                    Ok(s) => slot.insert(s),
-                    Err(e) => break Err(Fail(CONNECT, e)),
-                },
-            };
-            let result = match sock.send(parts) {
-                Ok(()) => read_reply(sock, buf, limit, &mut self.spans),
-                Err(e) => Err(Fail(SEND, e)),
-            };
-            if !matches!(result, Ok(Reply { keep_alive: true, .. })) {
-                self.sock = None;
-            }
-            match result {
-                // The retry is on a fresh connection, so it is not retried again.
-                Err(Fail(SEND | NO_RESPONSE, _)) if reused => {}
-                _ => break result,
-            }
-        };
-        match result {
-            Ok(reply) if reply.status == 200 || (!next && reply.status / 100 == 2) => reply,
-            _ => complain(parts, result, buf, next),
+    /// `GET /next`: reads the response into `event`, with at most [`MAX_EVENT`] bytes of
+    /// body, and records where the context headers are in [`spans`](Self::spans). A status
+    /// other than 200 is a [`Failure::Status`].
+    pub fn next(&mut self, event: &mut [u8]) -> Result<Reply, Failure> {
+        let parts: [&[u8]; 4] = [GET_NEXT, HTTP_HOST, self.endpoint.host, GET_END];
+        let mut spans = Spans::default();
+        let reply = self.exchange(&parts, event, MAX_EVENT, &mut spans)?;
+        self.spans = spans;
+        match reply.status {
+            200 => Ok(reply),
+            code => Err(Failure::Status(code, Snippet::of(reply.body(event)))),
         }
     }
 
-    /// Answers the invocation of `context`: posts `body` to its `/response`, or, with an
-    /// `error_type`, the error document `body` to its `/error`; to `/runtime/init/error`
-    /// for a context without a request id. See [`post_for`](Conn::post_for).
-    pub fn post(&mut self, context: &Context<'_>, error_type: &[u8], body: &[u8]) {
-        self.post_for(context.request_id(), context.invocation_id(), error_type, body);
-    }
-
-    /// [`post`](Conn::post) for request id `id` and invocation id `invocation_id`. A 2xx is
-    /// success; another 4xx is logged and the runtime carries on; a 5xx (or no valid
-    /// response) ends the process, as the Runtime API asks.
-    pub fn post_for(&mut self, id: &[u8], invocation_id: &[u8], error_type: &[u8], body: &[u8]) {
-        let mut digits = [0u8; 20];
-        let length = decimal(body.len() as u64, &mut digits);
-        let path = if id.is_empty() { POST_INIT } else { POST_INVOCATION };
-        let kind: &[u8] = if error_type.is_empty() { b"/response" } else { b"/error" };
+    /// Posts `body` as `post` says. A status other than 2xx is a [`Failure::Status`].
+    pub fn post(&mut self, post: &Post<'_>, body: &[u8]) -> Result<(), Failure> {
+        let mut digits = [0u8; ascii::MAX_DIGITS];
+        let [method_path, id, kind] = post.target();
+        let invocation_id = post.invocation_id();
+        let error_type = post.error_type();
         let parts: [&[u8]; 13] = [
-            path,
+            method_path,
             id,
             kind,
             HTTP_HOST,
-            self.ep.host,
+            self.endpoint.host,
             POST_HEAD_END,
-            length,
+            ascii::format_decimal(body.len() as u64, &mut digits),
             if invocation_id.is_empty() { b"" } else { INVOCATION_ID },
             invocation_id,
-            if error_type.is_empty() { b"" } else { ERROR_HEADERS },
-            error_type,
+            if error_type.is_some() { ERROR_HEADERS } else { b"" },
+            error_type.unwrap_or_default(),
             b"\r\n\r\n",
             body,
         ];
-        self.exchange(&parts, None);
+        let reply = core::mem::take(&mut self.reply);
+        let result = self.exchange(&parts, reply, REPLY_BODY, &mut []);
+        let result = match result {
+            Ok(r) if r.status / 100 == 2 => Ok(()),
+            Ok(r) => Err(Failure::Status(r.status, Snippet::of(r.body(reply)))),
+            Err(f) => Err(f),
+        };
+        self.reply = reply;
+        result
     }
 
-    /// Posts an error document for `error_type` (`Function.Unknown` unless it matches
-    /// `(Runtime|Function).Name`) and `message` (see [`post_for`](Conn::post_for)).
-    pub fn post_error(&mut self, id: &[u8], invocation_id: &[u8], error_type: &[u8], message: &[&[u8]]) {
+    /// Posts the error document of `error_type` (`Function.Unknown` unless it reads
+    /// `Runtime.Name` or `Function.Name`) and `message`, written in pieces, to the invocation
+    /// with `request_id` and `invocation_id`, or to `/runtime/init/error` when `request_id`
+    /// is empty.
+    pub fn post_error(
+        &mut self,
+        request_id: &[u8],
+        invocation_id: &[u8],
+        error_type: &[u8],
+        message: &[&[u8]],
+    ) -> Result<(), Failure> {
         let error_type = if json::valid_error_type(error_type) { error_type } else { b"Function.Unknown" };
         let scratch = core::mem::take(&mut self.scratch);
         let n = json::error_body(scratch, error_type, message);
-        self.post_for(id, invocation_id, error_type, scratch.get(..n).unwrap_or_default());
+        let result = self.post(&Post::error(request_id, invocation_id, error_type), scratch.get(..n).unwrap_or_default());
         self.scratch = scratch;
+        result
+    }
+
+    /// Sends a request and reads its response into `buf`; reconnects when the connection
+    /// is gone, and retries once on a fresh connection when a reused one fails before any
+    /// byte of the response arrives (the server may have closed it while idle).
+    fn exchange(&mut self, parts: &[&[u8]], buf: &mut [u8], limit: usize, spans: &mut [Span]) -> Result<Reply, Failure> {
+        loop {
+            let reused = self.transport.is_some();
+            let transport = match &mut self.transport {
+                Some(t) => &*t,
+                slot @ None => slot.insert(T::connect(&self.endpoint.addr).map_err(Failure::Connect)?),
+            };
+            let result = match transport.send(parts) {
+                Ok(()) => read_response(transport, buf, limit, spans),
+                Err(e) => Err(Failure::Send(e)),
+            };
+            if !matches!(result, Ok(Reply { keep_alive: true, .. })) {
+                self.transport = None;
+            }
+            match result {
+                Err(Failure::Send(_) | Failure::NoResponse) if reused => continue,
+                result => return result,
+            }
+        }
     }
 }
 
-/// Logs a failed exchange, or a reply with an unwelcome status (see [`Conn::exchange`]),
-/// and exits unless it was a 4xx to a post.
-// Not `#[cold]`: it is reached only past the status check either way, and the inliner
-// lays it out smaller without (docs/size.md).
-pub(crate) fn complain(parts: &[&[u8]], result: Result<Reply, Fail>, buf: &[u8], next: bool) -> Reply {
-    // The number in the diagnostic: the OS error or the status.
-    let n = match result {
-        Err(Fail(_, errno)) => errno as u64,
-        Ok(reply) => reply.status as u64,
-    };
-    let mut digits = [0u8; 20];
-    let code = decimal(n, &mut digits);
-    // The diagnostic after the request's name, and how many of its parts to log.
-    let (line, len): ([&[u8]; 5], usize) = match result {
-        Err(Fail(what, errno)) => {
-            ([b": ", nth(FAILURES, what), b" (errno ", code, b")"], if errno == 0 { 2 } else { 5 })
-        }
-        Ok(reply) => {
-            let body = reply.body(buf);
-            // The body is quoted up to its first control character (the Runtime API ends its
-            // JSON with a newline), at most 256 bytes: the diagnostic stays one line.
-            let end = body.iter().position(|&b| b < b' ' || b == 0x7f).unwrap_or(body.len()).min(256);
-            ([b": HTTP ", code, b" ", body.get(..end).unwrap_or_default(), b""], 4)
-        }
-    };
-    if let [a, b, c, ..] = *parts {
-        let [d, e, f, g, h] = line;
-        sys::log([a, b, c, d, e, f, g, h].get(..3 + len).unwrap_or_default());
-    }
-    match result {
-        Ok(reply) if !next && reply.status < 500 => reply,
-        _ => sys::exit(1),
-    }
-}
-
-/// Formats `n` in decimal into `buf`.
-pub(crate) fn decimal(mut n: u64, buf: &mut [u8; 20]) -> &[u8] {
-    let mut i = buf.len();
-    while let Some(d) = i.checked_sub(1).and_then(|j| buf.get_mut(j)) {
-        *d = b'0' + (n % 10) as u8;
-        i -= 1;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    buf.get(i..).unwrap_or_default()
-}
-
-/// Reads one response from `sock` into `buf`: the header block, then the body, decoded in
-/// place after it. Bodies longer than `limit` are drained and flagged `too_large`.
+/// Reads one response from `transport` into `buf`: the head (its context headers'
+/// positions into `spans`, by [`HEADER_NAMES`]), then the body, decoded in place after it.
+/// A body longer than `limit` (or than the buffer) is read to its end and discarded: the
+/// reply is flagged `too_large`.
 #[inline(never)]
-pub(crate) fn read_reply(sock: &Socket, buf: &mut [u8], limit: usize, spans: &mut Spans) -> Result<Reply, Fail> {
-    let head_max = MAX_HEAD.min(buf.len());
+pub fn read_response(
+    transport: &impl Transport,
+    buf: &mut [u8],
+    limit: usize,
+    spans: &mut [Span],
+) -> Result<Reply, Failure> {
+    let names = HEADER_NAMES.get(..spans.len()).unwrap_or_default();
     let mut filled = 0;
-    let head_len = loop {
-        if let Some(n) = http::head_len(buf.get(..filled.min(head_max)).unwrap_or_default()) {
-            break n;
+    let head = loop {
+        let received = buf.get(..filled).unwrap_or_default();
+        if let Some(head) = http::parse_head(received, names, spans).map_err(Failure::Http)? {
+            break head;
         }
-        let room = buf.get_mut(filled..).filter(|_| filled < head_max);
-        let Some(room) = room else {
-            return Err(malformed(http::Error::HeadTooLarge));
-        };
-        filled += match sock.recv(room) {
-            Ok(0) | Err(_) if filled == 0 => return Err(Fail(NO_RESPONSE, 0)),
-            Ok(0) => return Err(Fail(TRUNCATED, 0)),
+        let room = buf.get_mut(filled..MAX_HEAD.min(buf.len())).filter(|r| !r.is_empty());
+        let Some(room) = room else { return Err(Failure::Http(http::Error::HeadTooLarge)) };
+        filled += match transport.recv(room) {
+            Ok(0) | Err(_) if filled == 0 => return Err(Failure::NoResponse),
+            Ok(0) => return Err(Failure::Truncated),
             Ok(n) => n,
-            Err(e) => return Err(Fail(RECV, e)),
+            Err(e) => return Err(Failure::Receive(e)),
         };
     };
-    let (head, body) = buf.split_at_mut_checked(head_len).ok_or(Fail(EXTRA_DATA, 0))?;
-    let head = http::parse_into(head, spans).map_err(malformed)?;
+    let body = buf.get_mut(head.len..).unwrap_or_default();
+    // Room to read past the data kept: the framing around it, the rest of a last read.
     let limit = limit.min(body.len().saturating_sub(1));
-    let mut dec = head.body;
-    let until_close = dec.until_close();
+    let mut decoder = BodyDecoder::new(head.framing);
     // Decoded data is body[..out]; raw bytes not yet decoded are body[out..end].
-    let (mut out, mut end, mut too_large) = (0, filled - head_len, false);
+    let (mut out, mut end, mut too_large) = (0, filled - head.len, false);
     loop {
-        let p = dec.decode(body, out, out, end).map_err(malformed)?;
-        out = p.out;
-        let over = out > limit;
-        too_large |= over;
-        if over {
+        let progress = decoder.decode(body, out, out, end).map_err(Failure::Http)?;
+        out = progress.out;
+        if out > limit {
+            // Too large to keep: what was decoded is dropped, the rest is read over it.
+            too_large = true;
             out = 0;
         }
-        if let Some(e) = p.end {
+        if let Some(e) = progress.end {
             if e != end {
-                return Err(Fail(EXTRA_DATA, 0));
+                return Err(Failure::ExtraData);
             }
             break;
         }
-        match sock.recv(body.get_mut(out..).unwrap_or_default()) {
-            Ok(0) if until_close => break,
-            Ok(0) => return Err(Fail(TRUNCATED, 0)),
+        match transport.recv(body.get_mut(out..).unwrap_or_default()) {
+            Ok(0) if decoder.until_close() => break,
+            Ok(0) => return Err(Failure::Truncated),
             Ok(n) => end = out + n,
-            Err(e) => return Err(Fail(RECV, e)),
+            Err(e) => return Err(Failure::Receive(e)),
         }
     }
-    Ok(Reply { status: head.status, keep_alive: head.keep_alive, too_large, head_len, body_len: out })
-}
-
-#[cfg(test)]
-mod decimal_tests {
-    #[test]
-    fn decimal() {
-        for (n, s) in [(0, "0"), (7, "7"), (10, "10"), (413, "413"), (u64::MAX, "18446744073709551615")] {
-            assert_eq!(super::decimal(n, &mut [0; 20]), s.as_bytes());
-        }
-    }
+    let body_len = if too_large { 0 } else { out };
+    Ok(Reply { status: head.status, keep_alive: head.keep_alive, too_large, head_len: head.len, body_len })
 }

@@ -1,5 +1,9 @@
 //! The invocation context: every `/next` header, borrowed from the receive buffer.
 
+use crate::ascii;
+use crate::http::{self, Span};
+use crate::sys;
+
 /// The context headers, in the order the parser fills them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(u8)]
@@ -27,9 +31,21 @@ pub enum Field {
 /// How many [`Field`]s there are.
 pub const FIELDS: usize = 9;
 
-/// Where each [`Field`] lies in a header block: `start..end` byte ranges (`0..0` when
-/// absent).
-pub(crate) type Spans = [[usize; 2]; FIELDS];
+/// The header name of each [`Field`], in its order, lower case: what the parser looks for.
+pub(crate) const HEADER_NAMES: [&[u8]; FIELDS] = [
+    b"lambda-runtime-aws-request-id",
+    b"lambda-runtime-deadline-ms",
+    b"lambda-runtime-invoked-function-arn",
+    b"lambda-runtime-trace-id",
+    b"lambda-runtime-client-context",
+    b"lambda-runtime-cognito-identity",
+    b"lambda-runtime-aws-tenant-id",
+    b"lambda-runtime-invocation-id",
+    b"content-type",
+];
+
+/// Where each [`Field`] lies in a header block (`0..0` when absent).
+pub(crate) type Spans = [Span; FIELDS];
 
 /// The context of one invocation.
 ///
@@ -51,10 +67,6 @@ impl<'a> Context<'a> {
 
     /// The request id (`Lambda-Runtime-Aws-Request-Id`). Never empty for an invocation the
     /// runtime hands out.
-    // Inlined in the C library, which otherwise keeps it out of line: `post_last` then reads
-    // the spans in place rather than copying the `Context` it takes the address of (a
-    // smaller C echo, docs/size.md; the Rust bootstraps, without `c-api`, are unchanged).
-    #[cfg_attr(feature = "c-api", inline(always))]
     pub fn request_id(&self) -> &'a [u8] {
         self.field(Field::RequestId)
     }
@@ -62,7 +74,7 @@ impl<'a> Context<'a> {
     /// The deadline in milliseconds since the Unix epoch, or 0 if the header is absent or
     /// not a decimal number.
     pub fn deadline_ms(&self) -> u64 {
-        crate::http::parse_decimal(self.field(Field::DeadlineMs)).unwrap_or(0)
+        ascii::parse_decimal(self.field(Field::DeadlineMs)).unwrap_or(0)
     }
 
     /// Milliseconds left until the deadline by the realtime clock (negative once passed).
@@ -97,8 +109,6 @@ impl<'a> Context<'a> {
     }
 
     /// The per-attempt invocation id. The runtime echoes it on `/response` and `/error`.
-    // Inlined in the C library, as `request_id`.
-    #[cfg_attr(feature = "c-api", inline(always))]
     pub fn invocation_id(&self) -> &'a [u8] {
         self.field(Field::InvocationId)
     }
@@ -113,20 +123,28 @@ impl<'a> Context<'a> {
     /// allocates; call it at the start of each invocation. Returns `false` when the value
     /// could not be set (longer than 1023 bytes, or `setenv` failed).
     pub fn export_trace_id(&self) -> bool {
-        crate::sys::set_trace_env(self.trace_id())
+        sys::set_trace_env(self.trace_id())
     }
 }
 
 /// The value of `field` in `head` by `spans`: [`Context::field`] without a `Context`.
 pub(crate) fn value<'a>(head: &'a [u8], spans: &Spans, field: Field) -> &'a [u8] {
-    let [start, end] = spans[field as usize];
-    head.get(start..end).unwrap_or_default()
+    spans[field as usize].of(head)
 }
 
 /// Milliseconds from now until `deadline_ms` (see [`Context::remaining_ms`]).
 pub(crate) fn remaining_ms(deadline_ms: u64) -> i64 {
     match deadline_ms {
         0 => i64::MAX,
-        d => (d as i64).saturating_sub(crate::sys::now_ms()),
+        d => (d as i64).saturating_sub(sys::now_ms()),
     }
+}
+
+/// Parses a response head (see [`http::parse_head`]) with the context headers recorded: for
+/// the fuzz targets and tests, which reach the parser from outside the crate.
+#[doc(hidden)]
+pub fn parse_head(buf: &[u8]) -> Result<Option<(http::ResponseHead, Context<'_>)>, http::Error> {
+    let mut spans = Spans::default();
+    let head = http::parse_head(buf, &HEADER_NAMES, &mut spans)?;
+    Ok(head.map(|h| (h, Context { head: buf.get(..h.len).unwrap_or_default(), spans })))
 }

@@ -11,7 +11,8 @@
 //!   up to the platform maximum of 6,291,556 bytes, `Content-Length` or chunked, decoded in
 //!   place. The buffers are one `mmap(MAP_NORESERVE)`: untouched pages cost nothing.
 //! - Never allocates, never panics on bad input: every malformed response ends the process
-//!   with a one-line message on stderr and status 1.
+//!   with a one-line message on stderr and status 1, before a body declared larger than
+//!   32 MiB is read.
 //!
 //! ## Example: an echo function
 //!
@@ -90,17 +91,22 @@
 // `unsafe` is fenced into `sys` and `capi`, which allow it.
 #![deny(unsafe_code)]
 
-#[cfg(feature = "c-api")]
-pub mod capi;
-mod client;
-pub mod context;
+// The modules, from the bottom layer up: each imports only modules above it in this list
+// (docs/design.md, "Layers"; tests/tests/layers.rs checks it).
+mod ascii;
+mod sys;
 mod endpoint;
-mod handler;
+#[doc(hidden)]
 pub mod http;
+pub mod context;
 mod json;
+mod handler;
+mod client;
+mod policy;
 mod runtime;
 mod stream;
-mod sys;
+#[cfg(feature = "c-api")]
+pub mod capi;
 
 pub use context::Context;
 pub use handler::{Error, Handler, Invocation, Outcome, Overflow, Writer};
@@ -216,5 +222,5 @@ pub extern "C" fn __entry() -> ! {
 pub fn report_panic(info: &core::panic::PanicInfo<'_>) -> ! {
     let message = info.message().as_str().unwrap_or("panic with a formatted message");
     let (file, line) = info.location().map_or(("?", 0), |l| (l.file(), l.line()));
-    runtime::report_panic(message.as_bytes(), file.as_bytes(), line)
+    policy::report_panic(message.as_bytes(), file.as_bytes(), line)
 }

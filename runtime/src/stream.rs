@@ -10,13 +10,13 @@
 //! the caller's buffer: nothing is accumulated. The stream ends with the zero-length chunk,
 //! alone ([`Stream::finish`]) or followed by the two error trailers ([`Stream::fail`]).
 
-use crate::client::{self, Conn, HTTP_HOST, INVOCATION_ID, POST_INVOCATION as POST, REPLY_BODY, decimal};
-use crate::context::Spans;
+use crate::client::{self, Conn, Failure, HTTP_HOST, INVOCATION_ID, POST_INVOCATION as POST, REPLY_BODY, Snippet};
+use crate::ascii;
 use crate::handler::Error;
-use crate::http::{FAILURES, nth};
 use crate::json::{self, Cursor};
+use crate::policy;
 use crate::runtime::Responder;
-use crate::sys::{self, Errno, Phase, Socket};
+use crate::sys::Socket;
 
 /// The content type of an HTTP integration response (Function URLs in `RESPONSE_STREAM`
 /// mode, API Gateway response streaming): a JSON prelude, 8 NUL bytes, then the body.
@@ -140,9 +140,7 @@ impl<'r> Responder<'r> {
 /// Answers `r`'s invocation with a stream: connects and sends the head, followed by the
 /// first `first` bytes of the scratch buffer as a chunk unless that is 0.
 fn open<'r>(r: Responder<'r>, content_type: &[u8], first: usize) -> Stream<'r> {
-    let Responder { conn, pending, context } = r;
-    *pending = false;
-    sys::set_phase(Phase::Busy);
+    let (conn, context) = r.hand_over();
     let (id, inv) = (context.request_id(), context.invocation_id());
     let content_type = if is_header_value(content_type) { content_type } else { OCTET_STREAM };
     let mut hex = [0u8; 18];
@@ -155,7 +153,7 @@ fn open<'r>(r: Responder<'r>, content_type: &[u8], first: usize) -> Stream<'r> {
         id,
         RESPONSE,
         HTTP_HOST,
-        conn.ep.host,
+        conn.endpoint.host,
         HEADERS,
         content_type,
         if inv.is_empty() { b"" } else { INVOCATION_ID },
@@ -165,16 +163,16 @@ fn open<'r>(r: Responder<'r>, content_type: &[u8], first: usize) -> Stream<'r> {
         chunk[1],
         chunk[2],
     ];
-    let sock = match Socket::connect(&conn.ep.addr) {
+    let sock = match Socket::connect(&conn.endpoint.addr) {
         Ok(sock) => match sock.send(&parts) {
             Ok(()) => Some(sock),
             Err(e) => {
-                failed(id, b"send failed", e);
+                failed(id, Failure::Send(e));
                 None
             }
         },
         Err(e) => {
-            failed(id, b"cannot connect", e);
+            failed(id, Failure::Connect(e));
             None
         }
     };
@@ -197,7 +195,7 @@ impl<'r> Stream<'r> {
         let mut hex = [0u8; 18];
         if let Err(e) = sock.send(&[chunk_size(data.len(), &mut hex), data, b"\r\n"]) {
             self.sock = None;
-            return Err(failed(self.id, b"send failed", e));
+            return Err(failed(self.id, Failure::Send(e)));
         }
         Ok(())
     }
@@ -249,16 +247,17 @@ impl<'r> Stream<'r> {
             trailer = [ERROR_TYPE, t, ERROR_BODY, conn.scratch.get(..n).unwrap_or_default(), b"\r\n\r\n"];
         }
         if let Err(e) = sock.send(&trailer) {
-            return Err(failed(self.id, b"send failed", e));
+            return Err(failed(self.id, Failure::Send(e)));
         }
-        let mut spans: Spans = Default::default();
-        match client::read_reply(&sock, conn.reply, REPLY_BODY, &mut spans) {
+        match client::read_response(&sock, conn.reply, REPLY_BODY, &mut []) {
             Ok(reply) if reply.status / 100 == 2 => Ok(()),
             Ok(reply) => {
-                client::complain(&[POST, self.id, RESPONSE_STREAMING], Ok(reply), conn.reply, false);
+                // A 4xx is logged, a 5xx ends the process, as for every answer.
+                let failure = Failure::Status(reply.status, Snippet::of(reply.body(conn.reply)));
+                policy::answered([POST, self.id, RESPONSE_STREAMING], Err(failure));
                 Err(StreamError::Rejected)
             }
-            Err(f) => Err(failed(self.id, nth(FAILURES, f.0), f.1)),
+            Err(failure) => Err(failed(self.id, failure)),
         }
     }
 }
@@ -272,15 +271,9 @@ impl Drop for Stream<'_> {
     }
 }
 
-/// Logs `POST …/{id}/response (streaming): <what> (errno N)` and returns
-/// [`StreamError::Broken`].
-#[cold]
-#[inline(never)]
-fn failed(id: &[u8], what: &[u8], errno: Errno) -> StreamError {
-    let mut digits = [0u8; 20];
-    let code = decimal(errno as u64, &mut digits);
-    let errno: [&[u8]; 3] = if errno == 0 { [b"", b"", b""] } else { [b" (errno ", code, b")"] };
-    sys::log(&[POST, id, RESPONSE_STREAMING, b": ", what, errno[0], errno[1], errno[2]]);
+/// Logs `POST …/{id}/response (streaming): <failure>` and returns [`StreamError::Broken`].
+fn failed(id: &[u8], failure: Failure) -> StreamError {
+    failure.log([POST, id, RESPONSE_STREAMING]);
     StreamError::Broken
 }
 
@@ -318,9 +311,9 @@ fn prelude<'a>(
         return None;
     }
     let mut w = Cursor { dst, len: 0 };
-    let mut digits = [0u8; 20];
+    let mut digits = [0u8; ascii::MAX_DIGITS];
     w.put(b"{\"statusCode\":");
-    w.put(decimal(status_code as u64, &mut digits));
+    w.put(ascii::format_decimal(u64::from(status_code), &mut digits));
     w.put(b",\"headers\":{");
     for (i, (name, value)) in headers.enumerate() {
         w.put(if i == 0 { b"\"" } else { b",\"" });

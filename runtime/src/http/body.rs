@@ -1,0 +1,320 @@
+//! The body of a response, in any of its three framings, decoded in place as it arrives.
+
+use super::{Error, Framing, MAX_BODY, is_value};
+
+/// Where a [`BodyDecoder`] is in the body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    /// `Content-Length`: `remaining` bytes to go.
+    Length,
+    /// No framing: every byte until the connection closes.
+    UntilClose,
+    /// Chunked, at the start of a chunk-size line: a hex digit must come.
+    SizeStart,
+    /// In the hex digits of a chunk size (`remaining` is the size so far).
+    Size,
+    /// Spaces or tabs after the size.
+    SizeSpace,
+    /// A chunk extension (`;name=value`), ignored up to the CR.
+    Extension,
+    /// The CR of the size line was read: its LF must follow.
+    SizeLf,
+    /// Inside a chunk's data: `remaining` bytes to go.
+    Data,
+    /// After a chunk's data: its CR must follow.
+    DataCr,
+    /// After a chunk's data and CR: its LF must follow.
+    DataLf,
+    /// After the last chunk, at the start of a trailer line or of the final CRLF.
+    TrailerStart,
+    /// Inside a trailer line.
+    Trailer,
+    /// The CR of a trailer line was read: its LF must follow.
+    TrailerLf,
+    /// The CR of the final CRLF was read: its LF ends the body.
+    LastLf,
+    /// The body is complete.
+    Done,
+}
+
+/// An incremental, in-place decoder for a response body of any [`Framing`].
+///
+/// Feed it the raw bytes as they arrive ([`decode`](Self::decode)); it moves the data bytes
+/// down over the chunk framing, so that the decoded body ends up contiguous at the start of
+/// the buffer (a `Content-Length` body is left where it is). It never accepts more than
+/// [`MAX_BODY`] bytes of data, nor a chunk size over it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BodyDecoder {
+    state: State,
+    /// The data bytes still to come in `Length` and `Data`; the chunk size read so far in
+    /// the states of a size line.
+    remaining: u64,
+    /// Data bytes so far, announced (chunk sizes) or read (until close): at most
+    /// [`MAX_BODY`].
+    total: u64,
+}
+
+/// What one call to [`BodyDecoder::decode`] achieved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Progress {
+    /// The end of the decoded data so far.
+    pub out: usize,
+    /// When the body is complete: the index just past its last raw byte.
+    pub end: Option<usize>,
+}
+
+impl BodyDecoder {
+    /// A decoder at the start of a body delimited by `framing`.
+    pub const fn new(framing: Framing) -> Self {
+        let (state, remaining) = match framing {
+            Framing::Length(n) => (State::Length, n),
+            Framing::Chunked => (State::SizeStart, 0),
+            Framing::UntilClose => (State::UntilClose, 0),
+        };
+        BodyDecoder { state, remaining, total: 0 }
+    }
+
+    /// Whether the body ends only when the connection does.
+    pub fn until_close(&self) -> bool {
+        self.state == State::UntilClose
+    }
+
+    /// Decodes the raw bytes `buf[raw..end]`, appending their data at `buf[out..]`.
+    ///
+    /// Requires `out <= raw <= end <= buf.len()`; since framing is never shorter than the
+    /// data it wraps, the output never overtakes the input. (With other arguments it moves
+    /// no data, and never panics.) All input up to the end of the body is consumed; on
+    /// completion [`Progress::end`] tells where the body ended.
+    pub fn decode(&mut self, buf: &mut [u8], mut out: usize, mut raw: usize, end: usize) -> Result<Progress, Error> {
+        let end = end.min(buf.len());
+        loop {
+            match self.state {
+                State::Done => return Ok(Progress { out, end: Some(raw) }),
+                State::Length | State::Data | State::UntilClose => {
+                    let n = self.take_data(buf, out, raw, end)?;
+                    (out, raw) = (out + n, raw + n);
+                    if raw == end && self.state != State::Done {
+                        return Ok(Progress { out, end: None });
+                    }
+                }
+                _ => {
+                    let Some(&b) = buf.get(raw).filter(|_| raw < end) else {
+                        return Ok(Progress { out, end: None });
+                    };
+                    raw += 1;
+                    self.state = self.after(b)?;
+                }
+            }
+        }
+    }
+
+    /// Moves the data bytes available in `buf[raw..end]` down to `out` (where they already
+    /// are for a `Content-Length` body: `out == raw`), and returns how many.
+    fn take_data(&mut self, buf: &mut [u8], out: usize, raw: usize, end: usize) -> Result<usize, Error> {
+        let available = end.saturating_sub(raw);
+        let n = match self.state {
+            State::UntilClose => available,
+            _ => available.min(usize::try_from(self.remaining).unwrap_or(usize::MAX)),
+        };
+        let source_end = raw.checked_add(n).filter(|&e| e <= buf.len());
+        if let Some(source_end) = source_end.filter(|_| out < raw) {
+            buf.copy_within(raw..source_end, out);
+        }
+        let n64 = n as u64;
+        match self.state {
+            State::UntilClose => {
+                self.total += n64;
+                if self.total > MAX_BODY {
+                    return Err(Error::BodyTooLarge);
+                }
+            }
+            _ => {
+                self.remaining -= n64;
+                if self.remaining == 0 {
+                    self.state = if self.state == State::Length { State::Done } else { State::DataCr };
+                }
+            }
+        }
+        Ok(n)
+    }
+
+    /// The state after framing byte `b`.
+    fn after(&mut self, b: u8) -> Result<State, Error> {
+        let next = match (self.state, b) {
+            (State::SizeStart | State::Size, _) if hex_digit(b).is_some() => {
+                let digit = hex_digit(b).unwrap_or(0);
+                // A multiple of 16 plus a digit: the addition cannot overflow.
+                self.remaining = self.remaining.checked_mul(16).ok_or(Error::ChunkSize)? + digit;
+                State::Size
+            }
+            (State::Size | State::SizeSpace, b' ' | b'\t') => State::SizeSpace,
+            (State::Size | State::SizeSpace, b';') => State::Extension,
+            (State::Size | State::SizeSpace | State::Extension, b'\r') => State::SizeLf,
+            (State::Extension, _) if is_value(b) => State::Extension,
+            (State::SizeLf, b'\n') if self.remaining == 0 => State::TrailerStart,
+            (State::SizeLf, b'\n') => {
+                self.total = self.total.saturating_add(self.remaining);
+                if self.total > MAX_BODY {
+                    return Err(Error::BodyTooLarge);
+                }
+                State::Data
+            }
+            (State::SizeStart | State::Size | State::SizeSpace | State::Extension | State::SizeLf, _) => {
+                return Err(Error::ChunkSize);
+            }
+            (State::DataCr, b'\r') => State::DataLf,
+            (State::DataLf, b'\n') => State::SizeStart,
+            (State::TrailerStart, b'\r') => State::LastLf,
+            (State::Trailer, b'\r') => State::TrailerLf,
+            (State::TrailerStart | State::Trailer, _) if is_value(b) => State::Trailer,
+            (State::TrailerLf, b'\n') => State::TrailerStart,
+            (State::LastLf, b'\n') => State::Done,
+            _ => return Err(Error::ChunkFraming),
+        };
+        Ok(next)
+    }
+}
+
+/// The value of a hexadecimal digit (either case).
+fn hex_digit(b: u8) -> Option<u64> {
+    match b {
+        b'0'..=b'9' => Some(u64::from(b - b'0')),
+        b'a'..=b'f' => Some(u64::from(b - b'a' + 10)),
+        b'A'..=b'F' => Some(u64::from(b - b'A' + 10)),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Decodes `raw` delivered in pieces of `step` bytes, the way the client does: each
+    /// piece is appended after the decoded output, then decoded in place.
+    fn dechunk(raw: &[u8], step: usize) -> Result<(std::vec::Vec<u8>, usize), Error> {
+        let mut buf = std::vec![0u8; raw.len()];
+        let (mut dec, mut out, mut fed) = (BodyDecoder::new(Framing::Chunked), 0, 0);
+        while fed < raw.len() {
+            let n = step.min(raw.len() - fed);
+            buf[out..out + n].copy_from_slice(&raw[fed..fed + n]);
+            fed += n;
+            let p = dec.decode(&mut buf, out, out, out + n)?;
+            if let Some(end) = p.end {
+                let extra = out + n - end;
+                return Ok((buf[..p.out].to_vec(), fed - extra));
+            }
+            out = p.out;
+        }
+        Err(Error::ChunkFraming)
+    }
+
+    #[test]
+    fn chunked_golden_bytes_in_every_split() {
+        let cases: [(&[u8], &[u8]); 6] = [
+            (b"5\r\nhello\r\n0\r\n\r\n", b"hello"),
+            (b"0\r\n\r\n", b""),
+            (b"3\r\nabc\r\n2\r\nde\r\n1\r\nf\r\n0\r\n\r\n", b"abcdef"),
+            (b"00A;ext=1;q=\"x\"\r\n0123456789\r\n000\r\n\r\n", b"0123456789"),
+            (b"a \t; name=value\r\nABCDEFGHIJ\r\n0\r\nTrailer-One: x\r\nTrailer-Two: y\r\n\r\n", b"ABCDEFGHIJ"),
+            (b"1\r\n\r\r\n0;last\r\nT: v\r\n\r\n", b"\r"),
+        ];
+        for (raw, data) in cases {
+            for step in 1..=raw.len() {
+                assert_eq!(dechunk(raw, step), Ok((data.to_vec(), raw.len())), "step {step}: {raw:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn chunked_stops_at_the_end_of_the_body() {
+        let raw = b"2\r\nok\r\n0\r\n\r\nHTTP/1.1";
+        let mut buf = raw.to_vec();
+        let p = BodyDecoder::new(Framing::Chunked).decode(&mut buf, 0, 0, raw.len()).unwrap();
+        assert_eq!(p, Progress { out: 2, end: Some(raw.len() - 8) });
+        assert_eq!(&buf[..2], b"ok");
+    }
+
+    #[test]
+    fn chunked_rejects_malformed_framing() {
+        for (raw, want) in [
+            (&b"\r\n"[..], Error::ChunkSize),
+            (b"g\r\n", Error::ChunkSize),
+            (b"-1\r\n", Error::ChunkSize),
+            (b"1 2\r\n", Error::ChunkSize),
+            (b"5\n", Error::ChunkSize),
+            (b"5\r\r", Error::ChunkSize),
+            (b"10000000000000000\r\n", Error::ChunkSize),
+            (b"ffffffffffffffff0\r\n", Error::ChunkSize),
+            (b"1;\x01\r\n", Error::ChunkSize),
+            (b"2\r\nabc\r\n", Error::ChunkFraming),
+            (b"2\r\nab\n", Error::ChunkFraming),
+            (b"0\r\nT: v\n", Error::ChunkFraming),
+            (b"0\r\n\r\r", Error::ChunkFraming),
+            (b"0\r\nT\x00\r\n\r\n", Error::ChunkFraming),
+        ] {
+            let mut buf = raw.to_vec();
+            let got = BodyDecoder::new(Framing::Chunked).decode(&mut buf, 0, 0, raw.len());
+            assert_eq!(got, Err(want), "{raw:?}");
+        }
+    }
+
+    #[test]
+    fn chunk_sizes_over_the_limit_fail_before_their_data() {
+        let at_limit = format!("{MAX_BODY:x}\r\n");
+        let over = format!("{:x}\r\n", MAX_BODY + 1);
+        let mut dec = BodyDecoder::new(Framing::Chunked);
+        let mut buf = at_limit.clone().into_bytes();
+        assert_eq!(dec.decode(&mut buf, 0, 0, at_limit.len()), Ok(Progress { out: 0, end: None }));
+        let mut buf = over.clone().into_bytes();
+        let got = BodyDecoder::new(Framing::Chunked).decode(&mut buf, 0, 0, over.len());
+        assert_eq!(got, Err(Error::BodyTooLarge));
+        // Every 16-hex-digit size is read (leading zeros too), and refused as too large.
+        let mut buf = b"0000000000000000000000ffffffffffffffff\r\n".to_vec();
+        let n = buf.len();
+        assert_eq!(BodyDecoder::new(Framing::Chunked).decode(&mut buf, 0, 0, n), Err(Error::BodyTooLarge));
+    }
+
+    #[test]
+    fn chunks_summing_over_the_limit_fail() {
+        let half = MAX_BODY / 2 + 1;
+        let mut dec = BodyDecoder::new(Framing::Chunked);
+        let first = format!("{half:x}\r\n");
+        let mut buf = first.clone().into_bytes();
+        assert!(dec.decode(&mut buf, 0, 0, first.len()).is_ok());
+        (dec.state, dec.remaining) = (State::DataCr, 0); // as if the data had been read
+        let second = format!("\r\n{half:x}\r\n");
+        let mut buf = second.clone().into_bytes();
+        assert_eq!(dec.decode(&mut buf, 0, 0, second.len()), Err(Error::BodyTooLarge));
+    }
+
+    #[test]
+    fn content_length_bodies_stay_in_place() {
+        let mut buf = b"hello, world".to_vec();
+        let mut dec = BodyDecoder::new(Framing::Length(5));
+        assert_eq!(dec.decode(&mut buf, 0, 0, 3), Ok(Progress { out: 3, end: None }));
+        assert_eq!(dec.decode(&mut buf, 3, 3, 12), Ok(Progress { out: 5, end: Some(5) }));
+        assert_eq!(&buf, b"hello, world");
+        let mut empty = BodyDecoder::new(Framing::Length(0));
+        assert_eq!(empty.decode(&mut [], 0, 0, 0), Ok(Progress { out: 0, end: Some(0) }));
+    }
+
+    #[test]
+    fn bodies_until_close_are_bounded() {
+        let mut dec = BodyDecoder::new(Framing::UntilClose);
+        assert!(dec.until_close());
+        let mut buf = std::vec![7u8; 4096];
+        assert_eq!(dec.decode(&mut buf, 0, 0, 4096), Ok(Progress { out: 4096, end: None }));
+        dec.total = MAX_BODY - 10;
+        assert_eq!(dec.decode(&mut buf, 0, 0, 10), Ok(Progress { out: 10, end: None }));
+        assert_eq!(dec.decode(&mut buf, 0, 0, 1), Err(Error::BodyTooLarge));
+    }
+
+    #[test]
+    fn broken_preconditions_do_not_panic() {
+        let mut buf = b"5\r\nhello\r\n0\r\n\r\n".to_vec();
+        let len = buf.len();
+        let _ = BodyDecoder::new(Framing::Chunked).decode(&mut buf, 1, 0, len);
+        let _ = BodyDecoder::new(Framing::Chunked).decode(&mut buf, 0, 0, len + 64);
+        let _ = BodyDecoder::new(Framing::Length(100)).decode(&mut buf, 9, 3, len);
+    }
+}
