@@ -65,18 +65,17 @@ impl Transport for sys::Socket {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Snippet {
     bytes: [u8; Snippet::MAX],
-    len: u8,
+    len: u16,
 }
 
 impl Snippet {
-    /// The most bytes kept: enough for the Runtime API's error documents, small enough to
-    /// return a [`Failure`] by value.
-    pub const MAX: usize = 120;
+    /// The most bytes kept: enough for the Runtime API's error documents.
+    pub const MAX: usize = 256;
 
     /// The start of `body`.
     pub fn of(body: &[u8]) -> Self {
         let end = body.iter().position(|&b| b < b' ' || b == 0x7f).unwrap_or(body.len()).min(Self::MAX);
-        let mut snippet = Snippet { bytes: [0; Self::MAX], len: end as u8 };
+        let mut snippet = Snippet { bytes: [0; Self::MAX], len: end as u16 };
         for (d, s) in snippet.bytes.iter_mut().zip(body) {
             *d = *s;
         }

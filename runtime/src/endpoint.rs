@@ -57,6 +57,7 @@ fn split(value: &[u8]) -> Option<(Host<'_>, u16)> {
     let port = u16::try_from(port).ok().filter(|&p| p != 0)?;
     let host = match host {
         [b'[', inner @ .., b']'] => Host::Bracketed(inner),
+        [b'[', ..] => return None,
         _ => Host::Plain(host),
     };
     let (Host::Bracketed(text) | Host::Plain(text)) = host;
