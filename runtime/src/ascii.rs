@@ -2,8 +2,15 @@
 //! deadline, ports) and case-insensitive names (headers, tokens, `localhost`).
 
 /// Whether `s` is `lower` (which is lower case) in any case.
+// Inlined: the lengths of the header names it compares mostly differ.
+#[inline(always)]
 pub fn eq_ignore_case(s: &[u8], lower: &[u8]) -> bool {
-    s.len() == lower.len() && s.iter().zip(lower).all(|(a, b)| a.to_ascii_lowercase() == *b)
+    s.len() == lower.len() && same_ignoring_case(s, lower)
+}
+
+/// Whether the bytes of `s` are those of `lower` (of the same length) in any case.
+fn same_ignoring_case(s: &[u8], lower: &[u8]) -> bool {
+    s.iter().zip(lower).all(|(a, b)| a.to_ascii_lowercase() == *b)
 }
 
 /// A non-empty run of ASCII digits that fits in a `u64`; `None` for anything else (a sign,

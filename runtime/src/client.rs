@@ -332,10 +332,6 @@ pub fn read_response(
     let names = HEADER_NAMES.get(..spans.len()).unwrap_or_default();
     let mut filled = 0;
     let head = loop {
-        let received = buf.get(..filled).unwrap_or_default();
-        if let Some(head) = http::parse_head(received, names, spans).map_err(Failure::Http)? {
-            break head;
-        }
         let room = buf.get_mut(filled..MAX_HEAD.min(buf.len())).filter(|r| !r.is_empty());
         let Some(room) = room else { return Err(Failure::Http(http::Error::HeadTooLarge)) };
         filled += match transport.recv(room) {
@@ -344,6 +340,11 @@ pub fn read_response(
             Ok(n) => n,
             Err(e) => return Err(Failure::Receive(e)),
         };
+        // The whole head is parsed again after each read: it nearly always arrives in one.
+        let received = buf.get(..filled).unwrap_or_default();
+        if let Some(head) = http::parse_head(received, names, spans).map_err(Failure::Http)? {
+            break head;
+        }
     };
     let body = buf.get_mut(head.len..).unwrap_or_default();
     // Room to read past the data kept: the framing around it, the rest of a last read.
