@@ -199,7 +199,7 @@ int lambda_init(void);
  * the Runtime API fails or answers with something that is not a valid invocation.
  *
  * Returns `LAMBDA_OK`; `LAMBDA_E_NULL` if `invocation` is NULL; `LAMBDA_E_STATE` inside a
- * handler run by `lambda_run`; `LAMBDA_E_BUSY`.
+ * handler run by `lambda_run` or while a stream is open; `LAMBDA_E_BUSY`.
  *
  * # Safety
  * `invocation` must be NULL or valid for writes.
@@ -297,8 +297,8 @@ int lambda_export_trace_id(const lambda_context *context);
 
 /**
  * Runs `handler` for every invocation, forever (see `lambda_handler`). Returns only on
- * misuse: `LAMBDA_E_NULL` if `handler` is NULL, `LAMBDA_E_STATE` from inside a handler,
- * `LAMBDA_E_BUSY`.
+ * misuse: `LAMBDA_E_NULL` if `handler` is NULL, `LAMBDA_E_STATE` from inside a handler or
+ * while a stream is open, `LAMBDA_E_BUSY`.
  *
  * # Safety
  * `handler` must be safe to call with a valid invocation and `user_data`.

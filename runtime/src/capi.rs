@@ -150,220 +150,229 @@ pub struct lambda_header {
 #[allow(non_camel_case_types)]
 pub type lambda_handler = Option<unsafe extern "C" fn(invocation: *const lambda_invocation, user_data: *mut c_void)>;
 
-/// The runtime and where the current invocation stands.
-struct State {
-    /// The runtime, once `ready`: not an `Option`, whose `None` is not all zeros, so that the
-    /// state is all zeros (`.bss`, no bytes in the executable).
-    rt: MaybeUninit<Runtime>,
-    /// `rt` holds the runtime.
-    ready: bool,
-    /// Bytes written with `lambda_write` for the current invocation.
-    written: usize,
-    /// A `lambda_write` did not fit.
-    overflow: bool,
-    /// `lambda_next` refuses to run: `lambda_run` is running (from its first invocation on:
-    /// between invocations nothing else runs), or a stream begun outside it is open
-    /// ([`Streaming::blocks_next`]).
-    in_handler: bool,
-    /// What `lambda_run` does with an invocation its handler left unanswered: set by
-    /// `lambda_write`, so that a program that never writes links none of it (the
-    /// invocation then stays pending, and the next `lambda_next` reports it), and by
-    /// `lambda_stream_begin*`, to end a stream left open too.
-    unanswered: Option<fn(&mut State)>,
+/// Where a C program stands: each `lambda_*` function that needs the runtime is a transition
+/// of this state, a `match` on it (the table is in docs/design.md, "The C API"). Whether
+/// `lambda_run` is running is a separate dimension, [`Api::in_run`].
+///
+/// The runtime lives in a slot of its own ([`Cell::runtime`]), written once, on leaving
+/// `Uninit`, which no transition returns to; the states hold a reference to it, so that a
+/// transition moves a pointer, not the runtime's 200-odd bytes.
+///
+/// `repr(u8)`: a tag byte, 0 for the first variant, so that the static holding the state
+/// starts as zeros and takes no bytes in the executable (`.bss`) whatever the variants hold.
+#[repr(u8)]
+enum State {
+    /// No runtime yet: the first call that needs one creates it.
+    Uninit,
+    /// No invocation waits for an answer: none was handed out yet, or it was answered (and
+    /// its stream, if any, ended).
+    Idle { rt: &'static mut Runtime },
+    /// The invocation handed out by `lambda_next` (or `lambda_run`) waits for its answer; the
+    /// runtime's own pending flag is set too. `written` bytes of the response buffer hold
+    /// what `lambda_write` wrote; `overflowed`: a write did not fit.
+    Pending { rt: &'static mut Runtime, written: usize, overflowed: bool },
+    /// The invocation was answered with a stream, which is open until `lambda_stream_finish`
+    /// or `lambda_stream_fail`. `sock` is its connection, `None` once it broke (every write
+    /// then fails at once).
+    #[cfg(feature = "c-api-stream")]
+    Streaming { rt: &'static mut Runtime, sock: Option<Socket> },
 }
 
-/// The C API's stream, kept apart from the [`State`] so that a program that does not stream
-/// has the state (and code) it had before streaming existed.
-#[cfg(feature = "c-api-stream")]
-struct Streaming {
-    /// A stream is open: from `lambda_stream_begin*` to `lambda_stream_finish` or
-    /// `lambda_stream_fail`.
-    open: bool,
-    /// Its connection; `None` once it broke.
-    sock: Option<Socket>,
-    /// The stream set [`State::in_handler`] (it was begun outside `lambda_run`'s handler)
-    /// and clears it when it ends.
-    blocks_next: bool,
-    /// [`State::unanswered`] is the stream's hook, which then calls [`then`](Self::then).
-    hooked: bool,
-    /// What `lambda_run` does after the stream's hook: `lambda_write`'s, if the program
-    /// writes, so that one that only streams links none of it.
-    then: Option<fn(&mut State)>,
+/// The state, and whether `lambda_run` is running: a dimension of its own rather than more
+/// variants, because `lambda_run`'s handler can be in every state but `Uninit` (it answers,
+/// writes and streams as any program does), and because it only ever goes from `false` to
+/// `true`. Only `lambda_next` and `lambda_run` read it.
+struct Api {
+    state: State,
+    /// `lambda_run` has handed out its first invocation: from then on its loop runs until the
+    /// process ends, and `lambda_next` and `lambda_run` refuse.
+    in_run: bool,
 }
 
-#[cfg(feature = "c-api-stream")]
-struct StreamCell(UnsafeCell<Streaming>);
-
-// SAFETY: only reached through `streaming`, under the state's flag.
-#[cfg(feature = "c-api-stream")]
-unsafe impl Sync for StreamCell {}
-
-#[cfg(feature = "c-api-stream")]
-static STREAM: StreamCell =
-    StreamCell(UnsafeCell::new(Streaming { open: false, sock: None, blocks_next: false, hooked: false, then: None }));
-
-/// The stream. Taking the state shows that the caller is inside `with`.
-#[cfg(feature = "c-api-stream")]
-fn streaming(_: &mut State) -> &mut Streaming {
-    // SAFETY: the caller holds the state through `with`, whose flag makes it the only one
-    // to reach the cell, and the borrow of the state bounds this one.
-    unsafe { &mut *STREAM.0.get() }
+/// The one [`Api`] and the runtime it refers to, behind a flag that makes each API call
+/// their only user.
+struct Cell {
+    api: UnsafeCell<Api>,
+    /// Written by [`new_runtime`] only.
+    runtime: UnsafeCell<MaybeUninit<Runtime>>,
+    busy: AtomicBool,
 }
 
-/// The one [`State`], behind a flag that makes each API call its only user.
-struct Cell(UnsafeCell<State>, AtomicBool);
-
-// SAFETY: the state is only reached through `with`, which lets one caller at a time in.
+// SAFETY: the cell is only reached through `with`, which lets one caller at a time in.
 unsafe impl Sync for Cell {}
 
-static STATE: Cell = Cell(
-    UnsafeCell::new(State {
-        rt: MaybeUninit::uninit(),
-        ready: false,
-        written: 0,
-        overflow: false,
-        in_handler: false,
-        unanswered: None,
-    }),
-    AtomicBool::new(false),
-);
+static CELL: Cell = Cell {
+    api: UnsafeCell::new(Api { state: State::Uninit, in_run: false }),
+    runtime: UnsafeCell::new(MaybeUninit::uninit()),
+    busy: AtomicBool::new(false),
+};
 
 /// Runs `f` on the state, or returns [`LAMBDA_E_BUSY`] if another call holds it.
-fn with(f: impl FnOnce(&mut State) -> c_int) -> c_int {
-    if STATE.1.swap(true, Ordering::Acquire) {
+fn with(f: impl FnOnce(&mut Api) -> c_int) -> c_int {
+    if CELL.busy.swap(true, Ordering::Acquire) {
         return LAMBDA_E_BUSY;
     }
     // SAFETY: the flag was clear and is now set by us, so no other reference to the state
     // exists until we clear it below.
-    let status = f(unsafe { &mut *STATE.0.get() });
-    STATE.1.store(false, Ordering::Release);
+    let status = f(unsafe { &mut *CELL.api.get() });
+    CELL.busy.store(false, Ordering::Release);
     status
 }
 
+/// Creates the runtime ([`Runtime::from_env`]), for the transitions out of `Uninit`. Not
+/// inlined, so that `from_env`, which is (`inline(always)`), is compiled once.
+#[inline(never)]
+fn new_runtime() -> &'static mut Runtime {
+    // SAFETY: called inside `with`, whose flag keeps other callers out, and only on leaving
+    // `Uninit`, which no transition returns to (`lambda_init_error`, which takes the state,
+    // ends the process): the one reference to the slot ever made.
+    let slot = unsafe { &mut *CELL.runtime.get() };
+    slot.write(Runtime::from_env())
+}
+
 impl State {
-    fn runtime(&mut self) -> &mut Runtime {
-        if !self.ready {
-            self.rt.write(Runtime::from_env());
-            self.ready = true;
+    /// The state, leaving `Uninit` in its place until the transition writes the next one (a
+    /// transition moves the runtime's reference out of one variant and into the next).
+    fn take(&mut self) -> State {
+        core::mem::replace(self, State::Uninit)
+    }
+
+    /// `Uninit` → `Idle`, creating the runtime; any other state is kept.
+    fn create(&mut self) {
+        if let State::Uninit = self {
+            *self = State::Idle { rt: new_runtime() };
         }
-        // SAFETY: written above or by an earlier call (`ready`), and never moved out since.
-        unsafe { self.rt.assume_init_mut() }
     }
 
-    /// The runtime, if it exists.
-    fn existing(&mut self) -> Option<&mut Runtime> {
-        // SAFETY: `ready`, so written and never moved out since.
-        self.ready.then(|| unsafe { self.rt.assume_init_mut() })
-    }
-
-    /// `lambda_next`'s work, also done by `lambda_run` itself: so the echo links no call to
-    /// the exported function, nor a second turn of the state's flag per invocation. Its
-    /// callers refuse first when [`in_handler`](Self::in_handler) (each its own check, so
-    /// that this cannot fail and `lambda_run` tests no status).
+    /// `lambda_next`'s transition, which `lambda_run` makes too (its callers refuse first
+    /// inside `lambda_run`): from `Uninit` (creating the runtime), `Idle` or `Pending` (whose
+    /// invocation [`Runtime::next`] first reports as `Runtime.NoResponse`) to `Pending`, with
+    /// the next invocation written to `invocation`. Refused while a stream is open.
     ///
     /// # Safety
     /// `invocation` must be valid for writes.
-    unsafe fn next_into(&mut self, invocation: *mut lambda_invocation) {
-        self.written = 0;
-        self.overflow = false;
-        let rt = self.runtime();
-        let event = bytes(rt.next().invocation.event);
-        // Written in place, as the array of byte strings the invocation is (the event, then
-        // the context in `context::Field` order): the context in one loop over the spans,
-        // read where they are (a `Context` would be a copy of them), then the event (this
-        // order compiles smaller: docs/size.md).
-        let out = invocation.cast::<lambda_bytes>();
-        let (head, spans) = rt.last_head();
-        for (i, span) in spans.iter().enumerate() {
-            // SAFETY: `i` < FIELDS, so field `1 + i` of the array of `1 + FIELDS` byte strings
-            // the invocation is (above), inside the caller's invocation.
-            let field = unsafe { out.add(1 + i) };
-            let value = bytes(span.of(head));
-            // SAFETY: `field` is inside the invocation, which the caller's contract makes
-            // valid for writes; lambda_bytes is Copy, so nothing is dropped.
-            unsafe { field.write(value) };
-        }
-        // SAFETY: the caller's contract; the event is the invocation's first field.
-        unsafe { out.write(event) };
+    unsafe fn next(&mut self, invocation: *mut lambda_invocation) -> c_int {
+        let rt = match self.take() {
+            State::Uninit => new_runtime(),
+            State::Idle { rt } | State::Pending { rt, .. } => rt,
+            #[cfg(feature = "c-api-stream")]
+            streaming @ State::Streaming { .. } => {
+                *self = streaming;
+                return LAMBDA_E_STATE;
+            }
+        };
+        // SAFETY: the caller's contract.
+        unsafe { next_into(rt, invocation) };
+        *self = State::Pending { rt, written: 0, overflowed: false };
+        LAMBDA_OK
     }
 
-    /// Answers the pending invocation (see [`Runtime::answer`]).
+    /// Answers the pending invocation with `answer` (see [`Runtime::answer`]): `Pending` →
+    /// `Idle`, `LAMBDA_OK`; in any other state, `LAMBDA_E_STATE`.
     fn answer(&mut self, answer: impl FnOnce(Responder<'_>, &[u8])) -> c_int {
-        // Without a runtime no invocation waits: nothing to create.
-        if self.existing().is_some_and(|rt| rt.answer(answer)) { LAMBDA_OK } else { LAMBDA_E_STATE }
+        match self.take() {
+            State::Pending { rt, .. } => {
+                // `Pending` mirrors the runtime's own flag, so `answer` is called.
+                debug_assert!(rt.is_pending());
+                rt.answer(answer);
+                *self = State::Idle { rt };
+                LAMBDA_OK
+            }
+            other => {
+                *self = other;
+                LAMBDA_E_STATE
+            }
+        }
     }
 
-    /// Answers with what `lambda_write` wrote, or `Function.ResponseSizeTooLarge` after an
-    /// overflow. With nothing written, `lambda_run` leaves the invocation unanswered (the
-    /// next `lambda_next` reports it) unless `empty_is_an_answer`.
-    fn answer_written(&mut self, empty_is_an_answer: bool) -> c_int {
-        match (self.overflow, self.written) {
-            (true, _) => match self.answer(|r, _| r.fail_too_large()) {
-                LAMBDA_OK => LAMBDA_E_OVERFLOW,
-                status => status,
-            },
-            (false, 0) if !empty_is_an_answer => LAMBDA_OK,
-            (false, n) => self.answer(|r, out| r.respond(out.get(..n).unwrap_or_default())),
+    /// `lambda_respond_written`'s transition, which `lambda_run` makes for a handler that
+    /// wrote: `Pending` → `Idle`, answered with what `lambda_write` wrote (`LAMBDA_OK`) or,
+    /// after an overflow, with `Function.ResponseSizeTooLarge` (`LAMBDA_E_OVERFLOW`); in any
+    /// other state, `LAMBDA_E_STATE`.
+    fn answer_written(&mut self) -> c_int {
+        let State::Pending { written, overflowed, .. } = *self else {
+            return LAMBDA_E_STATE;
+        };
+        self.answer(|r, out| match overflowed {
+            true => r.fail_too_large(),
+            false => r.respond(out.get(..written).unwrap_or_default()),
+        });
+        if overflowed { LAMBDA_E_OVERFLOW } else { LAMBDA_OK }
+    }
+
+    /// What `lambda_run` does when its handler returns: a stream left open is ended with the
+    /// trailers of a `Runtime.StreamNotFinished` error (→ `Idle`); an invocation left
+    /// unanswered is answered with what was written (→ `Idle`), or left `Pending` if nothing
+    /// was (the next [`Runtime::next`] reports it as `Runtime.NoResponse`). An answer's own
+    /// outcome is the handler's business: the loop goes on.
+    fn after_handler(&mut self) {
+        match *self {
+            #[cfg(feature = "c-api-stream")]
+            State::Streaming { .. } => {
+                self.stream_op(Op::Abandon);
+            }
+            State::Pending { written: 0, overflowed: false, .. } => {}
+            State::Pending { .. } => {
+                self.answer_written();
+            }
+            State::Uninit | State::Idle { .. } => {}
         }
     }
 
     /// Answers the pending invocation with a stream: `begin` opens it and gives up its
-    /// connection (`Some(None)` when that failed), or sends nothing and returns `None`.
+    /// connection (`Some(None)` when that failed: `LAMBDA_E_IO`), or sends nothing and
+    /// returns `None` (`LAMBDA_E_INVALID`, still `Pending`). `Pending` → `Streaming`; in any
+    /// other state, `LAMBDA_E_STATE`.
     #[cfg(feature = "c-api-stream")]
     fn begin_stream(&mut self, begin: impl FnOnce(Responder<'_>) -> Option<Option<Socket>>) -> c_int {
-        let mut begun = None;
-        if !self.runtime().answer(|r, _| begun = begin(r)) {
-            return LAMBDA_E_STATE;
-        }
-        let Some(sock) = begun else {
-            return LAMBDA_E_INVALID;
-        };
-        let status = if sock.is_some() { LAMBDA_OK } else { LAMBDA_E_IO };
-        let blocks_next = !self.in_handler;
-        self.in_handler = true;
-        let then = self.unanswered;
-        let st = streaming(self);
-        (st.open, st.sock, st.blocks_next) = (true, sock, blocks_next);
-        if !st.hooked {
-            (st.hooked, st.then) = (true, then);
-            self.unanswered = Some(|s| {
-                // After `lambda_run`'s handler: end a stream it left open (dropping it sends
-                // the error trailers), then what `lambda_write` would do, if linked.
-                s.stream_op(Op::Abandon);
-                if let Some(then) = streaming(s).then {
-                    then(s);
+        match self.take() {
+            State::Pending { rt, written, overflowed } => {
+                let mut begun = None;
+                rt.answer(|r, _| begun = begin(r));
+                match begun {
+                    Some(sock) => {
+                        let status = if sock.is_some() { LAMBDA_OK } else { LAMBDA_E_IO };
+                        *self = State::Streaming { rt, sock };
+                        status
+                    }
+                    None => {
+                        *self = State::Pending { rt, written, overflowed };
+                        LAMBDA_E_INVALID
+                    }
                 }
-            });
+            }
+            other => {
+                *self = other;
+                LAMBDA_E_STATE
+            }
         }
-        status
     }
 
-    /// Does `op` to the open stream: `LAMBDA_OK`, `LAMBDA_E_IO` if it failed, or
-    /// `LAMBDA_E_STATE` when no stream is open. One function for every C stream call, so
-    /// that a program links one copy.
+    /// Does `op` to the open stream: `Streaming` stays `Streaming` after a write (broken if
+    /// it failed) and becomes `Idle` when the stream ends. `LAMBDA_OK`, `LAMBDA_E_IO` if it
+    /// failed, or `LAMBDA_E_STATE` in any other state. One function for every C stream call,
+    /// so that a program links one copy.
     #[cfg(feature = "c-api-stream")]
     #[inline(never)]
     fn stream_op(&mut self, op: Op<'_>) -> c_int {
-        let st = streaming(self);
-        let (open, sock, blocks_next) = (core::mem::take(&mut st.open), st.sock.take(), st.blocks_next);
-        let Some(rt) = self.existing().filter(|_| open) else {
+        let State::Streaming { rt, sock } = self else {
             return LAMBDA_E_STATE;
         };
-        // `Some(connection)` while the stream stays open.
-        let (result, kept) = {
-            let (conn, context) = rt.last();
-            let mut stream = Stream::attach(sock, conn, context.request_id());
-            match op {
-                Op::Write(data) => (stream.write(data), Some(stream.detach())),
-                Op::End(error) => (stream.end(error.as_ref()), None),
-                // Dropped here: ended with the trailers of a `Runtime.StreamNotFinished`.
-                Op::Abandon => (Ok(()), None),
+        let (conn, context) = rt.last();
+        let mut stream = Stream::attach(sock.take(), conn, context.request_id());
+        let result = match op {
+            Op::Write(data) => {
+                let result = stream.write(data);
+                *sock = stream.detach();
+                return if result.is_ok() { LAMBDA_OK } else { LAMBDA_E_IO };
             }
+            Op::End(error) => stream.end(error.as_ref()),
+            // Dropped below: ended with the trailers of a `Runtime.StreamNotFinished` error.
+            Op::Abandon => Ok(()),
         };
-        match kept {
-            Some(sock) => (streaming(self).open, streaming(self).sock) = (true, sock),
-            None if blocks_next => self.in_handler = false,
-            None => {}
+        drop(stream);
+        if let State::Streaming { rt, .. } = self.take() {
+            *self = State::Idle { rt };
         }
         if result.is_ok() { LAMBDA_OK } else { LAMBDA_E_IO }
     }
@@ -378,6 +387,31 @@ enum Op<'a> {
     End(Option<Error<'a>>),
     /// Ends a stream left open after `lambda_run`'s handler.
     Abandon,
+}
+
+/// Waits for the next invocation and writes it to `invocation`.
+///
+/// # Safety
+/// `invocation` must be valid for writes.
+unsafe fn next_into(rt: &mut Runtime, invocation: *mut lambda_invocation) {
+    let event = bytes(rt.next().invocation.event);
+    // Written in place, as the array of byte strings the invocation is (the event, then the
+    // context in `context::Field` order): the context in one loop over the spans, read where
+    // they are (a `Context` would be a copy of them), then the event (this order compiles
+    // smaller: docs/size.md). Every pointer is into the runtime's buffers, not into `rt`.
+    let out = invocation.cast::<lambda_bytes>();
+    let (head, spans) = rt.last_head();
+    for (i, span) in spans.iter().enumerate() {
+        // SAFETY: `i` < FIELDS, so field `1 + i` of the array of `1 + FIELDS` byte strings
+        // the invocation is (above), inside the caller's invocation.
+        let field = unsafe { out.add(1 + i) };
+        let value = bytes(span.of(head));
+        // SAFETY: `field` is inside the invocation, which the caller's contract makes valid
+        // for writes; lambda_bytes is Copy, so nothing is dropped.
+        unsafe { field.write(value) };
+    }
+    // SAFETY: the caller's contract; the event is the invocation's first field.
+    unsafe { out.write(event) };
 }
 
 fn bytes(s: &[u8]) -> lambda_bytes {
@@ -436,8 +470,8 @@ unsafe fn text<'a>(s: *const c_char) -> Option<&'a str> {
 /// missing or malformed. Returns `LAMBDA_OK`, or `LAMBDA_E_BUSY`.
 #[unsafe(no_mangle)]
 pub extern "C" fn lambda_init() -> c_int {
-    with(|s| {
-        s.runtime();
+    with(|api| {
+        api.state.create();
         LAMBDA_OK
     })
 }
@@ -449,7 +483,7 @@ pub extern "C" fn lambda_init() -> c_int {
 /// the Runtime API fails or answers with something that is not a valid invocation.
 ///
 /// Returns `LAMBDA_OK`; `LAMBDA_E_NULL` if `invocation` is NULL; `LAMBDA_E_STATE` inside a
-/// handler run by `lambda_run`; `LAMBDA_E_BUSY`.
+/// handler run by `lambda_run` or while a stream is open; `LAMBDA_E_BUSY`.
 ///
 /// # Safety
 /// `invocation` must be NULL or valid for writes.
@@ -458,13 +492,12 @@ pub unsafe extern "C" fn lambda_next(invocation: *mut lambda_invocation) -> c_in
     if invocation.is_null() {
         return LAMBDA_E_NULL;
     }
-    with(|s| {
-        if s.in_handler {
+    with(|api| {
+        if api.in_run {
             return LAMBDA_E_STATE;
         }
         // SAFETY: not NULL, so valid for writes by the caller's contract.
-        unsafe { s.next_into(invocation) };
-        LAMBDA_OK
+        unsafe { api.state.next(invocation) }
     })
 }
 
@@ -483,32 +516,23 @@ pub unsafe extern "C" fn lambda_write(data: *const c_void, len: usize) -> c_int 
     let Some(data) = (unsafe { slice(data, len) }) else {
         return LAMBDA_E_NULL;
     };
-    with(|s| {
-        // Once a stream's hook is in place, that hook calls this one.
-        #[cfg(feature = "c-api-stream")]
-        let hook = if streaming(s).hooked { &mut streaming(s).then } else { &mut s.unanswered };
-        #[cfg(not(feature = "c-api-stream"))]
-        let hook = &mut s.unanswered;
-        *hook = Some(|s| {
-            s.answer_written(false);
-        });
-        let at = s.written;
-        let rt = s.runtime();
-        if !rt.is_pending() {
-            return LAMBDA_E_STATE;
-        }
-        let room = at.checked_add(data.len()).and_then(|end| rt.response_buffer().get_mut(at..end));
-        match room {
-            Some(room) => {
-                room.copy_from_slice(data);
-                s.written = at + data.len();
-                LAMBDA_OK
-            }
-            None => {
-                s.overflow = true;
-                LAMBDA_E_OVERFLOW
+    with(|api| match &mut api.state {
+        State::Pending { rt, written, overflowed } => {
+            let at = *written;
+            let room = at.checked_add(data.len()).and_then(|end| rt.response_buffer().get_mut(at..end));
+            match room {
+                Some(room) => {
+                    room.copy_from_slice(data);
+                    *written = at + data.len();
+                    LAMBDA_OK
+                }
+                None => {
+                    *overflowed = true;
+                    LAMBDA_E_OVERFLOW
+                }
             }
         }
+        _ => LAMBDA_E_STATE,
     })
 }
 
@@ -526,7 +550,7 @@ pub unsafe extern "C" fn lambda_respond(body: *const c_void, len: usize) -> c_in
     let Some(body) = (unsafe { slice(body, len) }) else {
         return LAMBDA_E_NULL;
     };
-    with(|s| s.answer(|r, _| r.respond(body)))
+    with(|api| api.state.answer(|r, _| r.respond(body)))
 }
 
 /// Answers the current invocation with what `lambda_write` wrote.
@@ -536,7 +560,7 @@ pub unsafe extern "C" fn lambda_respond(body: *const c_void, len: usize) -> c_in
 /// answer; `LAMBDA_E_BUSY`.
 #[unsafe(no_mangle)]
 pub extern "C" fn lambda_respond_written() -> c_int {
-    with(|s| s.answer_written(true))
+    with(|api| api.state.answer_written())
 }
 
 /// Answers the current invocation with an error (`/error`): `error_type` should read
@@ -555,7 +579,7 @@ pub unsafe extern "C" fn lambda_fail(error_type: *const c_char, message: *const 
     let (Some(t), Some(m)) = (unsafe { text(error_type) }, unsafe { text(message) }) else {
         return LAMBDA_E_NULL;
     };
-    with(|s| s.answer(|r, _| r.fail(&Error::new(t, m))))
+    with(|api| api.state.answer(|r, _| r.fail(&Error::new(t, m))))
 }
 
 /// Reports an initialisation failure (`/runtime/init/error`, same arguments as
@@ -571,11 +595,19 @@ pub unsafe extern "C" fn lambda_init_error(error_type: *const c_char, message: *
     // SAFETY: the caller's contract: `message` is NULL or a valid NUL-terminated string.
     let m = unsafe { text(message) };
     let error = Error::new(t.unwrap_or_default(), m.unwrap_or_default());
-    with(|s| {
-        s.runtime();
-        s.ready = false;
-        // SAFETY: `runtime` wrote it; moved out once, as `ready` is now false.
-        unsafe { s.rt.assume_init_read() }.init_error(&error)
+    with(|api| {
+        // Every state has a runtime to report with (`Uninit` creates one). A stream left open
+        // stays so (`state` is never dropped): the process exits first.
+        let state = api.state.take();
+        let rt = match state {
+            State::Uninit => new_runtime(),
+            State::Idle { rt } | State::Pending { rt, .. } => rt,
+            #[cfg(feature = "c-api-stream")]
+            State::Streaming { rt, .. } => rt,
+        };
+        // SAFETY: the runtime is moved out of its cell once: the state that referred to it
+        // was replaced by `Uninit` above, and `init_error` ends the process.
+        unsafe { core::ptr::read(rt) }.init_error(&error)
     })
 }
 
@@ -627,8 +659,8 @@ pub unsafe extern "C" fn lambda_export_trace_id(context: *const lambda_context) 
 }
 
 /// Runs `handler` for every invocation, forever (see `lambda_handler`). Returns only on
-/// misuse: `LAMBDA_E_NULL` if `handler` is NULL, `LAMBDA_E_STATE` from inside a handler,
-/// `LAMBDA_E_BUSY`.
+/// misuse: `LAMBDA_E_NULL` if `handler` is NULL, `LAMBDA_E_STATE` from inside a handler or
+/// while a stream is open, `LAMBDA_E_BUSY`.
 ///
 /// # Safety
 /// `handler` must be safe to call with a valid invocation and `user_data`.
@@ -642,26 +674,25 @@ pub unsafe extern "C" fn lambda_run(handler: lambda_handler, user_data: *mut c_v
     // the state's flag.
     let mut handled = false;
     loop {
-        let status = with(|s| {
+        let status = with(|api| {
             if handled {
-                // An answer's own outcome is the handler's business; the loop goes on.
-                if let Some(unanswered) = s.unanswered {
-                    unanswered(s);
-                }
-            } else if s.in_handler {
+                api.state.after_handler();
+            } else if api.in_run {
                 return LAMBDA_E_STATE;
             }
-            // Set from the first invocation on, and never cleared: the hook above does not
-            // read it, and nothing runs between one invocation and the next.
-            s.in_handler = true;
             // SAFETY: a valid place to write the invocation.
-            unsafe { s.next_into(invocation.as_mut_ptr()) };
-            LAMBDA_OK
+            let status = unsafe { api.state.next(invocation.as_mut_ptr()) };
+            // Refused only on the first turn, with a stream begun before `lambda_run` open.
+            if status == LAMBDA_OK {
+                api.in_run = true;
+            }
+            status
         });
         if status != LAMBDA_OK {
             return status;
         }
-        // SAFETY: `next_into` initialised it; the handler's own contract.
+        // SAFETY: the turn's `next` wrote it (its status was `LAMBDA_OK`); the handler's own
+        // contract.
         unsafe { handler(invocation.as_ptr(), user_data) };
         handled = true;
     }
@@ -694,7 +725,7 @@ pub unsafe extern "C" fn lambda_stream_begin(content_type: *const c_char) -> c_i
     // SAFETY: not NULL, so a valid NUL-terminated string by the caller's contract. Its bytes
     // go into a header as they are (no UTF-8 needed); control characters are refused there.
     let content_type = unsafe { CStr::from_ptr(content_type) }.to_bytes();
-    with(|s| s.begin_stream(|r| Some(r.stream(content_type).detach())))
+    with(|api| api.state.begin_stream(|r| Some(r.stream(content_type).detach())))
 }
 
 /// Answers the current invocation with a streamed HTTP integration response (Function URLs
@@ -736,7 +767,7 @@ pub unsafe extern "C" fn lambda_stream_begin_http(
     let headers = headers.iter().map(|h| (bytes(h.name), bytes(h.value)));
     let cookies = cookies.iter().map(|&c| bytes(c));
     let status_code = u16::try_from(status_code).unwrap_or(0);
-    with(|s| s.begin_stream(|r| r.stream_prelude(status_code, headers, cookies).ok().map(Stream::detach)))
+    with(|api| api.state.begin_stream(|r| r.stream_prelude(status_code, headers, cookies).ok().map(Stream::detach)))
 }
 
 /// Sends `len` bytes at `data` as one chunk of the open stream, straight from the buffer
@@ -755,7 +786,7 @@ pub unsafe extern "C" fn lambda_stream_write(data: *const c_void, len: usize) ->
     let Some(data) = (unsafe { slice(data, len) }) else {
         return LAMBDA_E_NULL;
     };
-    with(|s| s.stream_op(Op::Write(data)))
+    with(|api| api.state.stream_op(Op::Write(data)))
 }
 
 /// Ends the open stream successfully, reads the Runtime API's reply and closes the stream's
@@ -767,7 +798,7 @@ pub unsafe extern "C" fn lambda_stream_write(data: *const c_void, len: usize) ->
 #[cfg(feature = "c-api-stream")]
 #[unsafe(no_mangle)]
 pub extern "C" fn lambda_stream_finish() -> c_int {
-    with(|s| s.stream_op(Op::End(None)))
+    with(|api| api.state.stream_op(Op::End(None)))
 }
 
 /// Ends the open stream with an error, sent as the HTTP trailers
@@ -787,5 +818,5 @@ pub unsafe extern "C" fn lambda_stream_fail(error_type: *const c_char, message: 
     let (Some(t), Some(m)) = (unsafe { text(error_type) }, unsafe { text(message) }) else {
         return LAMBDA_E_NULL;
     };
-    with(|s| s.stream_op(Op::End(Some(Error::new(t, m)))))
+    with(|api| api.state.stream_op(Op::End(Some(Error::new(t, m)))))
 }
