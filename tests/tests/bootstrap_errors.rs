@@ -241,6 +241,42 @@ fn a_much_larger_event() {
     assert_too_large(Event::json(noise(SIXTEEN_MIB, 33)).chunked([1 << 20]), SIXTEEN_MIB);
 }
 
+// ---- Bodies over the 32 MiB the runtime reads at most (`http::MAX_BODY`) ----
+
+/// The most body bytes the runtime reads, declared or received: an event up to this size
+/// is drained and reported, a larger one is a malformed response (docs/design.md, "Limits").
+const MAX_BODY: usize = 32 << 20;
+
+#[test]
+fn an_event_at_the_read_limit_is_drained_and_reported() {
+    assert_too_large(Event::json(noise(MAX_BODY, 35)), MAX_BODY);
+    assert_too_large(Event::json(noise(MAX_BODY, 36)).chunked([1 << 20]), MAX_BODY);
+}
+
+#[test]
+fn a_declared_size_over_the_read_limit_is_fatal_at_once() {
+    // Only the head is sent, then the mock closes: a runtime that read on would report the
+    // connection closed in the middle instead.
+    for length in [(MAX_BODY + 1).to_string(), u64::MAX.to_string()] {
+        let head = format!("HTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id: raw\r\nContent-Length: {length}\r\n\r\n");
+        assert_rejected(raw(head.as_bytes()), &next_error("body over 33554432 bytes"));
+    }
+}
+
+#[test]
+fn a_chunk_size_over_the_read_limit_is_fatal_at_once() {
+    let head = "HTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id: raw\r\nTransfer-Encoding: chunked\r\n\r\n";
+    // Only the size line is sent, then the mock closes: a runtime that read on would report
+    // the connection closed in the middle instead.
+    let raw_bytes = format!("{head}{:x}\r\n", MAX_BODY + 1);
+    assert_rejected(raw(raw_bytes.as_bytes()), &next_error("body over 33554432 bytes"));
+    // Chunks within the limit each, over it together: refused at the size that crosses it.
+    let mut two = format!("{head}{:x}\r\n", MAX_BODY / 2).into_bytes();
+    two.extend(noise(MAX_BODY / 2, 37));
+    two.extend(format!("\r\n{:x}\r\n", MAX_BODY / 2 + 1).into_bytes());
+    assert_rejected(raw(&two), &next_error("body over 33554432 bytes"));
+}
+
 #[test]
 fn the_too_large_error_echoes_the_invocation_id() {
     for bin in echo_bootstraps() {
