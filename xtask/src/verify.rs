@@ -110,6 +110,10 @@ pub const ALLOCATION_FUNCTIONS: &[&str] = &[
     "__libc_memalign",
     "__strdup",
     "__strndup",
+    // Name resolution: the list getaddrinfo returns is allocated (the runtime resolves
+    // without it: literals and `localhost` only).
+    "getaddrinfo",
+    "freeaddrinfo",
 ];
 
 /// What the verifier reads from an ELF file.
@@ -574,6 +578,7 @@ pub(crate) mod tests {
     #[test]
     fn malloc_and_friends_are_reported() {
         let source = r#"
+            #include <netdb.h>
             #include <stdlib.h>
             #include <string.h>
             int main(int argc, char **argv) {
@@ -581,7 +586,9 @@ pub(crate) mod tests {
                 char *q = calloc(argc, 2);
                 p = realloc(p, 64);
                 char *s = strdup(argv[0]);
-                int r = p[0] + q[0] + s[0];
+                struct addrinfo *list = 0;
+                int r = p[0] + q[0] + s[0] + getaddrinfo(argv[0], 0, 0, &list);
+                freeaddrinfo(list);
                 free(p); free(q); free(s);
                 return r;
             }
@@ -590,7 +597,7 @@ pub(crate) mod tests {
             return;
         };
         let problems = elf_problems(&elf);
-        for name in ["malloc", "calloc", "realloc", "free", "strdup"] {
+        for name in ["malloc", "calloc", "realloc", "free", "strdup", "getaddrinfo", "freeaddrinfo"] {
             assert_reports(&problems, &format!("allocation function {name}"));
         }
     }
