@@ -376,3 +376,205 @@ pub fn read_response(
     let body_len = if too_large { 0 } else { out };
     Ok(Reply { status: head.status, keep_alive: head.keep_alive, too_large, head_len: head.len, body_len })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cell::RefCell;
+    use std::collections::VecDeque;
+    use std::vec::Vec;
+
+    /// One connection of the fake Runtime API: refused with an errno, or the reads the
+    /// client will see, in order (after the last one, end of stream).
+    type Connection = Result<VecDeque<Vec<u8>>, Errno>;
+
+    /// The fake server's script and what the client sent, per test thread.
+    #[derive(Default)]
+    struct Fake {
+        connections: VecDeque<Connection>,
+        /// The reads of the connection open now.
+        reads: VecDeque<Vec<u8>>,
+        /// Every request sent, as one byte string each.
+        sent: Vec<Vec<u8>>,
+        connects: usize,
+    }
+
+    std::thread_local! {
+        static FAKE: RefCell<Fake> = RefCell::new(Fake::default());
+    }
+
+    /// A transport that plays [`FAKE`]'s script.
+    struct FakeTransport;
+
+    impl Transport for FakeTransport {
+        fn connect(_: &SocketAddr) -> Result<Self, Errno> {
+            FAKE.with_borrow_mut(|f| {
+                f.connects += 1;
+                f.reads = f.connections.pop_front().expect("the script has a connection for every connect")?;
+                Ok(FakeTransport)
+            })
+        }
+
+        fn send(&self, parts: &[&[u8]]) -> Result<(), Errno> {
+            FAKE.with_borrow_mut(|f| f.sent.push(parts.concat()));
+            Ok(())
+        }
+
+        fn recv(&self, buf: &mut [u8]) -> Result<usize, Errno> {
+            FAKE.with_borrow_mut(|f| {
+                let Some(mut read) = f.reads.pop_front() else { return Ok(0) };
+                let n = read.len().min(buf.len());
+                buf[..n].copy_from_slice(&read[..n]);
+                if n < read.len() {
+                    f.reads.push_front(read.split_off(n));
+                }
+                Ok(n)
+            })
+        }
+    }
+
+    fn script(connections: impl IntoIterator<Item = Connection>) {
+        FAKE.with_borrow_mut(|f| *f = Fake { connections: connections.into_iter().collect(), ..Fake::default() });
+    }
+
+    fn reads(reads: &[&[u8]]) -> Connection {
+        Ok(reads.iter().map(|r| r.to_vec()).collect())
+    }
+
+    fn sent() -> Vec<Vec<u8>> {
+        FAKE.with_borrow(|f| f.sent.clone())
+    }
+
+    fn connects() -> usize {
+        FAKE.with_borrow(|f| f.connects)
+    }
+
+    const ENDPOINT: Endpoint = Endpoint {
+        addr: SocketAddr::V4(core::net::SocketAddrV4::new(core::net::Ipv4Addr::LOCALHOST, 9001)),
+        host: b"127.0.0.1:9001",
+    };
+
+    const NEXT_RESPONSE: &[u8] = b"HTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id: abc\r\n\
+        Lambda-Runtime-Invocation-Id: inv-1\r\nContent-Type: application/json\r\nContent-Length: 7\r\n\r\n{\"a\":1}";
+    const ACCEPTED: &[u8] = b"HTTP/1.1 202 Accepted\r\nContent-Length: 16\r\n\r\n{\"status\":\"OK\"}\n";
+
+    fn with_conn<R>(f: impl FnOnce(&mut Conn<'_, FakeTransport>, &mut [u8]) -> R) -> R {
+        let (mut reply, mut scratch, mut event) = (vec![0u8; 4096], vec![0u8; 4096], vec![0u8; 8192]);
+        let mut conn = Conn::new(ENDPOINT, &mut reply, &mut scratch);
+        f(&mut conn, &mut event)
+    }
+
+    #[test]
+    fn next_sends_the_golden_request_and_reads_the_event() {
+        script([reads(&[NEXT_RESPONSE])]);
+        with_conn(|conn, event| {
+            let reply = conn.next(event).unwrap();
+            assert_eq!(reply.body(event), b"{\"a\":1}");
+            assert_eq!(conn.spans[0].of(event), b"abc");
+            assert_eq!(conn.spans[7].of(event), b"inv-1");
+        });
+        let want = concat!(
+            "GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nHost: 127.0.0.1:9001\r\nUser-Agent: lambda-libc/",
+            env!("CARGO_PKG_VERSION"),
+            "\r\n\r\n"
+        );
+        assert_eq!(sent(), [want.as_bytes()]);
+    }
+
+    #[test]
+    fn posts_send_the_golden_requests() {
+        script([reads(&[ACCEPTED, ACCEPTED, ACCEPTED])]);
+        with_conn(|conn, _| {
+            let response = Post::Response { request_id: b"abc", invocation_id: b"inv-1" };
+            assert_eq!(conn.post(&response, b"{}"), Ok(()));
+            assert_eq!(conn.post_error(b"abc", b"", b"Function.Bad", &[b"boom"]), Ok(()));
+            assert_eq!(conn.post_error(b"", b"", b"not a type", &[b"init"]), Ok(()));
+        });
+        let agent = concat!("User-Agent: lambda-libc/", env!("CARGO_PKG_VERSION"));
+        let doc = |t: &str, m: &str| format!(r#"{{"errorMessage":"{m}","errorType":"{t}","stackTrace":[]}}"#);
+        let error = |path: &str, t: &str, m: &str| {
+            let body = doc(t, m);
+            format!(
+                "POST {path} HTTP/1.1\r\nHost: 127.0.0.1:9001\r\n{agent}\r\nContent-Length: {}\r\n\
+                 Content-Type: application/vnd.aws.lambda.error+json\r\nLambda-Runtime-Function-Error-Type: {t}\r\n\r\n{body}",
+                body.len()
+            )
+        };
+        let want = [
+            format!(
+                "POST /2018-06-01/runtime/invocation/abc/response HTTP/1.1\r\nHost: 127.0.0.1:9001\r\n{agent}\r\n\
+                 Content-Length: 2\r\nLambda-Runtime-Invocation-Id: inv-1\r\n\r\n{{}}"
+            ),
+            error("/2018-06-01/runtime/invocation/abc/error", "Function.Bad", "boom"),
+            error("/2018-06-01/runtime/init/error", "Function.Unknown", "init"),
+        ];
+        let sent: Vec<String> = sent().into_iter().map(|s| String::from_utf8(s).unwrap()).collect();
+        assert_eq!(sent, want);
+        assert_eq!(connects(), 1, "one keep-alive connection");
+    }
+
+    #[test]
+    fn statuses_the_request_does_not_accept_are_failures_with_the_body() {
+        let error = b"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 15\r\n\r\n{\"error\":\"x\"}\r\n";
+        let gone = b"HTTP/1.1 410 Gone\r\nContent-Length: 7\r\n\r\nexpired";
+        script([reads(&[error, gone])]);
+        with_conn(|conn, event| {
+            let Err(Failure::Status(500, body)) = conn.next(event) else { panic!("a 500 is a failure") };
+            assert_eq!(body.as_bytes(), b"{\"error\":\"x\"}", "up to the first control character");
+            let response = Post::Response { request_id: b"a", invocation_id: b"" };
+            let Err(Failure::Status(410, body)) = conn.post(&response, b"") else { panic!("a 410 is a failure") };
+            assert_eq!(body.as_bytes(), b"expired");
+        });
+    }
+
+    #[test]
+    fn a_reused_connection_that_fails_before_any_byte_is_retried_once_on_a_new_one() {
+        script([reads(&[NEXT_RESPONSE]), reads(&[NEXT_RESPONSE])]);
+        with_conn(|conn, event| {
+            conn.next(event).unwrap();
+            // The first connection ends after its one response: the second /next goes out on
+            // it, finds it closed, and is sent again on a new one.
+            assert_eq!(conn.next(event).map(|r| r.body(event).len()), Ok(7));
+        });
+        assert_eq!(connects(), 2);
+        assert_eq!(sent().len(), 3);
+    }
+
+    #[test]
+    fn a_fresh_connection_that_fails_is_not_retried() {
+        script([reads(&[]), reads(&[NEXT_RESPONSE])]);
+        with_conn(|conn, event| assert_eq!(conn.next(event), Err(Failure::NoResponse)));
+        assert_eq!(connects(), 1);
+    }
+
+    #[test]
+    fn transport_and_wire_failures() {
+        let cases: [(Connection, Failure); 5] = [
+            (Err(111), Failure::Connect(111)),
+            (reads(&[&NEXT_RESPONSE[..40]]), Failure::Truncated),
+            (reads(&[&NEXT_RESPONSE[..NEXT_RESPONSE.len() - 1]]), Failure::Truncated),
+            (reads(&[&[NEXT_RESPONSE, b"HTTP"].concat()]), Failure::ExtraData),
+            (reads(&[b"HTTP/1.1 200 OK\r\nContent-Length: x\r\n\r\n"]), Failure::Http(http::Error::ContentLength)),
+        ];
+        for (connection, want) in cases {
+            script([connection]);
+            with_conn(|conn, event| assert_eq!(conn.next(event), Err(want)));
+        }
+    }
+
+    #[test]
+    fn a_body_over_the_limit_is_drained_and_flagged() {
+        let mut response = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
+        for _ in 0..8 {
+            response.extend_from_slice(b"100\r\n");
+            response.extend_from_slice(&[b'x'; 256]);
+            response.extend_from_slice(b"\r\n");
+        }
+        response.extend_from_slice(b"0\r\n\r\n");
+        script([Ok(response.chunks(100).map(<[u8]>::to_vec).collect())]);
+        let mut buf = vec![0u8; 1024];
+        let reply = read_response(&FakeTransport::connect(&ENDPOINT.addr).unwrap(), &mut buf, 300, &mut []).unwrap();
+        assert!(reply.too_large);
+        assert_eq!((reply.status, reply.body(&buf)), (200, &b""[..]));
+    }
+}
