@@ -85,10 +85,6 @@ pub fn first_blank_line(data: &[u8]) -> Option<usize> {
     data.windows(4).position(|w| w == CRLFCRLF).map(|i| i + 4)
 }
 
-fn contains(hay: &[u8], needle: &[u8]) -> bool {
-    hay.windows(needle.len()).any(|w| w == needle)
-}
-
 fn trim(mut s: &[u8]) -> &[u8] {
     while let [b' ' | b'\t', rest @ ..] = s {
         s = rest;
