@@ -212,15 +212,16 @@ unsafe extern "C" {
 }
 
 /// `text` as a NUL-terminated string in `buf`, if it is shorter than `buf` and holds no NUL.
-/// (A loop, not `contains` or `CStr::from_bytes_until_nul`, which link a `memchr`.)
+/// (NULs are looked for while copying, not with `contains` or `CStr::from_bytes_until_nul`,
+/// which link a `memchr`.)
 fn c_string<'b, const N: usize>(text: &[u8], buf: &'b mut [u8; N]) -> Option<&'b CStr> {
     let with_nul = buf.get_mut(..=text.len())?;
-    if text.iter().any(|&b| b == 0) {
-        return None;
-    }
     let (nul, dst) = with_nul.split_last_mut()?;
-    for (d, s) in dst.iter_mut().zip(text) {
-        *d = *s;
+    for (d, &s) in dst.iter_mut().zip(text) {
+        if s == 0 {
+            return None;
+        }
+        *d = s;
     }
     *nul = 0;
     // SAFETY: `with_nul` is `text`, which holds no NUL, then a NUL.
