@@ -98,16 +98,20 @@ struct IoVecs {
 }
 
 impl IoVecs {
-    fn new<'a>(parts: impl IntoIterator<Item = &'a [u8]>) -> Self {
-        let mut v = IoVecs { slots: [const { MaybeUninit::uninit() }; MAX_PARTS], len: 0 };
-        for (slot, part) in v.slots.iter_mut().zip(parts) {
-            slot.write(iovec(part));
-            v.len += 1;
-        }
-        v
+    /// No iovecs yet.
+    fn new() -> Self {
+        IoVecs { slots: [const { MaybeUninit::uninit() }; MAX_PARTS], len: 0 }
     }
 
-    /// The iovecs written by [`new`](Self::new).
+    /// Appends the iovec of `part`, if there is room.
+    fn push(&mut self, part: &[u8]) {
+        if let Some(slot) = self.slots.get_mut(self.len) {
+            slot.write(iovec(part));
+            self.len += 1;
+        }
+    }
+
+    /// The iovecs [`push`](Self::push)ed.
     fn as_mut_slice(&mut self) -> &mut [libc::iovec] {
         let first = self.slots.as_mut_ptr().cast::<libc::iovec>();
         // SAFETY: the first `len` slots are initialised (`new`), and MaybeUninit<T> has T's
@@ -120,8 +124,12 @@ impl IoVecs {
 /// writers never interleave inside a line. At most `MAX_PARTS - 2` parts are written. A
 /// failed write to stderr has nowhere to be reported, so its result is ignored.
 pub fn log(parts: &[&[u8]]) {
-    let body = parts.iter().copied().take(MAX_PARTS - 2);
-    let mut iov = IoVecs::new(core::iter::once(&b"lambda-libc: "[..]).chain(body).chain([&b"\n"[..]]));
+    let mut iov = IoVecs::new();
+    iov.push(b"lambda-libc: ");
+    for part in parts.iter().take(MAX_PARTS - 2) {
+        iov.push(part);
+    }
+    iov.push(b"\n");
     let iov = iov.as_mut_slice();
     // SAFETY: `iov` holds initialised iovecs for slices alive for the call; the kernel only
     // reads them.
@@ -314,7 +322,10 @@ impl Socket {
     /// is an error, never a `SIGPIPE`.
     #[inline(never)]
     pub fn send(&self, parts: &[&[u8]]) -> Result<(), Errno> {
-        let mut iov = IoVecs::new(parts.iter().copied());
+        let mut iov = IoVecs::new();
+        for part in parts {
+            iov.push(part);
+        }
         let mut iov = iov.as_mut_slice();
         // SAFETY: msghdr is plain data, valid when zeroed.
         let mut msg: libc::msghdr = unsafe { zeroed() };
