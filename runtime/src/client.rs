@@ -60,37 +60,32 @@ impl Transport for sys::Socket {
     }
 }
 
-/// The start of a response body, kept for a diagnostic: up to its first control character
-/// (the Runtime API ends its JSON with a newline), at most [`Snippet::MAX`] bytes.
+/// The start of a response body, for a diagnostic: up to its first control character (the
+/// Runtime API ends its JSON with a newline), at most [`Snippet::MAX`] bytes. It borrows the
+/// buffer the response was read into.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Snippet {
-    bytes: [u8; Snippet::MAX],
-    len: u16,
-}
+pub struct Snippet<'a>(&'a [u8]);
 
-impl Snippet {
+impl<'a> Snippet<'a> {
     /// The most bytes kept: enough for the Runtime API's error documents.
     pub const MAX: usize = 256;
 
     /// The start of `body`.
-    pub fn of(body: &[u8]) -> Self {
+    pub fn of(body: &'a [u8]) -> Self {
         let end = body.iter().position(|&b| b < b' ' || b == 0x7f).unwrap_or(body.len()).min(Self::MAX);
-        let mut snippet = Snippet { bytes: [0; Self::MAX], len: end as u16 };
-        for (d, s) in snippet.bytes.iter_mut().zip(body) {
-            *d = *s;
-        }
-        snippet
+        Snippet(body.get(..end).unwrap_or_default())
     }
 
     /// The bytes kept.
-    pub fn as_bytes(&self) -> &[u8] {
-        self.bytes.get(..usize::from(self.len)).unwrap_or_default()
+    pub fn as_bytes(&self) -> &'a [u8] {
+        self.0
     }
 }
 
-/// Why an exchange with the Runtime API failed.
+/// Why an exchange with the Runtime API failed. A [`Status`](Failure::Status) borrows the
+/// buffer its response was read into.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Failure {
+pub enum Failure<'a> {
     /// `connect` failed.
     Connect(Errno),
     /// Sending the request failed.
@@ -107,10 +102,10 @@ pub enum Failure {
     Http(http::Error),
     /// A status the request does not accept (`GET /next`: anything but 200; posts: anything
     /// but 2xx), with the start of the body.
-    Status(u16, Snippet),
+    Status(u16, Snippet<'a>),
 }
 
-impl Failure {
+impl Failure<'_> {
     /// What went wrong, for a one-line diagnostic (without the errno or status).
     pub fn message(&self) -> &'static str {
         match self {
@@ -231,7 +226,7 @@ impl<'b, T: Transport> Conn<'b, T> {
     /// `GET /next`: reads the response into `event`, with at most [`MAX_EVENT`] bytes of
     /// body, and records where the context headers are in [`spans`](Self::spans). A status
     /// other than 200 is a [`Failure::Status`].
-    pub fn next(&mut self, event: &mut [u8]) -> Result<Reply, Failure> {
+    pub fn next<'e>(&mut self, event: &'e mut [u8]) -> Result<Reply, Failure<'e>> {
         let parts: [&[u8]; 4] = [GET_NEXT, HTTP_HOST, self.endpoint.host, GET_END];
         let mut spans = Spans::default();
         let reply = self.exchange(&parts, event, MAX_EVENT, &mut spans)?;
@@ -243,7 +238,14 @@ impl<'b, T: Transport> Conn<'b, T> {
     }
 
     /// Posts `body` as `post` says. A status other than 2xx is a [`Failure::Status`].
-    pub fn post(&mut self, post: &Post<'_>, body: &[u8]) -> Result<(), Failure> {
+    pub fn post(&mut self, post: &Post<'_>, body: &[u8]) -> Result<(), Failure<'_>> {
+        let reply = self.send_post(post, body)?;
+        self.accepted(reply)
+    }
+
+    /// Sends the request `post` and `body` make, and reads the response into
+    /// [`reply`](Self::reply).
+    fn send_post(&mut self, post: &Post<'_>, body: &[u8]) -> Result<Reply, Failure<'static>> {
         let mut digits = [0u8; ascii::MAX_DIGITS];
         let [method_path, id, kind] = post.target();
         let invocation_id = post.invocation_id();
@@ -265,13 +267,17 @@ impl<'b, T: Transport> Conn<'b, T> {
         ];
         let reply = core::mem::take(&mut self.reply);
         let result = self.exchange(&parts, reply, REPLY_BODY, &mut []);
-        let result = match result {
-            Ok(r) if r.status / 100 == 2 => Ok(()),
-            Ok(r) => Err(Failure::Status(r.status, Snippet::of(r.body(reply)))),
-            Err(f) => Err(f),
-        };
         self.reply = reply;
         result
+    }
+
+    /// `Ok` for a 2xx `reply` to a post, read into [`reply`](Self::reply); a
+    /// [`Failure::Status`] otherwise.
+    fn accepted(&self, reply: Reply) -> Result<(), Failure<'_>> {
+        match reply.status {
+            200..=299 => Ok(()),
+            code => Err(Failure::Status(code, Snippet::of(reply.body(self.reply)))),
+        }
     }
 
     /// Posts the error document of `error_type` (`Function.Unknown` unless it reads
@@ -284,19 +290,19 @@ impl<'b, T: Transport> Conn<'b, T> {
         invocation_id: &[u8],
         error_type: &[u8],
         message: &[&[u8]],
-    ) -> Result<(), Failure> {
+    ) -> Result<(), Failure<'_>> {
         let error_type = if json::valid_error_type(error_type) { error_type } else { b"Function.Unknown" };
         let scratch = core::mem::take(&mut self.scratch);
         let n = json::error_body(scratch, error_type, message);
-        let result = self.post(&Post::error(request_id, invocation_id, error_type), scratch.get(..n).unwrap_or_default());
+        let result = self.send_post(&Post::error(request_id, invocation_id, error_type), scratch.get(..n).unwrap_or_default());
         self.scratch = scratch;
-        result
+        self.accepted(result?)
     }
 
     /// Sends a request and reads its response into `buf`; reconnects when the connection
     /// is gone, and retries once on a fresh connection when a reused one fails before any
     /// byte of the response arrives (the server may have closed it while idle).
-    fn exchange(&mut self, parts: &[&[u8]], buf: &mut [u8], limit: usize, spans: &mut [Span]) -> Result<Reply, Failure> {
+    fn exchange(&mut self, parts: &[&[u8]], buf: &mut [u8], limit: usize, spans: &mut [Span]) -> Result<Reply, Failure<'static>> {
         loop {
             let reused = self.transport.is_some();
             let transport = match &mut self.transport {
@@ -328,7 +334,7 @@ pub fn read_response(
     buf: &mut [u8],
     limit: usize,
     spans: &mut [Span],
-) -> Result<Reply, Failure> {
+) -> Result<Reply, Failure<'static>> {
     let names = HEADER_NAMES.get(..spans.len()).unwrap_or_default();
     let mut filled = 0;
     let head = loop {

@@ -30,7 +30,7 @@ pub fn next_or_exit(conn: &mut Conn<'_>, event: &mut [u8]) -> Reply {
 /// Handles the outcome of an answer to the Runtime API (`request` names it in the log): a
 /// 4xx is logged and the runtime goes on; any other failure (a 5xx, no valid response)
 /// ends the process.
-pub fn answered(request: [&[u8]; 3], result: Result<(), Failure>) {
+pub fn answered(request: [&[u8]; 3], result: Result<(), Failure<'_>>) {
     match result {
         Ok(()) => {}
         Err(failure @ Failure::Status(400..=499, _)) => failure.log(request),

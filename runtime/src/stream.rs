@@ -272,7 +272,7 @@ impl Drop for Stream<'_> {
 }
 
 /// Logs `POST …/{id}/response (streaming): <failure>` and returns [`StreamError::Broken`].
-fn failed(id: &[u8], failure: Failure) -> StreamError {
+fn failed(id: &[u8], failure: Failure<'_>) -> StreamError {
     failure.log([POST, id, RESPONSE_STREAMING]);
     StreamError::Broken
 }

@@ -98,16 +98,20 @@ struct IoVecs {
 }
 
 impl IoVecs {
-    fn new<'a>(parts: impl IntoIterator<Item = &'a [u8]>) -> Self {
-        let mut v = IoVecs { slots: [const { MaybeUninit::uninit() }; MAX_PARTS], len: 0 };
-        for (slot, part) in v.slots.iter_mut().zip(parts) {
-            slot.write(iovec(part));
-            v.len += 1;
-        }
-        v
+    /// No iovecs yet.
+    fn new() -> Self {
+        IoVecs { slots: [const { MaybeUninit::uninit() }; MAX_PARTS], len: 0 }
     }
 
-    /// The iovecs written by [`new`](Self::new).
+    /// Appends the iovec of `part`, if there is room.
+    fn push(&mut self, part: &[u8]) {
+        if let Some(slot) = self.slots.get_mut(self.len) {
+            slot.write(iovec(part));
+            self.len += 1;
+        }
+    }
+
+    /// The iovecs [`push`](Self::push)ed.
     fn as_mut_slice(&mut self) -> &mut [libc::iovec] {
         let first = self.slots.as_mut_ptr().cast::<libc::iovec>();
         // SAFETY: the first `len` slots are initialised (`new`), and MaybeUninit<T> has T's
@@ -120,8 +124,12 @@ impl IoVecs {
 /// writers never interleave inside a line. At most `MAX_PARTS - 2` parts are written. A
 /// failed write to stderr has nowhere to be reported, so its result is ignored.
 pub fn log(parts: &[&[u8]]) {
-    let body = parts.iter().copied().take(MAX_PARTS - 2);
-    let mut iov = IoVecs::new(core::iter::once(&b"lambda-libc: "[..]).chain(body).chain([&b"\n"[..]]));
+    let mut iov = IoVecs::new();
+    iov.push(b"lambda-libc: ");
+    for part in parts.iter().take(MAX_PARTS - 2) {
+        iov.push(part);
+    }
+    iov.push(b"\n");
     let iov = iov.as_mut_slice();
     // SAFETY: `iov` holds initialised iovecs for slices alive for the call; the kernel only
     // reads them.
@@ -211,36 +219,45 @@ unsafe extern "C" {
     fn inet_pton(af: libc::c_int, src: *const libc::c_char, dst: *mut libc::c_void) -> libc::c_int;
 }
 
-/// `text` as a NUL-terminated string in `buf` (zeroed), if it is shorter than `buf` and
-/// holds no NUL.
+/// `text` as a NUL-terminated string in `buf`, if it is shorter than `buf` and holds no NUL.
+/// (NULs are looked for while copying, not with `contains` or `CStr::from_bytes_until_nul`,
+/// which link a `memchr`.)
 fn c_string<'b, const N: usize>(text: &[u8], buf: &'b mut [u8; N]) -> Option<&'b CStr> {
-    if text.len() >= N {
-        return None;
+    let with_nul = buf.get_mut(..=text.len())?;
+    let (nul, dst) = with_nul.split_last_mut()?;
+    for (d, &s) in dst.iter_mut().zip(text) {
+        if s == 0 {
+            return None;
+        }
+        *d = s;
     }
-    for (d, s) in buf.iter_mut().zip(text) {
-        *d = *s;
-    }
-    CStr::from_bytes_until_nul(buf).ok().filter(|c| c.count_bytes() == text.len())
+    *nul = 0;
+    // SAFETY: `with_nul` is `text`, which holds no NUL, then a NUL.
+    Some(unsafe { CStr::from_bytes_with_nul_unchecked(with_nul) })
+}
+
+/// An IP address of `family` (`AF_INET` or `AF_INET6`) in its text form, by `inet_pton`: its
+/// octets at the start of the sixteen (all sixteen for IPv6, the first four for IPv4). One
+/// function for both families, so the program has one call to `inet_pton`.
+#[inline(never)]
+fn parse_ip(family: libc::c_int, text: &[u8]) -> Option<[u8; 16]> {
+    let mut buf = [0u8; 64];
+    let text = c_string(text, &mut buf)?;
+    let mut octets = [0u8; 16];
+    // SAFETY: `text` is NUL-terminated; `octets` has room for an address of either family.
+    let ok = unsafe { inet_pton(family, text.as_ptr(), octets.as_mut_ptr().cast()) };
+    (ok == 1).then_some(octets)
 }
 
 /// An IPv4 address in dotted-decimal (`inet_pton(AF_INET)`), as its four octets.
 pub fn parse_ipv4(text: &[u8]) -> Option<[u8; 4]> {
-    let mut buf = [0u8; 64];
-    let text = c_string(text, &mut buf)?;
-    let mut octets = [0u8; 4];
-    // SAFETY: `text` is NUL-terminated; `octets` has room for an IPv4 address.
-    let ok = unsafe { inet_pton(libc::AF_INET, text.as_ptr(), octets.as_mut_ptr().cast()) };
-    (ok == 1).then_some(octets)
+    let [a, b, c, d, ..] = parse_ip(libc::AF_INET, text)?;
+    Some([a, b, c, d])
 }
 
 /// An IPv6 address in its text form (`inet_pton(AF_INET6)`), as its sixteen octets.
 pub fn parse_ipv6(text: &[u8]) -> Option<[u8; 16]> {
-    let mut buf = [0u8; 64];
-    let text = c_string(text, &mut buf)?;
-    let mut octets = [0u8; 16];
-    // SAFETY: `text` is NUL-terminated; `octets` has room for an IPv6 address.
-    let ok = unsafe { inet_pton(libc::AF_INET6, text.as_ptr(), octets.as_mut_ptr().cast()) };
-    (ok == 1).then_some(octets)
+    parse_ip(libc::AF_INET6, text)
 }
 
 /// An open file descriptor, closed on drop.
@@ -305,7 +322,10 @@ impl Socket {
     /// is an error, never a `SIGPIPE`.
     #[inline(never)]
     pub fn send(&self, parts: &[&[u8]]) -> Result<(), Errno> {
-        let mut iov = IoVecs::new(parts.iter().copied());
+        let mut iov = IoVecs::new();
+        for part in parts {
+            iov.push(part);
+        }
         let mut iov = iov.as_mut_slice();
         // SAFETY: msghdr is plain data, valid when zeroed.
         let mut msg: libc::msghdr = unsafe { zeroed() };

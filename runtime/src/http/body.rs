@@ -116,9 +116,14 @@ impl BodyDecoder {
             State::UntilClose => available,
             _ => available.min(usize::try_from(self.remaining).unwrap_or(usize::MAX)),
         };
-        let source_end = raw.checked_add(n).filter(|&e| e <= buf.len());
-        if let Some(source_end) = source_end.filter(|_| out < raw) {
-            buf.copy_within(raw..source_end, out);
+        // The gap (framing already read) and the data after it: the data moves to the start
+        // of the gap. Within that window the destination is 0, so `copy_within` cannot fail.
+        let window = buf.get_mut(out..raw.saturating_add(n)).filter(|_| out < raw);
+        if let Some(window) = window {
+            let gap = raw - out;
+            if gap <= window.len() {
+                window.copy_within(gap.., 0);
+            }
         }
         let n64 = n as u64;
         match self.state {
