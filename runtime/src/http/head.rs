@@ -116,11 +116,12 @@ fn parse_lines(buf: &[u8], names: &Names<'_>, values: &mut [Span]) -> Result<Opt
         let (value, tail) = take_while(tail, &VALUE);
         let Some(tail) = end_of_line(tail, Error::HeaderLine)? else { return Ok(None) };
         let value = trim(value);
-        if !framings.read(name, value)? && !values.is_empty() {
-            if let Some(span) = names.position(name).and_then(|i| values.get_mut(i)) {
-                let start = value.as_ptr().addr() - buf.as_ptr().addr();
-                *span = Span { start, end: start + value.len() };
-            }
+        if !framings.read(name, value)?
+            && !values.is_empty()
+            && let Some(span) = names.position(name).and_then(|i| values.get_mut(i))
+        {
+            let start = value.as_ptr().addr() - buf.as_ptr().addr();
+            *span = Span { start, end: start + value.len() };
         }
         rest = tail;
     }
@@ -173,12 +174,11 @@ impl Framings {
 
 /// The minor version (an ASCII digit) and the status of `HTTP/1.x NNN[ reason]`.
 fn status_line(line: &[u8]) -> Result<(u8, u16), Error> {
-    match *line {
-        [
-            b'H', b'T', b'T', b'P', b'/', b'1', b'.', minor @ b'0'..=b'9', b' ',
-            hundreds @ b'1'..=b'9', tens @ b'0'..=b'9', ones @ b'0'..=b'9',
-            ref reason @ ..,
-        ] if matches!(reason, [] | [b' ', ..]) => {
+    let &[b'H', b'T', b'T', b'P', b'/', b'1', b'.', minor, b' ', hundreds, tens, ones, ref reason @ ..] = line else {
+        return Err(Error::StatusLine);
+    };
+    match (minor, hundreds, tens, ones, reason) {
+        (b'0'..=b'9', b'1'..=b'9', b'0'..=b'9', b'0'..=b'9', [] | [b' ', ..]) => {
             let digit = |b: u8| u16::from(b - b'0');
             Ok((minor, digit(hundreds) * 100 + digit(tens) * 10 + digit(ones)))
         }
