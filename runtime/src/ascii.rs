@@ -8,9 +8,17 @@ pub fn eq_ignore_case(s: &[u8], lower: &[u8]) -> bool {
     s.len() == lower.len() && same_ignoring_case(s, lower)
 }
 
+/// `s` without its start, if that is `lower` (which is lower case) in any case.
+#[inline(always)]
+pub fn strip_prefix_ignore_case<'a>(s: &'a [u8], lower: &[u8]) -> Option<&'a [u8]> {
+    let (start, rest) = s.split_at_checked(lower.len())?;
+    same_ignoring_case(start, lower).then_some(rest)
+}
+
 /// Whether the bytes of `s` are those of `lower` (of the same length) in any case.
 fn same_ignoring_case(s: &[u8], lower: &[u8]) -> bool {
-    s.iter().zip(lower).all(|(a, b)| a.to_ascii_lowercase() == *b)
+    // Most bytes are in the case looked for already: they match without being folded.
+    s.iter().zip(lower).all(|(&a, &b)| a == b || a.to_ascii_lowercase() == b)
 }
 
 /// A non-empty run of ASCII digits that fits in a `u64`; `None` for anything else (a sign,
@@ -58,6 +66,10 @@ mod tests {
         assert!(!eq_ignore_case(b"content-lengt", b"content-length"));
         assert!(!eq_ignore_case(b"keep_alive", b"keep-alive"));
         assert!(!eq_ignore_case(b"\xc3\xa9", b"\xc3\x89"), "only ASCII letters fold");
+        assert!(!eq_ignore_case(b"a", b"A"), "the name looked for is lower case");
+        assert_eq!(strip_prefix_ignore_case(b"Lambda-Runtime-X", b"lambda-runtime-"), Some(&b"X"[..]));
+        assert_eq!(strip_prefix_ignore_case(b"Lambda-Runtime", b"lambda-runtime-"), None);
+        assert_eq!(strip_prefix_ignore_case(b"Lambda_Runtime-X", b"lambda-runtime-"), None);
     }
 
     #[test]

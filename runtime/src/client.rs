@@ -335,7 +335,6 @@ pub fn read_response(
     limit: usize,
     spans: &mut [Span],
 ) -> Result<Reply, Failure<'static>> {
-    let names = HEADER_NAMES.get(..spans.len()).unwrap_or_default();
     let mut filled = 0;
     let head = loop {
         let room = buf.get_mut(filled..MAX_HEAD.min(buf.len())).filter(|r| !r.is_empty());
@@ -348,7 +347,7 @@ pub fn read_response(
         };
         // The whole head is parsed again after each read: it nearly always arrives in one.
         let received = buf.get(..filled).unwrap_or_default();
-        if let Some(head) = http::parse_head(received, names, spans).map_err(Failure::Http)? {
+        if let Some(head) = http::parse_head(received, &HEADER_NAMES, spans).map_err(Failure::Http)? {
             break head;
         }
     };

@@ -1,6 +1,7 @@
 //! The invocation context: every `/next` header, borrowed from the receive buffer.
 
 use crate::ascii;
+use crate::http::head::Names;
 use crate::http::{self, Span};
 use crate::sys;
 
@@ -32,17 +33,21 @@ pub enum Field {
 pub const FIELDS: usize = 9;
 
 /// The header name of each [`Field`], in its order, lower case: what the parser looks for.
-pub(crate) const HEADER_NAMES: [&[u8]; FIELDS] = [
-    b"lambda-runtime-aws-request-id",
-    b"lambda-runtime-deadline-ms",
-    b"lambda-runtime-invoked-function-arn",
-    b"lambda-runtime-trace-id",
-    b"lambda-runtime-client-context",
-    b"lambda-runtime-cognito-identity",
-    b"lambda-runtime-aws-tenant-id",
-    b"lambda-runtime-invocation-id",
-    b"content-type",
-];
+/// All but `Content-Type` start with `Lambda-Runtime-`.
+pub(crate) const HEADER_NAMES: Names<'static> = Names {
+    prefix: b"lambda-runtime-",
+    suffixes: &[
+        b"aws-request-id",
+        b"deadline-ms",
+        b"invoked-function-arn",
+        b"trace-id",
+        b"client-context",
+        b"cognito-identity",
+        b"aws-tenant-id",
+        b"invocation-id",
+    ],
+    others: &[b"content-type"],
+};
 
 /// Where each [`Field`] lies in a header block (`0..0` when absent).
 pub(crate) type Spans = [Span; FIELDS];

@@ -1,6 +1,6 @@
 //! The response head: status line and header lines, parsed in one pass.
 
-use super::{Error, MAX_BODY, MAX_HEAD, is_value};
+use super::{Error, MAX_BODY, MAX_HEAD};
 use crate::ascii::{self, eq_ignore_case};
 
 /// Where a header value lies in the head: the byte range `start..end` (`0..0` when absent).
@@ -43,18 +43,43 @@ pub struct ResponseHead {
     pub framing: Framing,
 }
 
+/// The header names whose values [`parse_head`] records, lower case: each of `suffixes`
+/// after `prefix`, then each of `others`, in the order of the values.
+///
+/// Lambda's context headers share one prefix: a name is matched against it once, then
+/// only its rest against the suffixes. No name in `others` starts with `prefix`.
+#[derive(Debug, Clone, Copy)]
+pub struct Names<'a> {
+    /// What every name in `suffixes` starts with.
+    pub prefix: &'a [u8],
+    /// The names that start with `prefix`, without it.
+    pub suffixes: &'a [&'a [u8]],
+    /// The other names, whole.
+    pub others: &'a [&'a [u8]],
+}
+
+impl Names<'_> {
+    /// The position of `name` (in any case) among the names, if it is one of them.
+    fn position(&self, name: &[u8]) -> Option<usize> {
+        match ascii::strip_prefix_ignore_case(name, self.prefix) {
+            Some(suffix) => self.suffixes.iter().position(|s| eq_ignore_case(suffix, s)),
+            None => self.others.iter().position(|n| eq_ignore_case(name, n)).map(|i| self.suffixes.len() + i),
+        }
+    }
+}
+
 /// Parses the response head at the start of `buf`, in one pass: `Ok(None)` while the head
 /// is incomplete (read more and call again with all of it).
 ///
-/// The value of each header named in `names` (lower case, compared ASCII
-/// case-insensitively) is recorded in the same position of `values`, trimmed of spaces and
-/// tabs; the last header of a name wins; names absent leave `0..0`.
+/// The value of each header named in `names` (compared ASCII case-insensitively) is
+/// recorded in the same position of `values`, trimmed of spaces and tabs; the last header
+/// of a name wins; names absent leave `0..0`. With no `values`, no name is looked up.
 ///
 /// The rules: the status line is `HTTP/1.x NNN[ reason]` with a status from 100 to 999;
 /// every header line is `token ":" field-content`; every line ends with CRLF (a bare LF is
 /// an error). An error is found as soon as its bytes are there, even in an incomplete head.
 #[inline(never)]
-pub fn parse_head(buf: &[u8], names: &[&[u8]], values: &mut [Span]) -> Result<Option<ResponseHead>, Error> {
+pub fn parse_head(buf: &[u8], names: &Names<'_>, values: &mut [Span]) -> Result<Option<ResponseHead>, Error> {
     values.fill(Span::default());
     let window = buf.get(..MAX_HEAD).unwrap_or(buf);
     match parse_lines(window, names, values)? {
@@ -70,8 +95,8 @@ struct Framings {
     keep_alive: bool,
 }
 
-fn parse_lines(buf: &[u8], names: &[&[u8]], values: &mut [Span]) -> Result<Option<ResponseHead>, Error> {
-    let (line, tail) = take_while(buf, is_value);
+fn parse_lines(buf: &[u8], names: &Names<'_>, values: &mut [Span]) -> Result<Option<ResponseHead>, Error> {
+    let (line, tail) = take_while(buf, &VALUE);
     let Some(mut rest) = end_of_line(tail, Error::StatusLine)? else { return Ok(None) };
     let (minor, status) = status_line(line)?;
     // HTTP/1.1 and later minor versions keep the connection unless told otherwise.
@@ -82,21 +107,20 @@ fn parse_lines(buf: &[u8], names: &[&[u8]], values: &mut [Span]) -> Result<Optio
             [] | [b'\r'] => return Ok(None),
             _ => {}
         }
-        let (name, tail) = take_while(rest, is_token);
+        let (name, tail) = take_while(rest, &TOKEN);
         let tail = match tail {
             [b':', tail @ ..] if !name.is_empty() => tail,
             [] => return Ok(None),
             _ => return Err(Error::HeaderLine),
         };
-        let (value, tail) = take_while(tail, is_value);
+        let (value, tail) = take_while(tail, &VALUE);
         let Some(tail) = end_of_line(tail, Error::HeaderLine)? else { return Ok(None) };
         let value = trim(value);
-        let wanted = match framings.read(name, value)? {
-            true => None,
-            false => names.iter().position(|n| eq_ignore_case(name, n)),
-        };
-        if let Some(span) = wanted.and_then(|i| values.get_mut(i)) {
-            let start = buf.len() - rest.len() + (value.as_ptr() as usize - rest.as_ptr() as usize);
+        if !framings.read(name, value)?
+            && !values.is_empty()
+            && let Some(span) = names.position(name).and_then(|i| values.get_mut(i))
+        {
+            let start = value.as_ptr().addr() - buf.as_ptr().addr();
             *span = Span { start, end: start + value.len() };
         }
         rest = tail;
@@ -153,12 +177,13 @@ fn status_line(line: &[u8]) -> Result<(u8, u16), Error> {
     let &[b'H', b'T', b'T', b'P', b'/', b'1', b'.', minor, b' ', hundreds, tens, ones, ref reason @ ..] = line else {
         return Err(Error::StatusLine);
     };
-    let digit = |b: u8| if b.is_ascii_digit() { Ok(u16::from(b - b'0')) } else { Err(Error::StatusLine) };
-    let status = digit(hundreds)? * 100 + digit(tens)? * 10 + digit(ones)?;
-    if !minor.is_ascii_digit() || status < 100 || !matches!(reason, [] | [b' ', ..]) {
-        return Err(Error::StatusLine);
+    match (minor, hundreds, tens, ones, reason) {
+        (b'0'..=b'9', b'1'..=b'9', b'0'..=b'9', b'0'..=b'9', [] | [b' ', ..]) => {
+            let digit = |b: u8| u16::from(b - b'0');
+            Ok((minor, digit(hundreds) * 100 + digit(tens) * 10 + digit(ones)))
+        }
+        _ => Err(Error::StatusLine),
     }
-    Ok((minor, status))
 }
 
 /// After a line's content: `Ok(Some(rest))` past its CRLF, `Ok(None)` if the input ends
@@ -171,9 +196,16 @@ fn end_of_line(s: &[u8], error: Error) -> Result<Option<&[u8]>, Error> {
     }
 }
 
-/// Splits `s` before its first byte that is not `ok`.
-fn take_while(s: &[u8], ok: impl Fn(u8) -> bool) -> (&[u8], &[u8]) {
-    let i = s.iter().position(|&b| !ok(b)).unwrap_or(s.len());
+/// Splits `s` before its first byte that is not in `class`.
+// Inlined: it is the loop over every byte of the head.
+#[inline(always)]
+fn take_while<'a>(s: &'a [u8], class: &[bool; 256]) -> (&'a [u8], &'a [u8]) {
+    let mut i = 0;
+    while let Some(&b) = s.get(i)
+        && class[usize::from(b)]
+    {
+        i += 1;
+    }
     s.split_at_checked(i).unwrap_or((s, &[]))
 }
 
@@ -186,17 +218,47 @@ fn trim(mut s: &[u8]) -> &[u8] {
 }
 
 /// RFC 9110 `tchar`: the bytes of a header name.
-fn is_token(b: u8) -> bool {
+const fn is_token(b: u8) -> bool {
     matches!(b,
         b'0'..=b'9' | b'A'..=b'Z' | b'a'..=b'z'
         | b'!' | b'#' | b'$' | b'%' | b'&' | b'\'' | b'*' | b'+' | b'-' | b'.' | b'^' | b'_' | b'`' | b'|' | b'~')
 }
 
+/// Field content: [`is_value`](super::is_value) restated as a `const fn` for its table
+/// (a test checks every byte), anything but the ASCII control characters, tab excepted.
+const fn is_field_content(b: u8) -> bool {
+    b == b'\t' || !b.is_ascii_control()
+}
+
+/// A table of `$class` for every byte, built at compile time: the scans look a byte up
+/// in it rather than test it against each range.
+macro_rules! byte_class {
+    ($class:ident) => {{
+        let mut table = [false; 256];
+        let mut b = 0;
+        while b < table.len() {
+            table[b] = $class(b as u8);
+            b += 1;
+        }
+        table
+    }};
+}
+
+/// [`is_token`] of every byte.
+static TOKEN: [bool; 256] = byte_class!(is_token);
+/// [`is_field_content`] of every byte.
+static VALUE: [bool; 256] = byte_class!(is_field_content);
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::http::is_value;
 
-    const NAMES: [&[u8]; 3] = [b"lambda-runtime-aws-request-id", b"lambda-runtime-deadline-ms", b"content-type"];
+    const NAMES: Names<'_> = Names {
+        prefix: b"lambda-runtime-",
+        suffixes: &[b"aws-request-id", b"deadline-ms"],
+        others: &[b"content-type"],
+    };
 
     /// Parses a whole head, checking that every shorter prefix is incomplete or the same
     /// error.
@@ -346,6 +408,15 @@ mod tests {
         for b in 0..=u8::MAX {
             let tchar = b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b);
             assert_eq!(is_token(b), tchar, "{b:#04x}");
+        }
+    }
+
+    #[test]
+    fn the_tables_are_their_predicates() {
+        for b in 0..=u8::MAX {
+            assert_eq!(TOKEN[usize::from(b)], is_token(b), "{b:#04x}");
+            assert_eq!(is_field_content(b), is_value(b), "{b:#04x}");
+            assert_eq!(VALUE[usize::from(b)], is_value(b), "{b:#04x}");
         }
     }
 }
