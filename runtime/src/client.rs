@@ -6,8 +6,8 @@
 
 use core::net::SocketAddr;
 
-use crate::context::{HEADER_NAMES, Spans};
 use crate::ascii;
+use crate::context::{HEADER_NAMES, Spans};
 use crate::endpoint::Endpoint;
 use crate::http::{self, BodyDecoder, MAX_HEAD, Span};
 use crate::json;
@@ -129,7 +129,9 @@ impl Failure<'_> {
             Failure::Connect(e) | Failure::Send(e) | Failure::Receive(e) => {
                 [b" (errno ", ascii::format_decimal(*e as u64, &mut digits), b")", b""]
             }
-            Failure::Status(code, body) => [b" ", ascii::format_decimal(u64::from(*code), &mut digits), b" ", body.as_bytes()],
+            Failure::Status(code, body) => {
+                [b" ", ascii::format_decimal(u64::from(*code), &mut digits), b" ", body.as_bytes()]
+            }
             _ => [b""; 4],
         };
         let [method_path, id, suffix] = request;
@@ -294,7 +296,8 @@ impl<'b, T: Transport> Conn<'b, T> {
         let error_type = if json::valid_error_type(error_type) { error_type } else { b"Function.Unknown" };
         let scratch = core::mem::take(&mut self.scratch);
         let n = json::error_body(scratch, error_type, message);
-        let result = self.send_post(&Post::error(request_id, invocation_id, error_type), scratch.get(..n).unwrap_or_default());
+        let result =
+            self.send_post(&Post::error(request_id, invocation_id, error_type), scratch.get(..n).unwrap_or_default());
         self.scratch = scratch;
         self.accepted(result?)
     }
@@ -302,7 +305,13 @@ impl<'b, T: Transport> Conn<'b, T> {
     /// Sends a request and reads its response into `buf`; reconnects when the connection
     /// is gone, and retries once on a fresh connection when a reused one fails before any
     /// byte of the response arrives (the server may have closed it while idle).
-    fn exchange(&mut self, parts: &[&[u8]], buf: &mut [u8], limit: usize, spans: &mut [Span]) -> Result<Reply, Failure<'static>> {
+    fn exchange(
+        &mut self,
+        parts: &[&[u8]],
+        buf: &mut [u8],
+        limit: usize,
+        spans: &mut [Span],
+    ) -> Result<Reply, Failure<'static>> {
         loop {
             let reused = self.transport.is_some();
             let transport = match &mut self.transport {

@@ -98,7 +98,9 @@ mod tests {
         assert_eq!(ep.host, b"127.0.0.1:9001");
         assert_eq!(resolve(b"[::1]:80").unwrap().addr, "[::1]:80".parse().unwrap());
         assert_eq!(resolve(b"LocalHost:8080").unwrap().addr, "127.0.0.1:8080".parse().unwrap());
-        for unknown in [&b"[127.0.0.1]:80"[..], b"1.2.3:80", b"example.com:80", b"localhost.:80", b"[localhost]:80", b"::1:9001"] {
+        for unknown in
+            [&b"[127.0.0.1]:80"[..], b"1.2.3:80", b"example.com:80", b"localhost.:80", b"[localhost]:80", b"::1:9001"]
+        {
             assert_eq!(resolve(unknown), Err(Error::Unknown), "{unknown:?}");
         }
         assert_eq!(resolve(b"1.2.3.4"), Err(Error::Malformed));

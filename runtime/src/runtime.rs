@@ -55,10 +55,8 @@ pub struct Responder<'r> {
 impl<'r> Responder<'r> {
     /// Posts `body` to `/response`.
     pub fn respond(self, body: &[u8]) {
-        let post = Post::Response {
-            request_id: self.context.request_id(),
-            invocation_id: self.context.invocation_id(),
-        };
+        let post =
+            Post::Response { request_id: self.context.request_id(), invocation_id: self.context.invocation_id() };
         policy::post(self.conn, &post, body);
         self.answered();
     }
@@ -239,9 +237,7 @@ fn resolve(entry: &[u8], value: &'static [u8]) -> Endpoint {
     match endpoint::resolve(value) {
         Ok(endpoint) => endpoint,
         Err(endpoint::Error::Malformed) => policy::fatal(&[entry, b" is not host:port or [ipv6]:port"]),
-        Err(endpoint::Error::Unknown) => {
-            policy::fatal(&[entry, b": the host is neither an IP address nor localhost"])
-        }
+        Err(endpoint::Error::Unknown) => policy::fatal(&[entry, b": the host is neither an IP address nor localhost"]),
     }
 }
 

@@ -10,8 +10,8 @@
 //! the caller's buffer: nothing is accumulated. The stream ends with the zero-length chunk,
 //! alone ([`Stream::finish`]) or followed by the two error trailers ([`Stream::fail`]).
 
-use crate::client::{self, Conn, Failure, HTTP_HOST, INVOCATION_ID, POST_INVOCATION as POST, REPLY_BODY, Snippet};
 use crate::ascii;
+use crate::client::{self, Conn, Failure, HTTP_HOST, INVOCATION_ID, POST_INVOCATION as POST, REPLY_BODY, Snippet};
 use crate::handler::Error;
 use crate::json::{self, Cursor};
 use crate::policy;

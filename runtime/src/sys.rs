@@ -310,7 +310,9 @@ impl Socket {
         let (tcp, nodelay) = (libc::IPPROTO_TCP as usize, libc::TCP_NODELAY as usize);
         // SAFETY: the option value points at `one`, a live c_int, with its size; the kernel
         // only reads it. Without `TCP_NODELAY` only latency suffers, so its result is ignored.
-        unsafe { syscall6(libc::SYS_setsockopt, fd, tcp, nodelay, (&raw const one) as usize, size_of::<libc::c_int>(), 0) };
+        unsafe {
+            syscall6(libc::SYS_setsockopt, fd, tcp, nodelay, (&raw const one) as usize, size_of::<libc::c_int>(), 0)
+        };
         // SAFETY: `raw` points at the live sockaddr of `len` bytes built above; the kernel only
         // reads it.
         retry(|| unsafe { syscall3(libc::SYS_connect, fd, raw, len) })?;
@@ -335,7 +337,8 @@ impl Socket {
             let flags = libc::MSG_NOSIGNAL as usize;
             // SAFETY: `msg` points at `iov`'s initialised iovecs, for slices that outlive the
             // call; the kernel only reads them.
-            let mut sent = retry(|| unsafe { syscall3(libc::SYS_sendmsg, self.fd(), (&raw const msg) as usize, flags) })?;
+            let mut sent =
+                retry(|| unsafe { syscall3(libc::SYS_sendmsg, self.fd(), (&raw const msg) as usize, flags) })?;
             // Drops what was sent: whole iovecs, then the start of the next one.
             while let Some(v) = iov.first_mut() {
                 if sent < v.iov_len {

@@ -69,7 +69,9 @@ fn malformed_values_are_fatal() {
 fn an_unknown_host_is_fatal() {
     // No DNS: a resolver library allocates. `localhost` is the one name.
     for bin in echo_bootstraps() {
-        for value in ["no-such-host.invalid:9001", "[not-an-address]:9001", "[127.0.0.1]:9001", "1.2.3:9001", "::1:9001"] {
+        for value in
+            ["no-such-host.invalid:9001", "[not-an-address]:9001", "[127.0.0.1]:9001", "1.2.3:9001", "::1:9001"]
+        {
             let exit = bin.spawn_env(&[("AWS_LAMBDA_RUNTIME_API", value)]).wait();
             exit.assert_failed(&format!(
                 "AWS_LAMBDA_RUNTIME_API={value}: the host is neither an IP address nor localhost"

@@ -71,7 +71,8 @@ fn every_module_imports_only_modules_below_it() {
             for named in named_modules(&source, &order) {
                 let named_rank = order.iter().position(|m| *m == named).expect("a listed module");
                 if named_rank >= rank && named != *module {
-                    violations.push(format!("{} (layer {rank}) names `crate::{named}` (layer {named_rank})", path.display()));
+                    violations
+                        .push(format!("{} (layer {rank}) names `crate::{named}` (layer {named_rank})", path.display()));
                 }
             }
         }

@@ -352,7 +352,8 @@ mod tests {
             assert_eq!(head(raw).err(), Some(Error::HeaderLine), "{:?}", core::str::from_utf8(raw));
         }
         // obs-text and tabs are legal in values.
-        let (_, [_, _, ct]) = head(b"HTTP/1.1 200 OK\r\nContent-Type: t\xc3\xa9\tx\r\nContent-Length: 0\r\n\r\n").unwrap();
+        let (_, [_, _, ct]) =
+            head(b"HTTP/1.1 200 OK\r\nContent-Type: t\xc3\xa9\tx\r\nContent-Length: 0\r\n\r\n").unwrap();
         assert_eq!(ct, "t\u{e9}\tx".as_bytes());
     }
 
