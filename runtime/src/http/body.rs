@@ -145,38 +145,55 @@ impl BodyDecoder {
 
     /// The state after framing byte `b`.
     fn after(&mut self, b: u8) -> Result<State, Error> {
-        let next = match (self.state, b) {
-            (State::SizeStart | State::Size, _) if hex_digit(b).is_some() => {
-                let digit = hex_digit(b).unwrap_or(0);
-                // A multiple of 16 plus a digit: the addition cannot overflow.
-                self.remaining = self.remaining.checked_mul(16).ok_or(Error::ChunkSize)? + digit;
-                State::Size
-            }
-            (State::Size | State::SizeSpace, b' ' | b'\t') => State::SizeSpace,
-            (State::Size | State::SizeSpace, b';') => State::Extension,
-            (State::Size | State::SizeSpace | State::Extension, b'\r') => State::SizeLf,
-            (State::Extension, _) if is_value(b) => State::Extension,
-            (State::SizeLf, b'\n') if self.remaining == 0 => State::TrailerStart,
-            (State::SizeLf, b'\n') => {
-                self.total = self.total.saturating_add(self.remaining);
-                if self.total > MAX_BODY {
-                    return Err(Error::BodyTooLarge);
+        let next = match self.state {
+            State::SizeStart => self.size_digit(b)?,
+            State::Size => match b {
+                b' ' | b'\t' => State::SizeSpace,
+                b';' => State::Extension,
+                b'\r' => State::SizeLf,
+                _ => self.size_digit(b)?,
+            },
+            State::SizeSpace => match b {
+                b' ' | b'\t' => State::SizeSpace,
+                b';' => State::Extension,
+                b'\r' => State::SizeLf,
+                _ => return Err(Error::ChunkSize),
+            },
+            State::Extension => match b {
+                b'\r' => State::SizeLf,
+                _ if is_value(b) => State::Extension,
+                _ => return Err(Error::ChunkSize),
+            },
+            State::SizeLf => match b {
+                b'\n' if self.remaining == 0 => State::TrailerStart,
+                b'\n' => {
+                    self.total = self.total.saturating_add(self.remaining);
+                    if self.total > MAX_BODY {
+                        return Err(Error::BodyTooLarge);
+                    }
+                    State::Data
                 }
-                State::Data
-            }
-            (State::SizeStart | State::Size | State::SizeSpace | State::Extension | State::SizeLf, _) => {
-                return Err(Error::ChunkSize);
-            }
-            (State::DataCr, b'\r') => State::DataLf,
-            (State::DataLf, b'\n') => State::SizeStart,
-            (State::TrailerStart, b'\r') => State::LastLf,
-            (State::Trailer, b'\r') => State::TrailerLf,
-            (State::TrailerStart | State::Trailer, _) if is_value(b) => State::Trailer,
-            (State::TrailerLf, b'\n') => State::TrailerStart,
-            (State::LastLf, b'\n') => State::Done,
+                _ => return Err(Error::ChunkSize),
+            },
+            State::DataCr if b == b'\r' => State::DataLf,
+            State::DataLf if b == b'\n' => State::SizeStart,
+            State::TrailerStart if b == b'\r' => State::LastLf,
+            State::Trailer if b == b'\r' => State::TrailerLf,
+            State::TrailerStart | State::Trailer if is_value(b) => State::Trailer,
+            State::TrailerLf if b == b'\n' => State::TrailerStart,
+            State::LastLf if b == b'\n' => State::Done,
             _ => return Err(Error::ChunkFraming),
         };
         Ok(next)
+    }
+
+    /// A hex digit of a chunk size: the size grows by it (`Size`); anything else is a
+    /// malformed size.
+    fn size_digit(&mut self, b: u8) -> Result<State, Error> {
+        let digit = hex_digit(b).ok_or(Error::ChunkSize)?;
+        // A multiple of 16 plus a digit: the addition cannot overflow.
+        self.remaining = self.remaining.checked_mul(16).ok_or(Error::ChunkSize)? + digit;
+        Ok(State::Size)
     }
 }
 
