@@ -219,8 +219,8 @@ fn with(f: impl FnOnce(&mut Api) -> c_int) -> c_int {
     status
 }
 
-/// Creates the runtime ([`Runtime::from_env`]), for the transitions out of `Uninit`. Not
-/// inlined, so that `from_env`, which is (`inline(always)`), is compiled once.
+/// Creates the runtime ([`Runtime::from_env`]), for the transitions out of `Uninit`: the
+/// one place that writes the runtime's slot.
 #[inline(never)]
 fn new_runtime() -> &'static mut Runtime {
     // SAFETY: called inside `with`, whose flag keeps other callers out, and only on leaving

@@ -337,6 +337,7 @@ impl<'b, T: Transport> Conn<'b, T> {
 /// positions into `spans`, by [`HEADER_NAMES`]), then the body, decoded in place after it.
 /// A body longer than `limit` (or than the buffer) is read to its end and discarded: the
 /// reply is flagged `too_large`.
+// Out of line: inlined into `exchange` it compiles larger (docs/size.md).
 #[inline(never)]
 pub fn read_response(
     transport: &impl Transport,

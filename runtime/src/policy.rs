@@ -77,7 +77,7 @@ static ENDPOINT: sys::Once<Endpoint> = sys::Once::new();
 
 /// Makes `endpoint` the one the panic handler reports to, unless one is already (every
 /// runtime of a process reads the same variable).
-pub fn publish(endpoint: Endpoint) {
+pub fn report_panics_to(endpoint: Endpoint) {
     let _ = ENDPOINT.set(endpoint);
 }
 

@@ -116,7 +116,7 @@ impl Runtime {
             policy::fatal(&[b"cannot map the buffers"]);
         };
         let endpoint = resolve(entry, value);
-        policy::publish(endpoint);
+        policy::report_panics_to(endpoint);
         Runtime { conn: Conn::new(endpoint, reply, scratch), event, out, pending: false }
     }
 

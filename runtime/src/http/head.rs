@@ -78,6 +78,7 @@ impl Names<'_> {
 /// The rules: the status line is `HTTP/1.x NNN[ reason]` with a status from 100 to 999;
 /// every header line is `token ":" field-content`; every line ends with CRLF (a bare LF is
 /// an error). An error is found as soon as its bytes are there, even in an incomplete head.
+// Out of line: inlined into the client it compiles larger (docs/size.md).
 #[inline(never)]
 pub fn parse_head(buf: &[u8], names: &Names<'_>, values: &mut [Span]) -> Result<Option<ResponseHead>, Error> {
     values.fill(Span::default());
