@@ -68,7 +68,7 @@ pub struct Snippet<'a>(&'a [u8]);
 
 impl<'a> Snippet<'a> {
     /// The most bytes kept: enough for the Runtime API's error documents.
-    pub const MAX: usize = 256;
+    pub(crate) const MAX: usize = 256;
 
     /// The start of `body`.
     pub fn of(body: &'a [u8]) -> Self {
