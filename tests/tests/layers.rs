@@ -2,7 +2,14 @@
 //! paths name only modules above it in the documented order, so no two modules import
 //! each other, and `lib.rs` declares the modules in that order.
 
+mod tools;
+
 use std::path::{Path, PathBuf};
+
+/// Whether to skip: the flake's source leaves docs/ out (nix/source.toml).
+fn in_sandbox() -> bool {
+    tools::in_sandbox("reads docs/design.md, which the flake's source leaves out")
+}
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ has a parent").to_path_buf()
@@ -63,6 +70,9 @@ fn named_modules(source: &str, modules: &[String]) -> Vec<String> {
 
 #[test]
 fn every_module_imports_only_modules_below_it() {
+    if in_sandbox() {
+        return;
+    }
     let order = documented_order();
     assert!(order.len() >= 10, "the layers table lists the modules: {order:?}");
     let mut violations = Vec::new();
@@ -82,6 +92,9 @@ fn every_module_imports_only_modules_below_it() {
 
 #[test]
 fn lib_rs_declares_the_modules_in_layer_order() {
+    if in_sandbox() {
+        return;
+    }
     let lib = std::fs::read_to_string(root().join("runtime/src/lib.rs")).expect("read lib.rs");
     let declared: Vec<String> = lib
         .lines()
