@@ -156,7 +156,7 @@ pub type lambda_handler = Option<unsafe extern "C" fn(invocation: *const lambda_
 ///
 /// The runtime lives in a slot of its own ([`Cell::runtime`]), written once, on leaving
 /// `Uninit`, which no transition returns to; the states hold a reference to it, so that a
-/// transition moves a pointer, not the runtime's 200-odd bytes.
+/// transition moves a pointer, not the whole runtime.
 ///
 /// `repr(u8)`: a tag byte, 0 for the first variant, so that the static holding the state
 /// starts as zeros and takes no bytes in the executable (`.bss`) whatever the variants hold.
@@ -653,7 +653,7 @@ pub unsafe extern "C" fn lambda_export_trace_id(context: *const lambda_context) 
     let trace = context.and_then(|c| unsafe { slice(c.trace_id.ptr.cast(), c.trace_id.len) });
     match trace {
         None => LAMBDA_E_NULL,
-        Some(t) if crate::sys::set_trace_env(t) => LAMBDA_OK,
+        Some(t) if crate::sys::setenv(crate::context::TRACE_ID_VARIABLE, t) => LAMBDA_OK,
         Some(_) => LAMBDA_E_SYSTEM,
     }
 }

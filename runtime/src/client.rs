@@ -361,7 +361,10 @@ pub fn read_response(
             break head;
         }
     };
-    let body = buf.get_mut(head.len..).unwrap_or_default();
+    // A head that fills the buffer leaves no room to read a body into.
+    let Some(body) = buf.get_mut(head.len..).filter(|b| !b.is_empty()) else {
+        return Err(Failure::Http(http::Error::HeadTooLarge));
+    };
     // Room to read past the data kept: the framing around it, the rest of a last read.
     let limit = limit.min(body.len().saturating_sub(1));
     let mut decoder = BodyDecoder::new(head.framing);

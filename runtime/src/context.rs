@@ -29,6 +29,9 @@ pub enum Field {
     ContentType,
 }
 
+/// The environment variable X-Ray SDKs read the trace id from.
+pub(crate) const TRACE_ID_VARIABLE: &core::ffi::CStr = c"_X_AMZN_TRACE_ID";
+
 /// How many [`Field`]s there are.
 pub const FIELDS: usize = 9;
 
@@ -128,7 +131,7 @@ impl<'a> Context<'a> {
     /// allocates; call it at the start of each invocation. Returns `false` when the value
     /// could not be set (longer than 1023 bytes, or `setenv` failed).
     pub fn export_trace_id(&self) -> bool {
-        sys::set_trace_env(self.trace_id())
+        sys::setenv(TRACE_ID_VARIABLE, self.trace_id())
     }
 }
 

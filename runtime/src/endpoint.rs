@@ -20,7 +20,7 @@ pub struct Endpoint {
 
 /// Why the variable does not name an endpoint.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Error {
+pub enum EndpointError {
     /// Not `host:port` or `[v6]:port` with a port from 1 to 65535.
     Malformed,
     /// The host is neither an IP address nor `localhost`.
@@ -37,14 +37,14 @@ enum Host<'a> {
 }
 
 /// Resolves `value` (`host:port`) to an endpoint.
-pub fn resolve(value: &'static [u8]) -> Result<Endpoint, Error> {
-    let (host, port) = split(value).ok_or(Error::Malformed)?;
+pub fn resolve(value: &'static [u8]) -> Result<Endpoint, EndpointError> {
+    let (host, port) = split(value).ok_or(EndpointError::Malformed)?;
     let ip = match host {
         Host::Bracketed(text) => sys::parse_ipv6(text).map(|octets| Ipv6Addr::from(octets).into()),
         Host::Plain(text) if ascii::eq_ignore_case(text, b"localhost") => Some(Ipv4Addr::LOCALHOST.into()),
         Host::Plain(text) => sys::parse_ipv4(text).map(|octets| Ipv4Addr::from(octets).into()),
     };
-    let ip = ip.ok_or(Error::Unknown)?;
+    let ip = ip.ok_or(EndpointError::Unknown)?;
     Ok(Endpoint { addr: SocketAddr::new(ip, port), host: value })
 }
 
@@ -101,8 +101,8 @@ mod tests {
         for unknown in
             [&b"[127.0.0.1]:80"[..], b"1.2.3:80", b"example.com:80", b"localhost.:80", b"[localhost]:80", b"::1:9001"]
         {
-            assert_eq!(resolve(unknown), Err(Error::Unknown), "{unknown:?}");
+            assert_eq!(resolve(unknown), Err(EndpointError::Unknown), "{unknown:?}");
         }
-        assert_eq!(resolve(b"1.2.3.4"), Err(Error::Malformed));
+        assert_eq!(resolve(b"1.2.3.4"), Err(EndpointError::Malformed));
     }
 }

@@ -91,7 +91,7 @@
 // `unsafe` is fenced into `sys` and `capi`, which allow it.
 #![deny(unsafe_code)]
 
-// The modules, from the bottom layer up: each imports only modules above it in this list
+// The modules, from the bottom layer up: each imports only modules earlier in this list
 // (docs/design.md, "Layers"; tests/tests/layers.rs checks it).
 mod ascii;
 mod sys;

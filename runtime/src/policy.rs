@@ -2,9 +2,9 @@
 //! exit status 1), what is reported to the Runtime API and the runtime goes on, what is only
 //! logged; and the state the panic path reads.
 //!
-//! The Runtime API's rules (docs/design.md, "Errors"): a `/next` that does not give a valid
-//! invocation, a 5xx to an answer, or a failed exchange end the process; a 4xx to an answer
-//! is logged and the runtime goes on to the next invocation.
+//! The Runtime API's rules (docs/design.md, "Outcomes"): a `/next` that does not give a valid
+//! invocation, a 5xx to an answer, or a failed exchange end the process; any other status to
+//! an answer (a 4xx, in practice) is logged and the runtime goes on to the next invocation.
 
 use crate::client::{Conn, Failure, GET_NEXT, Post, Reply};
 use crate::endpoint::Endpoint;
@@ -28,12 +28,12 @@ pub fn next_or_exit(conn: &mut Conn<'_>, event: &mut [u8]) -> Reply {
 }
 
 /// Handles the outcome of an answer to the Runtime API (`request` names it in the log): a
-/// 4xx is logged and the runtime goes on; any other failure (a 5xx, no valid response)
-/// ends the process.
-pub fn answered(request: [&[u8]; 3], result: Result<(), Failure<'_>>) {
+/// status below 500 that is not 2xx (a 4xx, in practice) is logged and the runtime goes on;
+/// any other failure (a 5xx, no valid response) ends the process.
+pub fn handle_answer(request: [&[u8]; 3], result: Result<(), Failure<'_>>) {
     match result {
         Ok(()) => {}
-        Err(failure @ Failure::Status(400..=499, _)) => failure.log(request),
+        Err(failure @ Failure::Status(..=499, _)) => failure.log(request),
         Err(failure) => {
             failure.log(request);
             sys::exit(1)
@@ -41,16 +41,16 @@ pub fn answered(request: [&[u8]; 3], result: Result<(), Failure<'_>>) {
     }
 }
 
-/// Posts `body` as `post` says, and handles the outcome ([`answered`]).
+/// Posts `body` as `post` says, and handles the outcome ([`handle_answer`]).
 pub fn post(conn: &mut Conn<'_>, post: &Post<'_>, body: &[u8]) {
-    answered(post.target(), conn.post(post, body));
+    handle_answer(post.target(), conn.post(post, body));
 }
 
 /// Posts an error document (see [`Conn::post_error`]) and handles the outcome
-/// ([`answered`]).
+/// ([`handle_answer`]).
 pub fn post_error(conn: &mut Conn<'_>, request_id: &[u8], invocation_id: &[u8], error_type: &[u8], message: &[&[u8]]) {
     let result = conn.post_error(request_id, invocation_id, error_type, message);
-    answered(Post::error(request_id, invocation_id, error_type).target(), result);
+    handle_answer(Post::error(request_id, invocation_id, error_type).target(), result);
 }
 
 /// The error document of an invocation left unanswered (posted by the next `next`).

@@ -58,14 +58,14 @@ impl<'r> Responder<'r> {
         let post =
             Post::Response { request_id: self.context.request_id(), invocation_id: self.context.invocation_id() };
         policy::post(self.conn, &post, body);
-        self.answered();
+        self.mark_answered();
     }
 
     /// Posts `error` to `/error`.
     pub fn fail(self, error: &Error<'_>) {
         let (id, inv) = (self.context.request_id(), self.context.invocation_id());
         policy::post_error(self.conn, id, inv, error.error_type.as_bytes(), &[error.message.as_bytes()]);
-        self.answered();
+        self.mark_answered();
     }
 
     /// Reports `Function.ResponseSizeTooLarge`, like the Rust API's
@@ -78,12 +78,12 @@ impl<'r> Responder<'r> {
             error_type: policy::RESPONSE_TOO_LARGE_TYPE,
         };
         policy::post(self.conn, &post, policy::RESPONSE_TOO_LARGE);
-        self.answered();
+        self.mark_answered();
     }
 
     /// Marks the invocation answered (the receive buffer may be reused once the answer is
     /// sent).
-    fn answered(self) {
+    fn mark_answered(self) {
         *self.pending = false;
         policy::set_phase(Phase::Busy);
     }
@@ -236,8 +236,10 @@ impl Runtime {
 fn resolve(entry: &[u8], value: &'static [u8]) -> Endpoint {
     match endpoint::resolve(value) {
         Ok(endpoint) => endpoint,
-        Err(endpoint::Error::Malformed) => policy::fatal(&[entry, b" is not host:port or [ipv6]:port"]),
-        Err(endpoint::Error::Unknown) => policy::fatal(&[entry, b": the host is neither an IP address nor localhost"]),
+        Err(endpoint::EndpointError::Malformed) => policy::fatal(&[entry, b" is not host:port or [ipv6]:port"]),
+        Err(endpoint::EndpointError::Unknown) => {
+            policy::fatal(&[entry, b": the host is neither an IP address nor localhost"])
+        }
     }
 }
 

@@ -254,7 +254,7 @@ impl<'r> Stream<'r> {
             Ok(reply) => {
                 // A 4xx is logged, a 5xx ends the process, as for every answer.
                 let failure = Failure::Status(reply.status, Snippet::of(reply.body(conn.reply)));
-                policy::answered([POST, self.id, RESPONSE_STREAMING], Err(failure));
+                policy::handle_answer([POST, self.id, RESPONSE_STREAMING], Err(failure));
                 Err(StreamError::Rejected)
             }
             Err(failure) => Err(failed(self.id, failure)),

@@ -114,7 +114,7 @@ impl IoVecs {
     /// The iovecs [`push`](Self::push)ed.
     fn as_mut_slice(&mut self) -> &mut [libc::iovec] {
         let first = self.slots.as_mut_ptr().cast::<libc::iovec>();
-        // SAFETY: the first `len` slots are initialised (`new`), and MaybeUninit<T> has T's
+        // SAFETY: the first `len` slots are initialised (`push`), and MaybeUninit<T> has T's
         // layout.
         unsafe { core::slice::from_raw_parts_mut(first, self.len) }
     }
@@ -176,19 +176,20 @@ pub fn getenv(name: &CStr) -> Option<(&'static [u8], &'static [u8])> {
     Some((entry, value))
 }
 
-/// Sets `_X_AMZN_TRACE_ID` (or unsets it for an empty value); `false` if it could not: the
-/// value is 1,024 bytes or longer, holds a NUL byte, or `setenv` failed.
-pub fn set_trace_env(value: &[u8]) -> bool {
+/// Sets the environment variable `name` to `value`, or unsets it for an empty value;
+/// `false` if it could not: the value is 1,024 bytes or longer, holds a NUL byte, or glibc
+/// failed. glibc's `setenv` allocates: only opt-in features call this.
+pub fn setenv(name: &CStr, value: &[u8]) -> bool {
     let mut buf = [0u8; 1024];
     let Some(value) = c_string(value, &mut buf) else {
         return false;
     };
     if value.is_empty() {
-        // SAFETY: the name is a NUL-terminated literal.
-        (unsafe { libc::unsetenv(c"_X_AMZN_TRACE_ID".as_ptr()) }) == 0
+        // SAFETY: the name is NUL-terminated and lives for the call.
+        (unsafe { libc::unsetenv(name.as_ptr()) }) == 0
     } else {
         // SAFETY: both strings are NUL-terminated and live for the call; setenv copies them.
-        (unsafe { libc::setenv(c"_X_AMZN_TRACE_ID".as_ptr(), value.as_ptr(), 1) }) == 0
+        (unsafe { libc::setenv(name.as_ptr(), value.as_ptr(), 1) }) == 0
     }
 }
 
@@ -313,9 +314,11 @@ impl Socket {
         unsafe {
             syscall6(libc::SYS_setsockopt, fd, tcp, nodelay, (&raw const one) as usize, size_of::<libc::c_int>(), 0)
         };
+        // Not retried on EINTR: an interrupted connect goes on in the kernel, and a second
+        // call would fail with EALREADY.
         // SAFETY: `raw` points at the live sockaddr of `len` bytes built above; the kernel only
         // reads it.
-        retry(|| unsafe { syscall3(libc::SYS_connect, fd, raw, len) })?;
+        check(unsafe { syscall3(libc::SYS_connect, fd, raw, len) })?;
         Ok(sock)
     }
 

@@ -294,7 +294,8 @@ fn the_too_large_error_echoes_the_invocation_id() {
 
 #[test]
 fn client_error_statuses_on_response_are_logged_and_the_runtime_carries_on() {
-    for status in [400, 403, 410, 413] {
+    // Any status below 500 but 2xx is logged (302: neither a success nor a server error).
+    for status in [302, 400, 403, 410, 413] {
         for bin in echo_bootstraps() {
             let server = lambda_libc_mock::MockServer::start(
                 Script::new().events([ev("a", "1").answer_status(status), ev("b", "2")]),

@@ -4,7 +4,7 @@ use super::{Error, Framing, MAX_BODY, is_value};
 
 /// Where a [`BodyDecoder`] is in the body.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum State {
+enum DecoderState {
     /// `Content-Length`: `remaining` bytes to go.
     Length,
     /// No framing: every byte until the connection closes.
@@ -41,17 +41,22 @@ enum State {
 ///
 /// Feed it the raw bytes as they arrive ([`decode`](Self::decode)); it moves the data bytes
 /// down over the chunk framing, so that the decoded body ends up contiguous at the start of
-/// the buffer (a `Content-Length` body is left where it is). It never accepts more than
-/// [`MAX_BODY`] bytes of data, nor a chunk size over it.
+/// the buffer (a `Content-Length` body is left where it is). It reads at most [`MAX_BODY`]
+/// bytes of data (a `Content-Length` over it is refused by the head parser) and at most as
+/// many bytes of chunk framing, and refuses a chunk size over it at its first digit too many:
+/// a body costs a bounded number of reads, whatever the peer declares or sends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BodyDecoder {
-    state: State,
+    state: DecoderState,
     /// The data bytes still to come in `Length` and `Data`; the chunk size read so far in
     /// the states of a size line.
     remaining: u64,
     /// Data bytes so far, announced (chunk sizes) or read (until close): at most
     /// [`MAX_BODY`].
     total: u64,
+    /// Bytes of chunk framing read so far (size lines, extensions, trailers, CRLFs): at
+    /// most [`MAX_BODY`].
+    framing: u64,
 }
 
 /// What one call to [`BodyDecoder::decode`] achieved.
@@ -67,33 +72,35 @@ impl BodyDecoder {
     /// A decoder at the start of a body delimited by `framing`.
     pub const fn new(framing: Framing) -> Self {
         let (state, remaining) = match framing {
-            Framing::Length(n) => (State::Length, n),
-            Framing::Chunked => (State::SizeStart, 0),
-            Framing::UntilClose => (State::UntilClose, 0),
+            Framing::Length(n) => (DecoderState::Length, n),
+            Framing::Chunked => (DecoderState::SizeStart, 0),
+            Framing::UntilClose => (DecoderState::UntilClose, 0),
         };
-        BodyDecoder { state, remaining, total: 0 }
+        BodyDecoder { state, remaining, total: 0, framing: 0 }
     }
 
     /// Whether the body ends only when the connection does.
     pub fn until_close(&self) -> bool {
-        self.state == State::UntilClose
+        self.state == DecoderState::UntilClose
     }
 
     /// Decodes the raw bytes `buf[raw..end]`, appending their data at `buf[out..]`.
     ///
     /// Requires `out <= raw <= end <= buf.len()`; since framing is never shorter than the
-    /// data it wraps, the output never overtakes the input. (With other arguments it moves
-    /// no data, and never panics.) All input up to the end of the body is consumed; on
-    /// completion [`Progress::end`] tells where the body ended.
+    /// data it wraps, the output never overtakes the input. (Given other arguments it
+    /// decodes nothing and returns `out`.) All input up to the end of the body is consumed;
+    /// on completion [`Progress::end`] tells where the body ended.
     pub fn decode(&mut self, buf: &mut [u8], mut out: usize, mut raw: usize, end: usize) -> Result<Progress, Error> {
-        let end = end.min(buf.len());
+        if !(out <= raw && raw <= end && end <= buf.len()) {
+            return Ok(Progress { out, end: None });
+        }
         loop {
             match self.state {
-                State::Done => return Ok(Progress { out, end: Some(raw) }),
-                State::Length | State::Data | State::UntilClose => {
+                DecoderState::Done => return Ok(Progress { out, end: Some(raw) }),
+                DecoderState::Length | DecoderState::Data | DecoderState::UntilClose => {
                     let n = self.take_data(buf, out, raw, end)?;
                     (out, raw) = (out + n, raw + n);
-                    if raw == end && self.state != State::Done {
+                    if raw == end && self.state != DecoderState::Done {
                         return Ok(Progress { out, end: None });
                     }
                 }
@@ -102,6 +109,10 @@ impl BodyDecoder {
                         return Ok(Progress { out, end: None });
                     };
                     raw += 1;
+                    self.framing += 1;
+                    if self.framing > MAX_BODY {
+                        return Err(Error::BodyTooLarge);
+                    }
                     self.state = self.after(b)?;
                 }
             }
@@ -113,7 +124,7 @@ impl BodyDecoder {
     fn take_data(&mut self, buf: &mut [u8], out: usize, raw: usize, end: usize) -> Result<usize, Error> {
         let available = end.saturating_sub(raw);
         let n = match self.state {
-            State::UntilClose => available,
+            DecoderState::UntilClose => available,
             _ => available.min(usize::try_from(self.remaining).unwrap_or(usize::MAX)),
         };
         // The gap (framing already read) and the data after it: the data moves to the start
@@ -127,7 +138,7 @@ impl BodyDecoder {
         }
         let n64 = n as u64;
         match self.state {
-            State::UntilClose => {
+            DecoderState::UntilClose => {
                 self.total += n64;
                 if self.total > MAX_BODY {
                     return Err(Error::BodyTooLarge);
@@ -136,7 +147,8 @@ impl BodyDecoder {
             _ => {
                 self.remaining -= n64;
                 if self.remaining == 0 {
-                    self.state = if self.state == State::Length { State::Done } else { State::DataCr };
+                    self.state =
+                        if self.state == DecoderState::Length { DecoderState::Done } else { DecoderState::DataCr };
                 }
             }
         }
@@ -144,56 +156,59 @@ impl BodyDecoder {
     }
 
     /// The state after framing byte `b`.
-    fn after(&mut self, b: u8) -> Result<State, Error> {
+    fn after(&mut self, b: u8) -> Result<DecoderState, Error> {
         let next = match self.state {
-            State::SizeStart => self.size_digit(b)?,
-            State::Size => match b {
-                b' ' | b'\t' => State::SizeSpace,
-                b';' => State::Extension,
-                b'\r' => State::SizeLf,
+            DecoderState::SizeStart => self.size_digit(b)?,
+            DecoderState::Size => match b {
+                b' ' | b'\t' => DecoderState::SizeSpace,
+                b';' => DecoderState::Extension,
+                b'\r' => DecoderState::SizeLf,
                 _ => self.size_digit(b)?,
             },
-            State::SizeSpace => match b {
-                b' ' | b'\t' => State::SizeSpace,
-                b';' => State::Extension,
-                b'\r' => State::SizeLf,
+            DecoderState::SizeSpace => match b {
+                b' ' | b'\t' => DecoderState::SizeSpace,
+                b';' => DecoderState::Extension,
+                b'\r' => DecoderState::SizeLf,
                 _ => return Err(Error::ChunkSize),
             },
-            State::Extension => match b {
-                b'\r' => State::SizeLf,
-                _ if is_value(b) => State::Extension,
+            DecoderState::Extension => match b {
+                b'\r' => DecoderState::SizeLf,
+                _ if is_value(b) => DecoderState::Extension,
                 _ => return Err(Error::ChunkSize),
             },
-            State::SizeLf => match b {
-                b'\n' if self.remaining == 0 => State::TrailerStart,
+            DecoderState::SizeLf => match b {
+                b'\n' if self.remaining == 0 => DecoderState::TrailerStart,
                 b'\n' => {
                     self.total = self.total.saturating_add(self.remaining);
                     if self.total > MAX_BODY {
                         return Err(Error::BodyTooLarge);
                     }
-                    State::Data
+                    DecoderState::Data
                 }
                 _ => return Err(Error::ChunkSize),
             },
-            State::DataCr if b == b'\r' => State::DataLf,
-            State::DataLf if b == b'\n' => State::SizeStart,
-            State::TrailerStart if b == b'\r' => State::LastLf,
-            State::Trailer if b == b'\r' => State::TrailerLf,
-            State::TrailerStart | State::Trailer if is_value(b) => State::Trailer,
-            State::TrailerLf if b == b'\n' => State::TrailerStart,
-            State::LastLf if b == b'\n' => State::Done,
+            DecoderState::DataCr if b == b'\r' => DecoderState::DataLf,
+            DecoderState::DataLf if b == b'\n' => DecoderState::SizeStart,
+            DecoderState::TrailerStart if b == b'\r' => DecoderState::LastLf,
+            DecoderState::Trailer if b == b'\r' => DecoderState::TrailerLf,
+            DecoderState::TrailerStart | DecoderState::Trailer if is_value(b) => DecoderState::Trailer,
+            DecoderState::TrailerLf if b == b'\n' => DecoderState::TrailerStart,
+            DecoderState::LastLf if b == b'\n' => DecoderState::Done,
             _ => return Err(Error::ChunkFraming),
         };
         Ok(next)
     }
 
     /// A hex digit of a chunk size: the size grows by it (`Size`); anything else is a
-    /// malformed size.
-    fn size_digit(&mut self, b: u8) -> Result<State, Error> {
+    /// malformed size, and a size over [`MAX_BODY`] is refused at once.
+    fn size_digit(&mut self, b: u8) -> Result<DecoderState, Error> {
         let digit = hex_digit(b).ok_or(Error::ChunkSize)?;
-        // A multiple of 16 plus a digit: the addition cannot overflow.
-        self.remaining = self.remaining.checked_mul(16).ok_or(Error::ChunkSize)? + digit;
-        Ok(State::Size)
+        // `remaining` is at most MAX_BODY here, so this cannot overflow.
+        self.remaining = self.remaining * 16 + digit;
+        if self.remaining > MAX_BODY {
+            return Err(Error::BodyTooLarge);
+        }
+        Ok(DecoderState::Size)
     }
 }
 
@@ -265,8 +280,8 @@ mod tests {
             (b"1 2\r\n", Error::ChunkSize),
             (b"5\n", Error::ChunkSize),
             (b"5\r\r", Error::ChunkSize),
-            (b"10000000000000000\r\n", Error::ChunkSize),
-            (b"ffffffffffffffff0\r\n", Error::ChunkSize),
+            (b"10000000000000000\r\n", Error::BodyTooLarge),
+            (b"ffffffffffffffff0\r\n", Error::BodyTooLarge),
             (b"1;\x01\r\n", Error::ChunkSize),
             (b"2\r\nabc\r\n", Error::ChunkFraming),
             (b"2\r\nab\n", Error::ChunkFraming),
@@ -297,13 +312,36 @@ mod tests {
     }
 
     #[test]
+    fn a_size_over_the_limit_fails_at_its_digit_without_its_line_end() {
+        let over = format!("{:x}", MAX_BODY + 1);
+        let mut buf = over.clone().into_bytes();
+        let got = BodyDecoder::new(Framing::Chunked).decode(&mut buf, 0, 0, over.len());
+        assert_eq!(got, Err(Error::BodyTooLarge));
+    }
+
+    #[test]
+    fn framing_is_bounded_too() {
+        // An extension, or trailers, that never end: refused once the framing passes
+        // MAX_BODY bytes.
+        for start in [&b"1;"[..], b"0\r\nT: "] {
+            let mut dec = BodyDecoder::new(Framing::Chunked);
+            let mut buf = start.to_vec();
+            let n = buf.len();
+            assert!(dec.decode(&mut buf, 0, 0, n).is_ok());
+            dec.framing = MAX_BODY - 3;
+            let mut more = *b"xxxx";
+            assert_eq!(dec.decode(&mut more, 0, 0, 4), Err(Error::BodyTooLarge), "{start:?}");
+        }
+    }
+
+    #[test]
     fn chunks_summing_over_the_limit_fail() {
         let half = MAX_BODY / 2 + 1;
         let mut dec = BodyDecoder::new(Framing::Chunked);
         let first = format!("{half:x}\r\n");
         let mut buf = first.clone().into_bytes();
         assert!(dec.decode(&mut buf, 0, 0, first.len()).is_ok());
-        (dec.state, dec.remaining) = (State::DataCr, 0); // as if the data had been read
+        (dec.state, dec.remaining) = (DecoderState::DataCr, 0); // as if the data had been read
         let second = format!("\r\n{half:x}\r\n");
         let mut buf = second.clone().into_bytes();
         assert_eq!(dec.decode(&mut buf, 0, 0, second.len()), Err(Error::BodyTooLarge));
@@ -332,11 +370,14 @@ mod tests {
     }
 
     #[test]
-    fn broken_preconditions_do_not_panic() {
+    fn broken_preconditions_decode_nothing() {
         let mut buf = b"5\r\nhello\r\n0\r\n\r\n".to_vec();
         let len = buf.len();
-        let _ = BodyDecoder::new(Framing::Chunked).decode(&mut buf, 1, 0, len);
-        let _ = BodyDecoder::new(Framing::Chunked).decode(&mut buf, 0, 0, len + 64);
-        let _ = BodyDecoder::new(Framing::Length(100)).decode(&mut buf, 9, 3, len);
+        for framing in [Framing::Chunked, Framing::Length(100), Framing::UntilClose] {
+            for (out, raw, end) in [(1, 0, len), (0, 0, len + 64), (9, 3, len), (0, 5, 3)] {
+                let got = BodyDecoder::new(framing).decode(&mut buf, out, raw, end);
+                assert_eq!(got, Ok(Progress { out, end: None }), "{framing:?} {out} {raw} {end}");
+            }
+        }
     }
 }

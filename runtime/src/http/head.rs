@@ -1,6 +1,6 @@
 //! The response head: status line and header lines, parsed in one pass.
 
-use super::{Error, MAX_BODY, MAX_HEAD};
+use super::{Error, MAX_BODY, MAX_HEAD, is_value};
 use crate::ascii::{self, eq_ignore_case};
 
 /// Where a header value lies in the head: the byte range `start..end` (`0..0` when absent).
@@ -77,7 +77,7 @@ impl Names<'_> {
 ///
 /// The rules: the status line is `HTTP/1.x NNN[ reason]` with a status from 100 to 999;
 /// every header line is `token ":" field-content`; every line ends with CRLF (a bare LF is
-/// an error). An error is found as soon as its bytes are there, even in an incomplete head.
+/// an error). An error is found as soon as its line is complete, even in an incomplete head.
 // Out of line: inlined into the client it compiles larger (docs/size.md).
 #[inline(never)]
 pub fn parse_head(buf: &[u8], names: &Names<'_>, values: &mut [Span]) -> Result<Option<ResponseHead>, Error> {
@@ -90,7 +90,7 @@ pub fn parse_head(buf: &[u8], names: &Names<'_>, values: &mut [Span]) -> Result<
 }
 
 /// What the framing headers said so far.
-struct Framings {
+struct FramingHeaders {
     length: Option<u64>,
     chunked: bool,
     keep_alive: bool,
@@ -101,7 +101,7 @@ fn parse_lines(buf: &[u8], names: &Names<'_>, values: &mut [Span]) -> Result<Opt
     let Some(mut rest) = end_of_line(tail, Error::StatusLine)? else { return Ok(None) };
     let (minor, status) = status_line(line)?;
     // HTTP/1.1 and later minor versions keep the connection unless told otherwise.
-    let mut framings = Framings { length: None, chunked: false, keep_alive: minor != b'0' };
+    let mut framings = FramingHeaders { length: None, chunked: false, keep_alive: minor != b'0' };
     loop {
         match rest {
             [b'\r', b'\n', ..] => break,
@@ -128,9 +128,9 @@ fn parse_lines(buf: &[u8], names: &Names<'_>, values: &mut [Span]) -> Result<Opt
     }
     let len = buf.len() - rest.len() + 2;
     let framing = match framings {
-        Framings { chunked: true, length: Some(_), .. } => return Err(Error::AmbiguousFraming),
-        Framings { chunked: true, .. } => Framing::Chunked,
-        Framings { length: Some(n), .. } => Framing::Length(n),
+        FramingHeaders { chunked: true, length: Some(_), .. } => return Err(Error::AmbiguousFraming),
+        FramingHeaders { chunked: true, .. } => Framing::Chunked,
+        FramingHeaders { length: Some(n), .. } => Framing::Length(n),
         _ if status < 200 || status == 204 || status == 304 => Framing::Length(0),
         _ => {
             framings.keep_alive = false;
@@ -140,7 +140,7 @@ fn parse_lines(buf: &[u8], names: &Names<'_>, values: &mut [Span]) -> Result<Opt
     Ok(Some(ResponseHead { len, status, keep_alive: framings.keep_alive, framing }))
 }
 
-impl Framings {
+impl FramingHeaders {
     /// Takes in a framing header (`Content-Length`, `Transfer-Encoding`, `Connection`):
     /// `Ok(false)` for any other.
     fn read(&mut self, name: &[u8], value: &[u8]) -> Result<bool, Error> {
@@ -225,12 +225,6 @@ const fn is_token(b: u8) -> bool {
         | b'!' | b'#' | b'$' | b'%' | b'&' | b'\'' | b'*' | b'+' | b'-' | b'.' | b'^' | b'_' | b'`' | b'|' | b'~')
 }
 
-/// Field content: [`is_value`](super::is_value) restated as a `const fn` for its table
-/// (a test checks every byte), anything but the ASCII control characters, tab excepted.
-const fn is_field_content(b: u8) -> bool {
-    b == b'\t' || !b.is_ascii_control()
-}
-
 /// A table of `$class` for every byte, built at compile time: the scans look a byte up
 /// in it rather than test it against each range.
 macro_rules! byte_class {
@@ -247,13 +241,12 @@ macro_rules! byte_class {
 
 /// [`is_token`] of every byte.
 static TOKEN: [bool; 256] = byte_class!(is_token);
-/// [`is_field_content`] of every byte.
-static VALUE: [bool; 256] = byte_class!(is_field_content);
+/// [`is_value`] of every byte.
+static VALUE: [bool; 256] = byte_class!(is_value);
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::http::is_value;
 
     const NAMES: Names<'_> = Names {
         prefix: b"lambda-runtime-",
@@ -417,7 +410,6 @@ mod tests {
     fn the_tables_are_their_predicates() {
         for b in 0..=u8::MAX {
             assert_eq!(TOKEN[usize::from(b)], is_token(b), "{b:#04x}");
-            assert_eq!(is_field_content(b), is_value(b), "{b:#04x}");
             assert_eq!(VALUE[usize::from(b)], is_value(b), "{b:#04x}");
         }
     }

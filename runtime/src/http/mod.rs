@@ -7,7 +7,8 @@
 //!
 //! Both are strict where the Runtime API never needs leniency (every line ends in CRLF, no
 //! folding, framing headers must agree) and bounded: a head over [`MAX_HEAD`] bytes and a
-//! body over [`MAX_BODY`] bytes are errors, found before they are read.
+//! body over [`MAX_BODY`] bytes are errors; a body declared that large is refused before
+//! any of it is read.
 
 pub mod body;
 pub mod head;
@@ -66,7 +67,7 @@ impl Error {
 }
 
 /// Field content (RFC 9110): visible ASCII, space, tab and obs-text; no control characters.
-fn is_value(b: u8) -> bool {
+const fn is_value(b: u8) -> bool {
     matches!(b, b'\t' | b' '..=b'~' | 0x80..=0xff)
 }
 
