@@ -414,6 +414,8 @@ mod tests {
         reads: VecDeque<Vec<u8>>,
         /// Every request sent, as one byte string each.
         sent: Vec<Vec<u8>>,
+        /// Sends still to fail, with this errno, from the next on.
+        failing_sends: Vec<Errno>,
         connects: usize,
     }
 
@@ -434,8 +436,13 @@ mod tests {
         }
 
         fn send(&self, parts: &[&[u8]]) -> Result<(), Errno> {
-            FAKE.with_borrow_mut(|f| f.sent.push(parts.concat()));
-            Ok(())
+            FAKE.with_borrow_mut(|f| match f.failing_sends.pop() {
+                Some(errno) => Err(errno),
+                None => {
+                    f.sent.push(parts.concat());
+                    Ok(())
+                }
+            })
         }
 
         fn recv(&self, buf: &mut [u8]) -> Result<usize, Errno> {
@@ -557,6 +564,53 @@ mod tests {
         });
         assert_eq!(connects(), 2);
         assert_eq!(sent().len(), 3);
+    }
+
+    #[test]
+    fn a_failed_send_is_retried_once_when_the_connection_was_reused() {
+        script([reads(&[NEXT_RESPONSE]), reads(&[NEXT_RESPONSE]), reads(&[NEXT_RESPONSE])]);
+        with_conn(|conn, event| {
+            conn.next(event).unwrap();
+            FAKE.with_borrow_mut(|f| f.failing_sends = vec![32]);
+            assert_eq!(conn.next(event).map(|r| r.status), Ok(200), "EPIPE on the reused one, sent again");
+            FAKE.with_borrow_mut(|f| f.failing_sends = vec![32]);
+            assert_eq!(conn.next(event).map(|r| r.status), Ok(200), "a kept connection is reused again");
+        });
+        assert_eq!(connects(), 3);
+        script([reads(&[NEXT_RESPONSE])]);
+        FAKE.with_borrow_mut(|f| f.failing_sends = vec![32]);
+        with_conn(|conn, event| {
+            assert_eq!(conn.next(event).err(), Some(Failure::Send(32)), "a fresh one is not retried")
+        });
+    }
+
+    #[test]
+    fn a_failed_read_after_part_of_the_response_is_a_receive_failure() {
+        // The fake ends the stream when its reads run out; an error needs a transport that
+        // fails: the first read succeeds in part, the second fails.
+        struct Failing;
+        impl Transport for Failing {
+            fn connect(_: &SocketAddr) -> Result<Self, Errno> {
+                Ok(Failing)
+            }
+            fn send(&self, _: &[&[u8]]) -> Result<(), Errno> {
+                Ok(())
+            }
+            fn recv(&self, buf: &mut [u8]) -> Result<usize, Errno> {
+                FAKE.with_borrow_mut(|f| match f.reads.pop_front() {
+                    Some(read) => {
+                        buf[..read.len()].copy_from_slice(&read);
+                        Ok(read.len())
+                    }
+                    None => Err(104),
+                })
+            }
+        }
+        FAKE.with_borrow_mut(|f| f.reads = [NEXT_RESPONSE[..30].to_vec()].into());
+        let mut buf = vec![0u8; 1024];
+        assert_eq!(read_response(&Failing, &mut buf, 512, &mut []).err(), Some(Failure::Receive(104)));
+        FAKE.with_borrow_mut(|f| f.reads.clear());
+        assert_eq!(read_response(&Failing, &mut buf, 512, &mut []).err(), Some(Failure::NoResponse));
     }
 
     #[test]

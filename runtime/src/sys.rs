@@ -463,3 +463,40 @@ impl Marker {
         (self.tag.load(Ordering::Relaxed), slice(&self.first), slice(&self.second))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn once_is_set_once() {
+        let cell: Once<u32> = Once::new();
+        assert_eq!(cell.state.load(Ordering::Relaxed), EMPTY);
+        #[cfg(feature = "panic-handler")]
+        assert_eq!(cell.get(), None);
+        assert_eq!(cell.set(7), Ok(()));
+        assert_eq!(cell.set(8), Err(8), "a second value is given back");
+        assert_eq!(cell.state.load(Ordering::Relaxed), SET);
+        #[cfg(feature = "panic-handler")]
+        assert_eq!(cell.get(), Some(&7), "the first value stays");
+    }
+
+    #[test]
+    fn c_strings_fit_and_hold_no_nul() {
+        let mut buf = [0u8; 8];
+        assert_eq!(c_string(b"1234567", &mut buf).map(CStr::to_bytes), Some(&b"1234567"[..]));
+        assert_eq!(c_string(b"12345678", &mut [0u8; 8]), None, "no room for the NUL");
+        assert_eq!(c_string(b"a\0b", &mut [0u8; 8]), None, "a NUL inside");
+        assert_eq!(c_string(b"", &mut [0u8; 8]).map(CStr::to_bytes), Some(&b""[..]));
+    }
+
+    #[test]
+    fn addresses_parse_as_inet_pton_reads_them() {
+        assert_eq!(parse_ipv4(b"127.0.0.1"), Some([127, 0, 0, 1]));
+        assert_eq!(parse_ipv6(b"::1"), Some([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]));
+        for bad in [&b""[..], b"1.2.3", b"1.2.3.256", b"localhost", b"127.0.0.1\0"] {
+            assert_eq!(parse_ipv4(bad), None, "{bad:?}");
+        }
+        assert_eq!(parse_ipv6(b"127.0.0.1"), None);
+    }
+}
