@@ -273,9 +273,9 @@ impl<'b, T: Transport> Conn<'b, T> {
         result
     }
 
-    /// `Ok` for a 2xx `reply` to a post, read into [`reply`](Self::reply); a
+    /// `Ok` for a 2xx `reply` to a post (or a stream), read into [`reply`](Self::reply); a
     /// [`Failure::Status`] otherwise.
-    fn accepted(&self, reply: Reply) -> Result<(), Failure<'_>> {
+    pub fn accepted(&self, reply: Reply) -> Result<(), Failure<'_>> {
         match reply.status {
             200..=299 => Ok(()),
             code => Err(Failure::Status(code, Snippet::of(reply.body(self.reply)))),
@@ -293,7 +293,7 @@ impl<'b, T: Transport> Conn<'b, T> {
         error_type: &[u8],
         message: &[&[u8]],
     ) -> Result<(), Failure<'_>> {
-        let error_type = if json::valid_error_type(error_type) { error_type } else { b"Function.Unknown" };
+        let error_type = json::reported_error_type(error_type);
         let scratch = core::mem::take(&mut self.scratch);
         let n = json::error_body(scratch, error_type, message);
         let result =

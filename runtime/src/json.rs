@@ -10,6 +10,12 @@ pub fn valid_error_type(t: &[u8]) -> bool {
     matches!(name, Some([first, rest @ ..]) if first.is_ascii_uppercase() && !rest.is_empty() && rest.iter().all(u8::is_ascii_alphabetic))
 }
 
+/// The error type to report for `t`: `t` itself if it is valid ([`valid_error_type`]),
+/// else `Function.Unknown`.
+pub fn reported_error_type(t: &[u8]) -> &[u8] {
+    if valid_error_type(t) { t } else { b"Function.Unknown" }
+}
+
 /// `t` without `prefix`, if it starts with it (a loop: slice equality would import `bcmp`).
 fn strip<'a>(t: &'a [u8], prefix: &[u8]) -> Option<&'a [u8]> {
     let rest = t.get(prefix.len()..)?;
@@ -112,6 +118,12 @@ mod tests {
             &buf[..n],
             br#"{"errorMessage":"boom at src/main.rs:7","errorType":"Runtime.Panic","stackTrace":[]}"#
         );
+    }
+
+    #[test]
+    fn invalid_error_types_are_reported_as_unknown() {
+        assert_eq!(reported_error_type(b"Function.Bad"), b"Function.Bad");
+        assert_eq!(reported_error_type(b"bad"), b"Function.Unknown");
     }
 
     #[test]

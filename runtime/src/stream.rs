@@ -11,8 +11,9 @@
 //! alone ([`Stream::finish`]) or followed by the two error trailers ([`Stream::fail`]).
 
 use crate::ascii;
-use crate::client::{self, Conn, Failure, HTTP_HOST, INVOCATION_ID, POST_INVOCATION as POST, REPLY_BODY, Snippet};
+use crate::client::{self, Conn, Failure, HTTP_HOST, INVOCATION_ID, POST_INVOCATION as POST, REPLY_BODY};
 use crate::handler::Error;
+use crate::http;
 use crate::json::{self, Cursor};
 use crate::policy;
 use crate::runtime::Responder;
@@ -240,7 +241,7 @@ impl<'r> Stream<'r> {
         let mut trailer: [&[u8]; 5] = [LAST_CHUNK, b"", b"", b"", b""];
         if let Some(e) = error {
             let t = e.error_type.as_bytes();
-            let t = if json::valid_error_type(t) { t } else { b"Function.Unknown" };
+            let t = json::reported_error_type(t);
             let limit = MAX_DOCUMENT.min(conn.scratch.len() / 4 * 3);
             let n = json::error_body(conn.scratch.get_mut(..limit).unwrap_or_default(), t, &[e.message.as_bytes()]);
             let n = base64_in_place(conn.scratch, n);
@@ -249,15 +250,17 @@ impl<'r> Stream<'r> {
         if let Err(e) = sock.send(&trailer) {
             return Err(failed(self.id, Failure::Send(e)));
         }
-        match client::read_response(&sock, conn.reply, REPLY_BODY, &mut []) {
-            Ok(reply) if reply.status / 100 == 2 => Ok(()),
-            Ok(reply) => {
-                // A 4xx is logged, a 5xx ends the process, as for every answer.
-                let failure = Failure::Status(reply.status, Snippet::of(reply.body(conn.reply)));
+        let reply = match client::read_response(&sock, conn.reply, REPLY_BODY, &mut []) {
+            Ok(reply) => reply,
+            Err(failure) => return Err(failed(self.id, failure)),
+        };
+        match conn.accepted(reply) {
+            Ok(()) => Ok(()),
+            Err(failure) => {
+                // Logged, or the end of the process for a 5xx, as for every answer.
                 policy::handle_answer([POST, self.id, RESPONSE_STREAMING], Err(failure));
                 Err(StreamError::Rejected)
             }
-            Err(failure) => Err(failed(self.id, failure)),
         }
     }
 }
@@ -277,9 +280,9 @@ fn failed(id: &[u8], failure: Failure<'_>) -> StreamError {
     StreamError::Broken
 }
 
-/// Whether `v` can be sent as a header value: not empty, no control characters.
+/// Whether `v` can be sent as a header value: not empty, field content only.
 fn is_header_value(v: &[u8]) -> bool {
-    !v.is_empty() && v.iter().all(|&b| b == b'\t' || (b >= b' ' && b != 0x7f))
+    !v.is_empty() && v.iter().all(|&b| http::is_value(b))
 }
 
 const HEX: &[u8; 16] = b"0123456789abcdef";

@@ -67,7 +67,7 @@ impl Error {
 }
 
 /// Field content (RFC 9110): visible ASCII, space, tab and obs-text; no control characters.
-const fn is_value(b: u8) -> bool {
+pub(crate) const fn is_value(b: u8) -> bool {
     matches!(b, b'\t' | b' '..=b'~' | 0x80..=0xff)
 }
 
