@@ -58,41 +58,29 @@ impl<'r> Responder<'r> {
         let post =
             Post::Response { request_id: self.context.request_id(), invocation_id: self.context.invocation_id() };
         policy::post(self.conn, &post, body);
-        self.mark_answered();
+        mark_answered(self.pending);
     }
 
     /// Posts `error` to `/error`.
     pub fn fail(self, error: &Error<'_>) {
         let (id, inv) = (self.context.request_id(), self.context.invocation_id());
         policy::post_error(self.conn, id, inv, error.error_type.as_bytes(), &[error.message.as_bytes()]);
-        self.mark_answered();
+        mark_answered(self.pending);
     }
 
     /// Reports `Function.ResponseSizeTooLarge`, like the Rust API's
     /// [`Overflow`](crate::Overflow) error, as a constant document.
     #[cfg(feature = "c-api")]
     pub(crate) fn fail_too_large(self) {
-        let post = Post::Error {
-            request_id: self.context.request_id(),
-            invocation_id: self.context.invocation_id(),
-            error_type: policy::RESPONSE_TOO_LARGE_TYPE,
-        };
-        policy::post(self.conn, &post, policy::RESPONSE_TOO_LARGE);
-        self.mark_answered();
-    }
-
-    /// Marks the invocation answered (the receive buffer may be reused once the answer is
-    /// sent).
-    fn mark_answered(self) {
-        *self.pending = false;
-        policy::set_phase(Phase::Busy);
+        let (id, inv) = (self.context.request_id(), self.context.invocation_id());
+        post_constant_error(self.conn, id, inv, policy::RESPONSE_TOO_LARGE_TYPE, policy::RESPONSE_TOO_LARGE);
+        mark_answered(self.pending);
     }
 
     /// Marks the invocation answered and hands its connection and context over to a
     /// stream, which answers it.
     pub(crate) fn hand_over(self) -> (&'r mut Conn<'static>, Context<'r>) {
-        *self.pending = false;
-        policy::set_phase(Phase::Busy);
+        mark_answered(self.pending);
         (self.conn, self.context)
     }
 }
@@ -162,14 +150,10 @@ impl Runtime {
     /// Posts the constant error document `body` of `error_type` to the invocation of the
     /// last `/next`, and marks it answered.
     fn answer_last(&mut self, error_type: &[u8], body: &[u8]) {
-        let post = Post::Error {
-            request_id: context::value(self.event, &self.conn.spans, Field::RequestId),
-            invocation_id: context::value(self.event, &self.conn.spans, Field::InvocationId),
-            error_type,
-        };
-        policy::post(&mut self.conn, &post, body);
-        self.pending = false;
-        policy::set_phase(Phase::Busy);
+        let id = context::value(self.event, &self.conn.spans, Field::RequestId);
+        let inv = context::value(self.event, &self.conn.spans, Field::InvocationId);
+        post_constant_error(&mut self.conn, id, inv, error_type, body);
+        mark_answered(&mut self.pending);
     }
 
     /// Reports an initialisation failure to `/runtime/init/error` and exits with status 1.
@@ -230,6 +214,25 @@ impl Runtime {
         }
         pending
     }
+}
+
+/// Posts the runtime's constant error document `body` of `error_type` for the invocation
+/// with `request_id` and `invocation_id`.
+fn post_constant_error(
+    conn: &mut Conn<'static>,
+    request_id: &[u8],
+    invocation_id: &[u8],
+    error_type: &[u8],
+    body: &[u8],
+) {
+    policy::post(conn, &Post::Error { request_id, invocation_id, error_type }, body);
+}
+
+/// Marks the invocation handed out last answered: nothing waits for an answer, and the
+/// panic handler no longer reports to it (its ids may be overwritten from now on).
+fn mark_answered(pending: &mut bool) {
+    *pending = false;
+    policy::set_phase(Phase::Busy);
 }
 
 /// The endpoint `AWS_LAMBDA_RUNTIME_API` (`entry` is `NAME=value`) names, or exit.
