@@ -109,10 +109,7 @@ impl BodyDecoder {
                         return Ok(Progress { out, end: None });
                     };
                     raw += 1;
-                    self.framing += 1;
-                    if self.framing > MAX_BODY {
-                        return Err(Error::BodyTooLarge);
-                    }
+                    count(&mut self.framing, 1)?;
                     self.state = self.after(b)?;
                 }
             }
@@ -138,12 +135,7 @@ impl BodyDecoder {
         }
         let n64 = n as u64;
         match self.state {
-            DecoderState::UntilClose => {
-                self.total += n64;
-                if self.total > MAX_BODY {
-                    return Err(Error::BodyTooLarge);
-                }
-            }
+            DecoderState::UntilClose => count(&mut self.total, n64)?,
             _ => {
                 self.remaining -= n64;
                 if self.remaining == 0 {
@@ -179,10 +171,7 @@ impl BodyDecoder {
             DecoderState::SizeLf => match b {
                 b'\n' if self.remaining == 0 => DecoderState::TrailerStart,
                 b'\n' => {
-                    self.total = self.total.saturating_add(self.remaining);
-                    if self.total > MAX_BODY {
-                        return Err(Error::BodyTooLarge);
-                    }
+                    count(&mut self.total, self.remaining)?;
                     DecoderState::Data
                 }
                 _ => return Err(Error::ChunkSize),
@@ -210,6 +199,13 @@ impl BodyDecoder {
         }
         Ok(DecoderState::Size)
     }
+}
+
+/// Adds `n` bytes to `counter`: a body's data or its framing, each bounded by
+/// [`MAX_BODY`].
+fn count(counter: &mut u64, n: u64) -> Result<(), Error> {
+    *counter = counter.saturating_add(n);
+    if *counter > MAX_BODY { Err(Error::BodyTooLarge) } else { Ok(()) }
 }
 
 /// The value of a hexadecimal digit (either case).
