@@ -28,5 +28,21 @@
       devShells = forEachSystem (s: { default = s.devShell; });
       apps = forEachSystem (s: { inherit (s) invoke; });
       formatter = forEachSystem (s: s.formatter);
+
+      # Your own function: `lambda-libc.lib.<system>.buildBootstrap { src = ./.; }`
+      # (nix/bootstrap.nix), and a project to start from: `nix flake init -t <this flake>#rust`
+      # or `#c`, the same files `cargo lambda-libc new` writes (templates/).
+      lib = forEachSystem (s: { inherit (s) buildBootstrap; });
+      templates = rec {
+        default = rust;
+        rust = {
+          path = ./templates/rust;
+          description = "A Lambda function in Rust on lambda-libc, built with lib.buildBootstrap";
+        };
+        c = {
+          path = ./templates/c;
+          description = "A Lambda function in C on lambda-libc, built with lib.buildBootstrap";
+        };
+      };
     };
 }

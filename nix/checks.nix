@@ -2,7 +2,7 @@
 # the same xtask command (`--step`), plus the Nix and Terraform linters. Not here: `repro`
 # (Nix itself rebuilds: `nix build --rebuild`), `rehearse` (it imitates this sandbox) and
 # `fuzz` (nightly).
-{ pkgs, craneLib, build, zig, runEnv }:
+{ pkgs, craneLib, build, byArch, zig, runEnv }:
 let
   inherit (pkgs) lib;
 
@@ -55,6 +55,16 @@ in
   # The ELF verifier on every zip and ELF of `dist` (which `dist` already ran once).
   verify = pkgs.runCommand "lambda-libc-verify" { nativeBuildInputs = [ build.xtask ]; } ''
     xtask verify ${build.dist}/*.zip ${build.dist}/bin/*
+    touch $out
+  '';
+
+  # Every bootstrap package (built by `buildBootstrap`, the users' route) holds the very
+  # zip `dist` (xtask's route) wrote for it: the two routes share one implementation.
+  bootstraps = pkgs.runCommand "lambda-libc-bootstraps" { } ''
+    ${lib.concatStrings (lib.mapAttrsToList (arch: packages:
+      lib.concatStrings (lib.mapAttrsToList (kind: b: ''
+        cmp ${packages.${kind}}/bootstrap-${arch}.zip ${build.dist}/${b.zip}
+      '') (build.bootstraps arch))) byArch)}
     touch $out
   '';
 

@@ -27,9 +27,9 @@ let
   craneLib = (crane.mkLib pkgs).overrideToolchain toolchainFor;
   zig = pkgs.callPackage ./zig.nix { };
 
-  build = import ./packages.nix { inherit pkgs craneLib zig; };
+  build = import ./packages.nix { inherit pkgs craneLib zig hostArch; };
   byArch = builtins.mapAttrs (arch: _: build.forArch arch) arches;
-  kinds = [ "bootstrap" "bootstrap-c" "bootstrap-stream" "bootstrap-c-stream" "runtime" ];
+  kinds = [ "bootstrap" "bootstrap-c" "bootstrap-stream" "bootstrap-c-stream" "bootstrap-api" "runtime" ];
 
   # How the tests start the ELFs in the sandbox (tests/tests/support/mod.rs): the host's
   # through glibc's loader, the other architecture's under qemu-user.
@@ -47,11 +47,15 @@ in
       ++ builtins.concatMap (arch: map (kind: { name = "${kind}-${arch}"; value = byArch.${arch}.${kind}; }) kinds) (builtins.attrNames arches))
   // {
     default = byArch.${hostArch}.bootstrap;
-    inherit (build) dist xtask;
+    inherit (build) dist xtask cli;
   };
 
+  # lib.<system>.buildBootstrap (nix/bootstrap.nix): a user's function, as the packages
+  # above are built.
+  inherit (build) buildBootstrap;
+
   checks = import ./checks.nix {
-    inherit pkgs craneLib build zig runEnv;
+    inherit pkgs craneLib build byArch zig runEnv;
   };
 
   # `cargo xtask dist --one-toolchain` builds both architectures with the shell's toolchain;

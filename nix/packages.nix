@@ -1,8 +1,8 @@
-# The packages: every build step is an xtask command (xtask/src/dist.rs), the same one the
-# cargo path runs; Nix provides the inputs (toolchain, zig, vendored crates) and the
-# environment. `cargo xtask rehearse` runs these build phases as the sandbox would and
+# The packages: every build step is a command of the cargo path, xtask's (`dist`) or the
+# one users run (`cargo lambda-libc build`, through `buildBootstrap`); Nix provides the
+# inputs (toolchain, zig, vendored crates) and the environment. `cargo xtask rehearse` runs these build phases as the sandbox would and
 # checks that this file still holds them word for word.
-{ pkgs, craneLib, zig }:
+{ pkgs, craneLib, zig, hostArch }:
 let
   inherit (pkgs) lib;
   inherit ((lib.importTOML ../Cargo.toml).workspace.package) version;
@@ -52,24 +52,41 @@ let
     dontFixup = true;
   };
 
-  # One deployment package from `dist`: `<zip>.zip` and `bin/bootstrap`, the ELF inside it.
-  bootstrap = zip: elf: pkgs.runCommand zip { dontFixup = true; } ''
-    mkdir -p $out/bin
-    cp ${dist}/${zip}.zip $out/
-    cp ${dist}/bin/${elf} $out/bin/bootstrap
-  '';
+  # The command users build their functions with (`cargo lambda-libc`), in cargo's dev
+  # profile: `buildBootstrap`'s build tool.
+  cli = craneLib.mkCargoDerivation (host // {
+    pname = "cargo-lambda-libc";
+    cargoArtifacts = hostDeps;
+    doInstallCargoArtifacts = false;
+    buildPhaseCargoCommand = "cargo build --profile dev --locked -p cargo-lambda-libc";
+    installPhaseCommand = "install -D -m 755 target/debug/cargo-lambda-libc $out/bin/cargo-lambda-libc";
+    meta.mainProgram = "cargo-lambda-libc";
+  });
+
+  buildBootstrap = import ./bootstrap.nix {
+    inherit lib craneLib cli zig hostArch;
+    lambdaLibc = src;
+    lambdaLibcVendorDir = cargoVendorDir;
+  };
+
+  # This repository's bootstraps, each built as a user's function is (`buildBootstrap`):
+  # the zip `dist` writes for it, and how to build it.
+  bootstraps = arch: {
+    bootstrap = { zip = "bootstrap-rust-${arch}.zip"; package = "lambda-libc-example"; bin = "bootstrap"; };
+    bootstrap-c = { zip = "bootstrap-c-${arch}.zip"; cSources = [ "example-c/function.c" ]; };
+    bootstrap-stream = { zip = "bootstrap-rust-stream-${arch}.zip"; package = "lambda-libc-example"; bin = "bootstrap-stream"; };
+    bootstrap-c-stream = { zip = "bootstrap-c-stream-${arch}.zip"; cSources = [ "example-c/stream.c" ]; cStream = true; };
+    bootstrap-api = { zip = "bootstrap-rust-api-${arch}.zip"; package = "lambda-libc-example"; bin = "bootstrap-api"; };
+  };
 in
 {
-  inherit src cargoVendorDir host hostDeps xtask dist;
+  inherit src cargoVendorDir host hostDeps xtask dist cli buildBootstrap bootstraps;
 
-  # The packages of Lambda's architecture `arch` (`x86_64`, `arm64`).
+  # The packages of Lambda's architecture `arch` (`x86_64`, `arm64`): its bootstraps, and
+  # the C API.
   forArch = arch:
-    let suffix = if arch == "arm64" then "-arm64" else ""; in
-    {
-      bootstrap = bootstrap "bootstrap-rust-${arch}" "bootstrap${suffix}";
-      bootstrap-c = bootstrap "bootstrap-c-${arch}" "bootstrap-c${suffix}";
-      bootstrap-stream = bootstrap "bootstrap-rust-stream-${arch}" "bootstrap-stream${suffix}";
-      bootstrap-c-stream = bootstrap "bootstrap-c-stream-${arch}" "bootstrap-c-stream${suffix}";
+    builtins.mapAttrs (_: b: buildBootstrap (builtins.removeAttrs b [ "zip" ] // { inherit src arch; })) (bootstraps arch)
+    // {
       runtime = pkgs.runCommand "lambda-libc-runtime-${arch}" { dontFixup = true; } "cp -r ${dist}/runtime-${arch} $out";
     };
 }

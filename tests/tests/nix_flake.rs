@@ -6,7 +6,10 @@
 //! * `flake.lock` matches the inputs of `flake.nix` (`nix flake metadata --offline
 //!   --no-update-lock-file` fails, or tries the network, otherwise);
 //! * the flake's outputs and the names of its packages, checks, apps and dev shells per
-//!   system, evaluated offline with no input fetched, are exactly the ones listed below.
+//!   system, `lib.<system>.buildBootstrap`'s arguments, and the templates (each a directory
+//!   of templates/, with a description), evaluated offline with no input fetched, are
+//!   exactly the ones listed below. (Calling `buildBootstrap` would fetch nixpkgs: only the
+//!   workflows where Nix runs build with it.)
 //!
 //! Needs `nix` (Debian's nix-bin 2.8 is enough), `deadnix`, `nixpkgs-fmt` and `git`; without
 //! them the test prints `SKIPPED: …`, or fails when `LAMBDA_LIBC_REQUIRE_TOOLS=1`. Nix sees
@@ -25,6 +28,9 @@ const SYSTEMS: &[&str] = &["aarch64-linux", "x86_64-linux"];
 /// architecture, the suffixed ones either architecture (docs/nix.md).
 const PACKAGES: &[&str] = &[
     "bootstrap",
+    "bootstrap-api",
+    "bootstrap-api-arm64",
+    "bootstrap-api-x86_64",
     "bootstrap-arm64",
     "bootstrap-c",
     "bootstrap-c-arm64",
@@ -36,6 +42,7 @@ const PACKAGES: &[&str] = &[
     "bootstrap-stream-arm64",
     "bootstrap-stream-x86_64",
     "bootstrap-x86_64",
+    "cli",
     "default",
     "dist",
     "runtime",
@@ -45,7 +52,14 @@ const PACKAGES: &[&str] = &[
 ];
 
 /// `checks.<system>`; `tofu-validate` joins them when git tracks files under `terraform/`.
-const CHECKS: &[&str] = &["clippy", "deadnix", "integration", "nixpkgs-fmt", "rustfmt", "verify"];
+const CHECKS: &[&str] = &["bootstraps", "clippy", "deadnix", "integration", "nixpkgs-fmt", "rustfmt", "verify"];
+
+/// `lib.<system>.buildBootstrap`'s arguments, `true` for those with a default (nix/bootstrap.nix).
+const BUILD_BOOTSTRAP_ARGS: &[(&str, bool)] =
+    &[("arch", true), ("bin", true), ("cSources", true), ("cStream", true), ("package", true), ("src", false)];
+
+/// `templates`: each is a directory of templates/ (also what `cargo lambda-libc new` writes).
+const TEMPLATES: &[&str] = &["c", "default", "rust"];
 
 const NIX_FEATURES: &[&str] = &["--extra-experimental-features", "nix-command flakes"];
 
@@ -139,6 +153,12 @@ fn the_flake_parses_lints_locks_and_has_the_expected_outputs() {
           apps = names flake.apps;
           devShells = names flake.devShells;
           formatter = builtins.attrNames flake.formatter;
+          lib = names flake.lib;
+          buildBootstrap = builtins.mapAttrs (_: l: builtins.functionArgs l.buildBootstrap) flake.lib;
+          templates = builtins.mapAttrs (_: t: {{
+            files = builtins.attrNames (builtins.readDir t.path);
+            described = t.description != "";
+          }}) flake.templates;
         }}"#
     ));
 
@@ -148,13 +168,31 @@ fn the_flake_parses_lints_locks_and_has_the_expected_outputs() {
         checks.push("tofu-validate");
         checks.sort_unstable();
     }
+    // Each template is the directory of templates/ with its name (`default` is `rust`), as git
+    // tracks it: its top-level entries.
+    let template = |name: &str| {
+        let mut files: Vec<String> = files(&format!("templates/{name}"))
+            .iter()
+            .filter_map(|f| f.strip_prefix(&format!("templates/{name}/"))?.split('/').next().map(str::to_owned))
+            .collect();
+        files.sort();
+        files.dedup();
+        json!({ "files": files, "described": true })
+    };
+    let templates: serde_json::Map<String, Value> =
+        TEMPLATES.iter().map(|&t| (t.to_owned(), template(if t == "default" { "rust" } else { t }))).collect();
+    let build_bootstrap: serde_json::Map<String, Value> =
+        BUILD_BOOTSTRAP_ARGS.iter().map(|&(arg, default)| (arg.to_owned(), json!(default))).collect();
     let expected = json!({
-        "outputs": ["apps", "checks", "devShells", "formatter", "packages"],
+        "outputs": ["apps", "checks", "devShells", "formatter", "lib", "packages", "templates"],
         "packages": per_system(PACKAGES),
         "checks": per_system(&checks),
         "apps": per_system(&["invoke"]),
         "devShells": per_system(&["default"]),
         "formatter": SYSTEMS,
+        "lib": per_system(&["buildBootstrap"]),
+        "buildBootstrap": SYSTEMS.iter().map(|s| (s.to_string(), json!(build_bootstrap))).collect::<Value>(),
+        "templates": templates,
     });
     for (key, want) in expected.as_object().expect("an object") {
         assert_eq!(&got[key], want, "flake `{key}` changed: update this test, docs/nix.md and the README");
