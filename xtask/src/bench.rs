@@ -17,9 +17,12 @@ use std::process::Command;
 
 use sha2::{Digest, Sha256};
 
-use crate::dist::{self, BOOTSTRAPS, X86_64};
+use cargo_lambda_libc::arch::X86_64;
+use cargo_lambda_libc::archive::deployment_zip;
+use cargo_lambda_libc::zig::ZIG_VERSION;
+
+use crate::dist::{self, BOOTSTRAPS};
 use crate::util::{Context, Result, Workspace, cargo, hex, output, read, run, write_if_changed};
-use crate::zig::{ZIG_VERSION, Zig};
 
 /// The floor's source and compiler flags (after zig's `-target`).
 pub const FLOOR_SOURCE: &str = "bench/floor/floor.c";
@@ -58,8 +61,7 @@ pub fn bench(ws: &Workspace, o: &Options) -> Result {
         .collect();
 
     // The floor, with the same zig cc and glibc 2.34 as ours.
-    let zig = Zig::ensure(ws)?;
-    let cc = zig.linker_wrapper(ws, &X86_64)?;
+    let cc = ws.zig()?.linker_wrapper(&X86_64)?;
     let floor = out.join("floor");
     run(Command::new(&cc).args(FLOOR_CFLAGS).arg("-o").arg(&floor).arg(ws.root.join(FLOOR_SOURCE)))
         .context("building the floor")?;
@@ -125,7 +127,7 @@ pub fn splice(doc: &str, results: &str) -> Result<String> {
     crate::util::splice(doc, BEGIN, END, results).context("docs/BENCHMARKS.md")
 }
 
-/// Zips `elf` with [`dist::deployment_zip`] into `zip`, unless `zip` was made from the same
+/// Zips `elf` with [`deployment_zip`] into `zip`, unless `zip` was made from the same
 /// bytes (zopfli takes about a minute for the peer's 780 KB).
 fn zip_cached(elf: &Path, zip: &Path) -> Result<PathBuf> {
     let bytes = read(elf)?;
@@ -135,7 +137,7 @@ fn zip_cached(elf: &Path, zip: &Path) -> Result<PathBuf> {
         return Ok(zip.to_owned());
     }
     eprintln!("xtask: zipping {} ({} bytes) as dist does", elf.display(), bytes.len());
-    write_if_changed(zip, &dist::deployment_zip(&bytes)?)?;
+    write_if_changed(zip, &deployment_zip(&bytes)?)?;
     write_if_changed(&stamp, sum.as_bytes())?;
     Ok(zip.to_owned())
 }

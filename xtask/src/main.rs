@@ -2,7 +2,6 @@
 //! Run `cargo xtask help`, or `cargo xtask <command> --help`, for the commands.
 
 mod bench;
-mod debian_rust;
 mod dist;
 mod fuzz;
 mod header;
@@ -11,7 +10,6 @@ mod rehearse;
 mod repro;
 mod size;
 mod sizes;
-mod sstrip;
 mod test;
 /// What the tests do when a tool is missing or they run in the Nix sandbox (shared with the
 /// integration tests and the bench's).
@@ -20,11 +18,13 @@ mod test;
 mod tools;
 mod util;
 mod verify;
-mod zig;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use cargo_lambda_libc::arch::{Arch, parse_arch};
+use cargo_lambda_libc::toolchain::Toolchains;
+use cargo_lambda_libc::{archive, sstrip};
 use clap::{Parser, Subcommand};
 
 use util::{Result, Workspace};
@@ -45,7 +45,7 @@ enum Command {
     Dist {
         /// Build only this architecture (x86_64, arm64); repeatable. Default: both
         #[arg(long = "arch", value_name = "ARCH", value_parser = parse_arch)]
-        arches: Vec<&'static dist::Arch>,
+        arches: Vec<&'static Arch>,
         /// Build every architecture with the cargo that runs xtask (its toolchain must have
         /// every target's standard library, as the Nix flake's has), not arm64 with Debian's
         #[arg(long)]
@@ -150,13 +150,6 @@ struct BenchArgs {
     cpu: Option<usize>,
 }
 
-fn parse_arch(name: &str) -> std::result::Result<&'static dist::Arch, String> {
-    dist::Arch::named(name).ok_or_else(|| {
-        let names: Vec<&str> = dist::ARCHES.iter().map(|a| a.name).collect();
-        format!("`{name}` is not one of {}", names.join(", "))
-    })
-}
-
 fn parse_env(pair: &str) -> std::result::Result<(String, String), String> {
     let (name, value) = pair.split_once('=').ok_or_else(|| format!("`{pair}` is not NAME=VALUE"))?;
     Ok((name.to_owned(), value.to_owned()))
@@ -187,10 +180,11 @@ fn run(command: Option<Command>) -> Result {
             let ws = ws()?;
             let mut options = dist::Options::all(&ws);
             if !arches.is_empty() {
-                options.arches =
-                    dist::ARCHES.iter().copied().filter(|a| arches.iter().any(|b| b.name == a.name)).collect();
+                options.arches.retain(|a| arches.contains(a));
             }
-            options.one_toolchain = one_toolchain;
+            if one_toolchain {
+                options.toolchains = Toolchains::One;
+            }
             // README.md's size table is dist/'s: not written for another output directory.
             let readme = out.is_none();
             if let Some(out) = out {
@@ -207,9 +201,9 @@ fn run(command: Option<Command>) -> Result {
                 files
             };
             let files: Vec<&Path> = files.iter().map(PathBuf::as_path).collect();
-            verify::verify_files(&files)
+            cargo_lambda_libc::verify::verify_files(&files, &|name| Some(verify::max_zip_bytes(name)))
         }
-        Command::Zip { elf, zip } => dist::write_zip(&util::read(&elf)?, &zip).map(drop),
+        Command::Zip { elf, zip } => archive::write_zip(&util::read(&elf)?, &zip).map(drop),
         Command::Sstrip { elf, out } => util::write_if_changed(&out, &sstrip::sstrip(&util::read(&elf)?)?).map(drop),
         Command::Invoke(args) => {
             let payload = match (args.json, args.event) {

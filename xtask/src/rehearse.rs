@@ -32,9 +32,10 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::dist::X86_64;
+use cargo_lambda_libc::arch::X86_64;
+use cargo_lambda_libc::zig::ZIG_VAR;
+
 use crate::util::{Context, Result, Workspace, copy_tracked, output, read, run};
-use crate::zig::{ZIG_VAR, Zig};
 
 /// The flake files with the derivations rehearsed here.
 const PACKAGES_NIX: &str = "nix/packages.nix";
@@ -73,7 +74,7 @@ pub fn rehearse(ws: &Workspace) -> Result {
             return Ok(());
         }
     };
-    let zig = Zig::ensure(ws)?.exe;
+    let zig = ws.zig()?.exe;
     // The cargo that runs us is the toolchain's own binary, beside its rustc and rustfmt.
     let cargo = std::env::var_os("CARGO").map(PathBuf::from).ok_or("CARGO is not set: run `cargo xtask rehearse`")?;
     let toolchain = cargo.parent().ok_or("CARGO has no directory")?.to_path_buf();

@@ -8,10 +8,14 @@ use std::path::Path;
 
 use object::{Object as _, ObjectSection as _, ObjectSymbol as _, SymbolKind};
 
-use crate::dist::{DEFLATE_LEVEL, X86_64, link_with, zip_bootstrap, zip_bootstrap_with_level};
-use crate::sstrip::sstrip;
-use crate::util::{Context, Result, Workspace, cargo, read, run};
-use crate::zig::Zig;
+use cargo_lambda_libc::arch::X86_64;
+use cargo_lambda_libc::archive::{DEFLATE_LEVEL, zip_bootstrap, zip_bootstrap_with_level};
+use cargo_lambda_libc::builder::ArchBuilder;
+use cargo_lambda_libc::sstrip::sstrip;
+use cargo_lambda_libc::toolchain::Compiler;
+use cargo_lambda_libc::zig::Zig;
+
+use crate::util::{Context, Result, Workspace, read, run};
 
 /// The package and binary measured: the Rust echo, the reference of the size budget.
 const PACKAGE: &str = "lambda-libc-example";
@@ -38,9 +42,9 @@ pub struct Function {
 /// `cargo xtask size [N]`: prints the sizes, the sections and the `top` largest functions.
 pub fn size(ws: &Workspace, top: usize) -> Result {
     let dir = ws.target.join("size");
-    let linker = Zig::ensure(ws)?.linker_wrapper(ws, &X86_64)?;
-    let linked = build(ws, &linker, &dir.join("stripped"), true)?;
-    let symbols = build(ws, &linker, &dir.join("symbols"), false)?;
+    let zig = ws.zig()?;
+    let linked = build(ws, &zig, &dir.join("stripped"), true)?;
+    let symbols = build(ws, &zig, &dir.join("symbols"), false)?;
     // What `deployment_zip` writes, from the stripped ELF the report shows.
     let shipped = sstrip(&linked)?;
     let zip = zip_bootstrap(&shipped)?;
@@ -64,16 +68,15 @@ pub fn size(ws: &Workspace, top: usize) -> Result {
     Ok(())
 }
 
-/// Builds the echo into `target_dir` with `linker` (zig's wrapper, like `dist`), stripped
-/// or with its symbols, and returns the ELF.
-fn build(ws: &Workspace, linker: &Path, target_dir: &Path, strip: bool) -> Result<Vec<u8>> {
-    let mut cmd = cargo();
-    cmd.current_dir(&ws.root).args(["build", "--release", "--target", X86_64.rust_target, "-p", PACKAGE, "--bin", BIN]);
-    cmd.arg("--target-dir").arg(target_dir);
-    link_with(&mut cmd, &X86_64, linker)?;
+/// Builds the echo into `target_dir` as `dist` does (zig, the link flags), stripped or with
+/// its symbols, and returns the ELF.
+fn build(ws: &Workspace, zig: &Zig, target_dir: &Path, strip: bool) -> Result<Vec<u8>> {
+    let builder = ArchBuilder::new(zig, &X86_64, &Compiler::Running, target_dir)?;
+    let mut cmd = builder.cargo(&ws.root)?;
+    cmd.args(["build", "--release", "--target", X86_64.rust_target, "-p", PACKAGE, "--bin", BIN]);
     cmd.env("CARGO_PROFILE_RELEASE_STRIP", if strip { "true" } else { "false" });
     run(&mut cmd)?;
-    read(&target_dir.join(X86_64.rust_target).join("release").join(BIN))
+    read(&builder.release_dir().join(BIN))
 }
 
 /// The named sections of an ELF file, in file order, deflated at `level` (see

@@ -8,7 +8,9 @@ use std::fmt::Write as _;
 use std::fs;
 use std::path::Path;
 
-use crate::dist::{ARCHES, Arch, BOOTSTRAPS, Bootstrap, Source, bin_name};
+use cargo_lambda_libc::arch::{ARCHES, Arch};
+
+use crate::dist::{BOOTSTRAPS, Bootstrap, Source, bin_name};
 use crate::util::{Context, Result, Workspace, splice, write_if_changed};
 use crate::verify::budgets;
 

@@ -5,6 +5,8 @@ use std::fs;
 use std::path::Path;
 use std::process::Command;
 
+use cargo_lambda_libc::builder::{C_API, C_API_STREAM};
+
 use crate::dist;
 use crate::util::{Context, Result, Workspace, cargo, run};
 
@@ -58,7 +60,7 @@ fn run_step(ws: &Workspace, step: Step, tested: Option<&Path>) -> Result {
         Step::Clippy => {
             run(&mut cargo_in_root(&["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]))?;
             // The plain C API and the one with streaming (a superset, which the tests use).
-            for features in [dist::C_API, dist::C_API_STREAM] {
+            for features in [C_API, C_API_STREAM] {
                 let lib = ["-p", "lambda-libc", "--features", features, "--all-targets"];
                 run(cargo_in_root(&["clippy"]).args(lib).args(["--", "-D", "warnings"]))?;
             }
@@ -81,7 +83,7 @@ fn run_step(ws: &Workspace, step: Step, tested: Option<&Path>) -> Result {
                 // Unit tests and doctests of the library with the C API (which defines a C
                 // program's panic handler only where it is built to abort, so that the
                 // doctests link).
-                let mut c_api = cargo_in_root(&["test", "-p", "lambda-libc", "--features", dist::C_API_STREAM]);
+                let mut c_api = cargo_in_root(&["test", "-p", "lambda-libc", "--features", C_API_STREAM]);
                 with_env(&mut c_api);
                 run(&mut c_api)
             });

@@ -2,20 +2,24 @@
 //! glibc 2.34 stubs.
 //!
 //! zig comes from `LAMBDA_LIBC_ZIG` (the Nix flake sets it to its zig, from the same PyPI
-//! wheel), or else from the PyPI wheel `ziglang`, installed under `target/tools/`:
+//! wheel), or else from the PyPI wheel `ziglang`, installed into an install directory
+//! (`cargo xtask`: `target/tools/`; `cargo lambda-libc`: `~/.cache/lambda-libc/`):
 //! - `zig/`: a Python venv with `ziglang==ZIG_VERSION`; zig is
 //!   `zig/lib/python3.*/site-packages/ziglang/zig`.
+//!
+//! and writes into a work directory (`target/tools/`; a project's `target/lambda-libc/`):
 //! - `zig-cache/{global,local}`: zig's caches (zig needs writable ones).
 //! - `zig-cc-<zig target>`: the linker wrapper, e.g. `zig-cc-x86_64-linux-gnu.2.34`, and
 //!   `zig-cc-<zig target>.links`: the record of what it linked ([`Zig::linked`]).
 
 use std::fs;
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::dist::Arch;
-use crate::util::{Context, Result, Workspace, output, sh_quote, write_if_changed};
+use crate::arch::Arch;
+use crate::error::{Context, Result};
+use crate::files::{sh_quote, write_executable};
+use crate::process::output;
 
 /// The pinned zig. Bootstrap bytes depend on it: change it deliberately.
 pub const ZIG_VERSION: &str = "0.17.1";
@@ -23,34 +27,36 @@ pub const ZIG_VERSION: &str = "0.17.1";
 /// The variable that names a zig executable to use instead of installing one.
 pub const ZIG_VAR: &str = "LAMBDA_LIBC_ZIG";
 
+/// The pinned zig and the directory its caches and wrappers are written to.
 pub struct Zig {
     /// The zig executable.
     pub exe: PathBuf,
+    work: PathBuf,
     global_cache: PathBuf,
     local_cache: PathBuf,
 }
 
 impl Zig {
-    /// The pinned zig: `LAMBDA_LIBC_ZIG`, or the one in `target/tools/zig/`, installed from
-    /// PyPI if needed. Any other version is an error.
-    pub fn ensure(ws: &Workspace) -> Result<Self> {
-        if let Some(zig) = Self::find(ws)? {
+    /// The pinned zig: `LAMBDA_LIBC_ZIG`, or the one in `<install>/zig/`, installed from
+    /// PyPI if needed; its caches and wrappers go into `work`. Any other version is an error.
+    pub fn ensure(install_dir: &Path, work: &Path) -> Result<Self> {
+        if let Some(zig) = Self::find(install_dir, work)? {
             return Ok(zig);
         }
-        let exe = install(ws, &ws.tools.join("zig"))?;
-        Ok(Self::at(ws, exe))
+        let exe = install(&install_dir.join("zig"))?;
+        Ok(Self::at(work, exe))
     }
 
     /// The pinned zig if this machine has it (`LAMBDA_LIBC_ZIG`, or installed by [`ensure`]
-    /// under `target/tools/`), without installing anything. `LAMBDA_LIBC_ZIG` naming a zig
+    /// into `install_dir`), without installing anything. `LAMBDA_LIBC_ZIG` naming a zig
     /// of another version is an error.
     ///
     /// [`ensure`]: Zig::ensure
-    pub fn find(ws: &Workspace) -> Result<Option<Self>> {
+    pub fn find(install_dir: &Path, work: &Path) -> Result<Option<Self>> {
         if let Some(exe) = std::env::var_os(ZIG_VAR) {
             let exe = PathBuf::from(exe);
             return match version(&exe) {
-                Some(v) if v == ZIG_VERSION => Ok(Some(Self::at(ws, exe))),
+                Some(v) if v == ZIG_VERSION => Ok(Some(Self::at(work, exe))),
                 other => Err(format!(
                     "{ZIG_VAR}={} is zig {}, not the pinned {ZIG_VERSION}",
                     exe.display(),
@@ -59,17 +65,17 @@ impl Zig {
                 .into()),
             };
         }
-        Ok(find_in_venv(&ws.tools.join("zig"))
+        Ok(find_in_venv(&install_dir.join("zig"))
             .filter(|exe| version(exe).as_deref() == Some(ZIG_VERSION))
-            .map(|exe| Self::at(ws, exe)))
+            .map(|exe| Self::at(work, exe)))
     }
 
-    fn at(ws: &Workspace, exe: PathBuf) -> Self {
-        let cache = ws.tools.join("zig-cache");
-        Self { exe, global_cache: cache.join("global"), local_cache: cache.join("local") }
+    fn at(work: &Path, exe: PathBuf) -> Self {
+        let cache = work.join("zig-cache");
+        Self { exe, work: work.to_path_buf(), global_cache: cache.join("global"), local_cache: cache.join("local") }
     }
 
-    /// `zig cc -target <target>`, with the caches under `target/tools/` (for the verifier's
+    /// `zig cc -target <target>`, with the caches in the work directory (for the verifier's
     /// tests, which link small programs of their own).
     #[cfg(test)]
     pub fn cc(&self, target: &str) -> Command {
@@ -85,20 +91,20 @@ impl Zig {
     /// `exec zig cc -target <arch>-linux-gnu.2.34 "$@"`: zig accepts or ignores rustc's
     /// arguments (`-fuse-ld=lld`, `-B…/gcc-ld`, `-Wl,-Bstatic`, `-nodefaultlibs`). It also
     /// ignores `-nostartfiles` and always links its `Scrt1.o`; the bootstraps therefore name
-    /// their own entry point with `-Wl,-e,__lambda_libc_start` (example-rust/build.rs), and
-    /// `--gc-sections` drops the unused `crt1` code.
+    /// their own entry point with `-Wl,-e,__lambda_libc_start` ([`crate::link::LINK_ARGS`]),
+    /// and `--gc-sections` drops the unused `crt1` code.
     ///
     /// Every call appends the file it writes (its `-o` argument) to the link record, so that
-    /// `dist` can check that zig linked nothing but the target's programs: a program that
+    /// a build can check that zig linked nothing but the target's programs: a program that
     /// runs during the build (a build script) linked here would need the FHS loader
     /// `/lib64/ld-linux-x86-64.so.2`, which the Nix sandbox does not have.
-    pub fn linker_wrapper(&self, ws: &Workspace, arch: &Arch) -> Result<PathBuf> {
-        let path = ws.tools.join(format!("zig-cc-{}", arch.zig_target));
+    pub fn linker_wrapper(&self, arch: &Arch) -> Result<PathBuf> {
+        let path = self.work.join(format!("zig-cc-{}", arch.zig_target));
         let record = Self::record(&path);
         let script = format!(
             r#"#!{sh}
-# rustc's linker and make's CC for {rust_target}: zig {ZIG_VERSION} cc against glibc 2.34
-# stubs. Generated by xtask (xtask/src/zig.rs); edits are overwritten.
+# rustc's linker and the C compiler for {rust_target}: zig {ZIG_VERSION} cc against glibc
+# 2.34 stubs. Generated by cargo-lambda-libc (cli/src/zig.rs); edits are overwritten.
 export ZIG_GLOBAL_CACHE_DIR={global} ZIG_LOCAL_CACHE_DIR={local}
 out=-
 previous=
@@ -118,9 +124,7 @@ exec {zig} cc -target {zig_target} "$@"
             zig = sh_quote(self.exe.as_os_str()),
             zig_target = arch.zig_target,
         );
-        write_if_changed(&path, script.as_bytes())?;
-        fs::set_permissions(&path, fs::Permissions::from_mode(0o755))
-            .context(format_args!("cannot chmod {}", path.display()))?;
+        write_executable(&path, script.as_bytes())?;
         fs::write(&record, b"").context(format_args!("cannot empty {}", record.display()))?;
         Ok(path)
     }
@@ -166,14 +170,19 @@ fn version(exe: &Path) -> Option<String> {
     out.status.success().then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
 }
 
-fn install(ws: &Workspace, venv: &Path) -> Result<PathBuf> {
+fn install(venv: &Path) -> Result<PathBuf> {
     eprintln!(
-        "xtask: installing zig {ZIG_VERSION} into {} (python3 -m venv; pip install ziglang=={ZIG_VERSION})",
-        ws.show(venv)
+        "installing zig {ZIG_VERSION} into {} (python3 -m venv; pip install ziglang=={ZIG_VERSION})",
+        venv.display()
+    );
+    let how = format!(
+        "zig {ZIG_VERSION} is installed from PyPI (`ziglang`) with Python 3's venv and pip \
+         (on Debian: `apt-get install python3-venv python3-pip`; set PYTHON to choose the \
+         interpreter), or set {ZIG_VAR} to a zig {ZIG_VERSION} executable"
     );
     let python = std::env::var_os("PYTHON").unwrap_or_else(|| "python3".into());
     output(Command::new(&python).arg("-m").arg("venv").arg(venv))
-        .context("creating the zig venv (set PYTHON to choose the interpreter)")?;
+        .context(format_args!("cannot create a Python venv for zig ({how})"))?;
     output(Command::new(venv.join("bin/python")).args([
         "-m",
         "pip",
@@ -181,7 +190,8 @@ fn install(ws: &Workspace, venv: &Path) -> Result<PathBuf> {
         "--quiet",
         "--disable-pip-version-check",
         &format!("ziglang=={ZIG_VERSION}"),
-    ]))?;
+    ]))
+    .context(format_args!("cannot install zig ({how})"))?;
     let exe = find_in_venv(venv).ok_or_else(|| format!("no ziglang/zig in {} after pip install", venv.display()))?;
     match version(&exe) {
         Some(v) if v == ZIG_VERSION => Ok(exe),

@@ -5,7 +5,7 @@
 use object::Endianness;
 use object::read::elf::{ElfFile64, FileHeader as _, ProgramHeader as _};
 
-use crate::util::Result;
+use crate::error::Result;
 
 /// Offsets in the 64-bit ELF header of `e_shoff` (8 bytes), `e_shnum` and `e_shstrndx`
 /// (2 bytes each).
@@ -64,7 +64,7 @@ mod tests {
     fn a_stripped_executable_still_runs() {
         use std::os::unix::fs::PermissionsExt;
         let elf = std::fs::read(std::env::current_exe().unwrap()).unwrap();
-        let path = std::env::temp_dir().join(format!("xtask-sstrip-{}", std::process::id()));
+        let path = std::env::temp_dir().join(format!("lambda-libc-sstrip-{}", std::process::id()));
         std::fs::write(&path, sstrip(&elf).unwrap()).unwrap();
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
         // The test harness lists its tests: loaded by the kernel and the dynamic loader.
