@@ -65,8 +65,8 @@ impl DebianRust {
     }
 
     /// Makes a cargo command build with this compiler and standard library: `RUSTC` is a
-    /// wrapper that adds `--sysroot` (so `target.<triple>.rustflags` in `.cargo/config.toml`
-    /// still apply), with the host's libraries linked into the sysroot for build scripts.
+    /// wrapper that adds `--sysroot` (so the target's rustflags still apply), with the
+    /// host's libraries linked into the sysroot for build scripts.
     pub fn configure<'c>(&self, cmd: &'c mut Command) -> &'c mut Command {
         cmd.env("RUSTC", &self.wrapper)
     }

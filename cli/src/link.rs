@@ -68,18 +68,19 @@ pub fn pkg_config_libs(library: &str) -> String {
     line
 }
 
-/// Makes `cmd` (a cargo command with `--target arch.rust_target`) link the target's
-/// programs with `linker` and the bootstrap link flags ([`LINK_ARGS`], the linker script at
-/// `script`), and nothing else with them.
+/// Makes `cmd` (a cargo command with `--target arch.rust_target`) build the target's
+/// programs with `arch`'s codegen flags ([`Arch::rustflags`]) and link them with `linker`
+/// and the bootstrap link flags ([`LINK_ARGS`], the linker script at `script`), and nothing
+/// else with them.
 ///
 /// They go in the target's rustflags (`-C linker=… -C link-arg=…`), not in
 /// `CARGO_TARGET_<T>_LINKER`: with `--target`, cargo applies a target's `linker` to build
 /// scripts too when the target is the host, but never its rustflags. Build scripts are thus
 /// linked by the host's own `cc` (in the Nix sandbox, stdenv's), and run there; zig's, for
 /// glibc 2.34 with the FHS loader, would not start in the sandbox, and the entry point flags
-/// would break them. Cargo merges this variable with `target.<triple>.rustflags` of
-/// `.cargo/config.toml`. Flags from the environment (`RUSTFLAGS` and the like) would replace
-/// those and change the bytes: they are removed.
+/// would break them. Cargo merges this variable with a project's `target.<triple>.rustflags`
+/// of `.cargo/config.toml`. Flags from the environment (`RUSTFLAGS` and the like) would
+/// replace those and change the bytes: they are removed.
 pub fn link_with(cmd: &mut Command, arch: &Arch, linker: &Path, script: &Path) -> Result {
     let word = |path: &Path, what: &str| -> Result<String> {
         path.to_str().filter(|p| !p.contains(char::is_whitespace)).map(str::to_owned).ok_or_else(|| {
@@ -87,6 +88,10 @@ pub fn link_with(cmd: &mut Command, arch: &Arch, linker: &Path, script: &Path) -
         })
     };
     let mut flags = format!("-C linker={}", word(linker, "linker")?);
+    for flag in arch.rustflags {
+        flags.push(' ');
+        flags.push_str(flag);
+    }
     for arg in LINK_ARGS.iter().map(|&a| a.to_owned()).chain([script_arg(&word(script, "linker script")?)]) {
         flags.push_str(" -C link-arg=");
         flags.push_str(&arg);
@@ -112,6 +117,11 @@ mod tests {
         let flags = flags.and_then(|(_, v)| v).unwrap().to_str().unwrap().to_owned();
         let rust: Vec<&str> = flags.split(' ').filter_map(|f| f.strip_prefix("link-arg=")).collect();
         assert!(flags.starts_with("-C linker=/t/zig-cc -C link-arg="), "{flags}");
+        let mut arm64 = Command::new("cargo");
+        link_with(&mut arm64, &crate::arch::ARM64, Path::new("/t/zig-cc"), Path::new("/t/bootstrap.ld")).unwrap();
+        let arm64 = arm64.get_envs().find(|(k, _)| *k == "CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_RUSTFLAGS");
+        let arm64 = arm64.and_then(|(_, v)| v).unwrap().to_str().unwrap().to_owned();
+        assert!(arm64.contains(" -C target-feature=-outline-atomics "), "{arm64}");
         let c = c_link_args("/t/bootstrap.ld");
         assert_eq!(c[C_LINK_ARGS.len()..], rust, "the C flags end with the Rust ones");
         assert_eq!(rust.last(), Some(&"-Wl,-T,/t/bootstrap.ld"));

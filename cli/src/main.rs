@@ -41,7 +41,7 @@ enum Command {
     Build {
         /// x86_64, arm64 or all. Default: this machine's
         #[arg(long, value_name = "ARCH", value_parser = parse_arches)]
-        arch: Option<Vec<&'static Arch>>,
+        arch: Option<Arches>,
         /// Fail when a zip is larger than N bytes
         #[arg(long, value_name = "N")]
         max_zip_bytes: Option<usize>,
@@ -132,8 +132,12 @@ impl ProjectArgs {
     }
 }
 
-fn parse_arches(name: &str) -> std::result::Result<Vec<&'static Arch>, String> {
-    if name == "all" { Ok(ARCHES.to_vec()) } else { parse_arch(name).map(|a| vec![a]) }
+/// `build --arch`'s value: one architecture, or `all`.
+#[derive(Clone)]
+struct Arches(Vec<&'static Arch>);
+
+fn parse_arches(name: &str) -> std::result::Result<Arches, String> {
+    if name == "all" { Ok(Arches(ARCHES.to_vec())) } else { parse_arch(name).map(|a| Arches(vec![a])) }
 }
 
 fn parse_env(pair: &str) -> std::result::Result<(String, String), String> {
@@ -173,7 +177,7 @@ fn run(command: Command) -> Result {
         }
         Command::Build { arch, max_zip_bytes, project } => {
             let arches = match arch {
-                Some(arches) => arches,
+                Some(Arches(arches)) => arches,
                 None => vec![host()?],
             };
             project::build(&project.options(arches, max_zip_bytes)?).map(drop)

@@ -94,9 +94,15 @@ pub fn build(options: &Options) -> Result<Vec<Built>> {
     // Without a home (a Nix sandbox), Debian's route, which is not used there, would unpack
     // into the target directory.
     let tools = tools.unwrap_or_else(|_| work.clone());
+    // Where cargo runs (rustup picks its toolchain there): the project, or for C the
+    // lambda-libc source, whose static library it builds.
+    let cargo_dir = match &kind {
+        Kind::Rust { .. } => dir.as_path(),
+        Kind::C { lambda_libc, .. } => lambda_libc.as_path(),
+    };
     let mut built = Vec::new();
     for &arch in &options.arches {
-        let compiler = match Compiler::choose(arch, options.toolchains, &tools, &dir)? {
+        let compiler = match Compiler::choose(arch, options.toolchains, &tools, cargo_dir)? {
             Ok(compiler) => compiler,
             Err(why) => return Err(format!("cannot build for {}: {why}", arch.name).into()),
         };

@@ -6,6 +6,7 @@ mod dist;
 mod fuzz;
 mod header;
 mod invoke;
+mod new_project;
 mod rehearse;
 mod repro;
 mod size;

@@ -21,6 +21,9 @@ pub enum Step {
     Dist,
     /// cargo test: the workspace against dist/, and lambda-libc with the C API
     Tests,
+    /// cargo install cargo-lambda-libc, then new, build --arch all, invoke: a Rust and a C
+    /// function project outside the repository, and a Rust one built twice
+    NewProject,
     /// cargo xtask rehearse: the flake's derivations as its sandbox builds them
     Rehearse,
     /// cargo xtask repro: dist from two more copies of the sources
@@ -95,6 +98,7 @@ fn run_step(ws: &Workspace, step: Step, tested: Option<&Path>) -> Result {
             }
             result
         }
+        Step::NewProject => crate::new_project::new_project(ws),
         Step::Rehearse => crate::rehearse::rehearse(ws),
         Step::Repro => crate::repro::repro(ws),
         Step::Fuzz => crate::fuzz::fuzz(ws, crate::fuzz::CI_SECONDS),
