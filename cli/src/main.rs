@@ -180,7 +180,10 @@ fn run(command: Command) -> Result {
                 Some(Arches(arches)) => arches,
                 None => vec![host()?],
             };
-            project::build(&project.options(arches, max_zip_bytes)?).map(drop)
+            for built in project::build(&project.options(arches, max_zip_bytes)?)? {
+                println!("{built}");
+            }
+            Ok(())
         }
         Command::Invoke { json, event, arch, env, bootstrap, loader, project } => {
             let arch = match arch {
@@ -197,6 +200,8 @@ fn run(command: Command) -> Result {
                 None => {
                     let built = project::build(&project.options(vec![arch], None)?)?;
                     let b = built.into_iter().next().ok_or("nothing was built")?;
+                    // stdout carries the answer only.
+                    eprintln!("{b}");
                     (b.elf, format!("ELF {} B, zip {} B", b.elf_bytes, b.zip_bytes))
                 }
             };

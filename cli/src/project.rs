@@ -73,7 +73,7 @@ enum Kind {
     C { sources: Vec<PathBuf>, lambda_libc: PathBuf },
 }
 
-/// Builds, verifies and zips the bootstrap of `options.arches`; prints ELF and zip bytes.
+/// Builds, verifies and zips the bootstrap of `options.arches`.
 pub fn build(options: &Options) -> Result<Vec<Built>> {
     let dir = std::path::absolute(&options.dir).context("cannot make the project directory absolute")?;
     let (kind, target_dir) = if options.c_sources.is_empty() && dir.join("Cargo.toml").is_file() {
@@ -134,10 +134,14 @@ pub fn build(options: &Options) -> Result<Vec<Built>> {
     }
     let sums = sha256sums(zips.iter().map(|(name, bytes)| (name.as_str(), bytes.as_slice())));
     crate::files::write_if_changed(&out.join("SHA256SUMS"), sums.as_bytes())?;
-    for b in &built {
-        println!("{}: ELF {} B, zip {} B ({})", b.arch.name, b.elf_bytes, b.zip_bytes, b.zip.display());
-    }
     Ok(built)
+}
+
+impl std::fmt::Display for Built {
+    /// `x86_64: ELF 12464 B, zip 7320 B (<zip path>)`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: ELF {} B, zip {} B ({})", self.arch.name, self.elf_bytes, self.zip_bytes, self.zip.display())
+    }
 }
 
 /// `bootstrap-<arch>.zip`.
