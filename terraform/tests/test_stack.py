@@ -172,12 +172,15 @@ def test_readme_module_call_passes(root):
     """The module call README.md shows for your own function sets only declared inputs, all
     the required ones, and values the module accepts."""
     readme = (stack.ROOT / "README.md").read_text(encoding="utf-8")
-    blocks = re.findall(r"```hcl\n(module \"[^\n]*\n.*?)```", readme, re.S)
-    assert blocks, "README.md shows no module call"
+    calls = [
+        call
+        for text in re.findall(r"```hcl\n(.*?)```", readme, re.S)
+        for call in stack.hcl2.loads(text, serialization_options=stack.OPTIONS).get("module", [])
+    ]
+    assert calls, "README.md shows no module call"
     module = stack.Stack(stack.MODULE)
-    for text in blocks:
-        parsed = stack.hcl2.loads(text, serialization_options=stack.OPTIONS)["module"][0]
-        (label, body), = parsed.items()
+    for call in calls:
+        (label, body), = call.items()
         assert body["source"] in ("./modules/function", "../modules/function") or body["source"].startswith(
             "github.com/aws-lambda-libc/aws-lambda-libc//terraform/modules/function?ref="
         ), body["source"]
@@ -185,7 +188,7 @@ def test_readme_module_call_passes(root):
         # The zip path is the reader's, relative to their configuration: plan with ours.
         assert re.search(r"(target/lambda|result)/bootstrap-(x86_64|arm64)\.zip", arguments["filename"]), arguments["filename"]
         arguments["filename"] = stack.ZIP
-        assert stack.rejected(module, arguments) == [], text
+        assert stack.rejected(module, arguments) == [], label
 
 
 def test_every_built_zip_is_deployable(root):
