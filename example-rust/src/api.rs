@@ -7,7 +7,7 @@
 //! | `POST /echo` with a JSON body | 200, the body as given (base64-decoded first when the event says it is base64) |
 //! | any other path | 404 |
 //! | `/hello` or `/echo` with another method | 405, with an `allow` header |
-//! | a body that is not JSON (or not base64 when it should be), a malformed query string, a name that is not UTF-8, an event that is not a function URL request | 400 |
+//! | a body that is not JSON (or nested deeper than [`json::MAX_DEPTH`]), or not base64 when it should be; a malformed query string; a name that is not UTF-8; an event that is not a function URL request | 400 |
 //! | a query string longer than [`MAX_QUERY`] | 414 |
 //! | an echo whose answer would not fit in Lambda's response | 413 |
 //!

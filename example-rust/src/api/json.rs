@@ -8,9 +8,10 @@
 //! level of nesting, with no limit. So every document is first checked here, with a bounded
 //! depth, and only then handed to it.
 
-/// How deeply arrays and objects may nest in a valid document (serde_json's limit too): the
-/// bound on the validator's recursion, and on serde-json-core's once the validator passed.
-pub const MAX_DEPTH: usize = 128;
+/// How deeply arrays and objects may nest in a valid document: the bound on the validator's
+/// recursion, and on serde-json-core's once the validator passed. Deeper documents are
+/// refused (a 400), as nearly every JSON parser refuses some depth.
+pub const MAX_DEPTH: usize = 64;
 
 /// Whether `bytes` are one JSON text (RFC 8259): one value, white space around it, strings of
 /// well-formed UTF-8 whose `\u` escapes are Unicode scalar values (surrogates only as a
