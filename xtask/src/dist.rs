@@ -163,6 +163,8 @@ pub const BOOTSTRAPS: &[Bootstrap] = &[
     Bootstrap { zip: "bootstrap-c-stream-x86_64.zip", source: C_STREAM, arch: &X86_64 },
     Bootstrap { zip: "bootstrap-rust-stream-arm64.zip", source: RUST_STREAM, arch: &ARM64 },
     Bootstrap { zip: "bootstrap-c-stream-arm64.zip", source: C_STREAM, arch: &ARM64 },
+    Bootstrap { zip: "bootstrap-rust-api-x86_64.zip", source: RUST_API, arch: &X86_64 },
+    Bootstrap { zip: "bootstrap-rust-api-arm64.zip", source: RUST_API, arch: &ARM64 },
 ];
 
 const RUST_ECHO: Source = Source::Cargo { package: "lambda-libc-example", bin: "bootstrap" };
@@ -170,6 +172,10 @@ const C_ECHO: Source = Source::C { source: "example-c/function.c", bin: "bootstr
 /// The streaming echoes: every event streamed back in chunks of at most 4 KiB.
 const RUST_STREAM: Source = Source::Cargo { package: "lambda-libc-example", bin: "bootstrap-stream" };
 const C_STREAM: Source = Source::C { source: "example-c/stream.c", bin: "bootstrap-c-stream", features: C_API_STREAM };
+/// The JSON API on a function URL (example-rust/src/api.rs), built with [`RUST_API_FEATURE`].
+const RUST_API: Source = Source::Cargo { package: "lambda-libc-example", bin: "bootstrap-api" };
+/// The feature that builds the JSON API (see example-rust/Cargo.toml for why it is one).
+pub const RUST_API_FEATURE: &str = "lambda-libc-example/api";
 
 /// The static library's features for the C API, and for the C API with streaming (the
 /// streaming functions stay out of the plain library: in one LTO unit with it, they would
@@ -356,6 +362,7 @@ fn build_arch(ws: &Workspace, options: &Options, zig: &Zig, arch: &Arch, debian:
     for package in packages {
         build.args(["-p", package]);
     }
+    build.args(["--features", RUST_API_FEATURE]);
     run(&mut build)?;
     for features in [C_API, C_API_STREAM] {
         // Each feature set keeps its own copy: cargo writes every build to one file.
