@@ -33,6 +33,12 @@ functions = {
   }
 }
 
+# The JSON API example on Graviton: dist/bootstrap-rust-api-arm64.zip, behind a function URL
+# (BUFFERED) that needs SigV4-signed requests.
+api = {
+  architecture = "arm64"
+}
+
 log_retention_days = 14
 
 tags = {

@@ -4,15 +4,27 @@ output "region" {
 }
 
 output "functions" {
-  description = "Per function: ARN, architecture, deployed zip, the SHA-256 (base64) Lambda reports for it, log group, function URL (null without one)."
+  description = "Per function of var.functions: ARN, architecture, deployed zip, the SHA-256 (base64) Lambda reports for it, log group, function URL (null without one)."
   value = {
-    for name, f in aws_lambda_function.function : name => {
-      arn          = f.arn
-      architecture = f.architectures[0]
-      zip          = f.filename
+    for name, f in module.function : name => {
+      arn          = f.function_arn
+      architecture = var.functions[name].architecture
+      zip          = local.zips[name]
       code_sha256  = f.code_sha256
-      log_group    = aws_cloudwatch_log_group.function[name].name
-      url          = try(aws_lambda_function_url.function[name].function_url, null)
+      log_group    = f.log_group_name
+      url          = f.function_url
     }
+  }
+}
+
+output "api" {
+  description = "The JSON API example, as each of functions (null with api = null): its url answers GET /hello?name=... and POST /echo."
+  value = var.api == null ? null : {
+    arn          = module.api[0].function_arn
+    architecture = var.api.architecture
+    zip          = local.api_zip
+    code_sha256  = module.api[0].code_sha256
+    log_group    = module.api[0].log_group_name
+    url          = module.api[0].function_url
   }
 }

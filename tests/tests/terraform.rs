@@ -1,9 +1,11 @@
-//! The Terraform stack in `terraform/` (no Terraform binary needed):
+//! The Terraform code in `terraform/` (no Terraform binary needed): the module
+//! `terraform/modules/function` and the root example that calls it.
 //!
 //! * its python-hcl2 tests, `python3 -m pytest terraform/tests`, pass;
-//! * checkov reports no failed check, with the variables' defaults and with
-//!   `terraform/example.tfvars`, and every inline `#checkov:skip` is still needed: without
-//!   them checkov fails exactly the skipped checks.
+//! * checkov reports no failed check on the root (which it follows into the module calls),
+//!   with the variables' defaults and with `terraform/example.tfvars`, nor on the module
+//!   directory alone (its own defaults, as a caller of the module gets them), and every inline
+//!   `#checkov:skip` is still needed: without them checkov fails exactly the skipped checks.
 //!
 //! Needs `python3` with `python-hcl2` and `pytest`, and checkov: `target/tools/checkov/bin/checkov`
 //! (where `.ci/run` installs it, in a venv of its own: checkov's pinned `bc-python-hcl2` installs
@@ -27,6 +29,10 @@ fn root() -> PathBuf {
 fn stack() -> PathBuf {
     root().join("terraform")
 }
+
+/// The module, inside the root so that the root's `source = "./modules/function"` holds in a
+/// copy of `terraform/` (the flake's tofu-validate check copies it).
+const MODULE: &str = "modules/function";
 
 /// The checkov that `.ci/run` installs (under `CARGO_TARGET_DIR`, like xtask's tools), else
 /// the one on PATH.
@@ -141,32 +147,63 @@ fn checkov_finds_no_failed_check_and_no_needless_skip() {
 
     let defaults = run_checkov(&checkov, &stack(), None);
     let example = run_checkov(&checkov, &stack(), Some(&stack().join("example.tfvars")));
-    for (what, r) in [("defaults", &defaults), ("example.tfvars", &example)] {
-        assert_eq!(r.failed, Vec::<String>::new(), "checkov with the {what}: failed checks");
-        assert_eq!(r.parsing_errors, 0, "checkov with the {what}: files it could not parse");
-        // Per function: a log group, a role, its policy, the function; plus the URLs.
-        assert!(r.resources >= 4 && r.passed > 0, "checkov with the {what} checked nothing: {r:?}");
-        eprintln!("checkov with the {what}: {} passed, 0 failed, {} skipped", r.passed, r.skipped.len());
+    let module = run_checkov(&checkov, &stack().join(MODULE), None);
+    for (what, r) in [("the defaults", &defaults), ("example.tfvars", &example), ("the module alone", &module)] {
+        assert_eq!(r.failed, Vec::<String>::new(), "checkov with {what}: failed checks");
+        assert_eq!(r.parsing_errors, 0, "checkov with {what}: files it could not parse");
+        // Per function: a log group, a role, its policy, the function (and a URL).
+        assert!(r.resources >= 4 && r.passed > 0, "checkov with {what} checked nothing: {r:?}");
+        eprintln!("checkov with {what}: {} passed, 0 failed, {} skipped", r.passed, r.skipped.len());
     }
     assert!(example.resources > defaults.resources, "example.tfvars deploys more than the defaults");
+    // The root follows the module calls: their resources are checked, by their module address.
+    assert!(
+        defaults.skipped.iter().any(|c| c.contains(" module.function[")),
+        "checkov did not check the resources of module.function: {defaults:?}"
+    );
 
-    // Without the skip comments, checkov fails exactly what was skipped.
+    // Without the skip comments, in a copy of terraform/ with every `#checkov:skip=` line
+    // removed: the module alone fails exactly the checks it skipped, so each skip (they are
+    // all in the module) is needed; the root fails nothing but skipped checks. Not all of
+    // them: the root passes log_retention_days = null for the module's default, which checkov
+    // does not resolve, so CKV_AWS_338 neither fails nor passes there.
     let nanos = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().subsec_nanos();
     let copy = Scratch(std::env::temp_dir().join(format!("terraform-checkov-{}-{nanos}", std::process::id())));
-    std::fs::create_dir_all(&copy.0).unwrap();
-    let mut removed = 0;
-    for entry in std::fs::read_dir(stack()).unwrap() {
-        let path = entry.unwrap().path();
-        if path.extension().is_some_and(|e| e == "tf") {
-            let text = std::fs::read_to_string(&path).unwrap();
-            let kept: Vec<&str> = text.lines().filter(|l| !l.trim_start().starts_with("#checkov:skip=")).collect();
-            removed += text.lines().count() - kept.len();
-            std::fs::write(copy.0.join(path.file_name().unwrap()), kept.join("\n") + "\n").unwrap();
-        }
-    }
+    let removed = copy_without_skips(&stack(), &copy.0);
+    assert!(removed > 0, "no #checkov:skip comment found to remove");
+    let unskipped = run_checkov(&checkov, &copy.0.join(MODULE), None);
+    let skipped: BTreeSet<_> = module.skipped.iter().collect();
+    let failed: BTreeSet<_> = unskipped.failed.iter().collect();
+    assert!(!skipped.is_empty(), "the module alone: checkov skipped nothing");
+    assert_eq!(
+        failed, skipped,
+        "the module alone: checks failed without the skip comments vs checks skipped with them"
+    );
     let unskipped = run_checkov(&checkov, &copy.0, None);
     let skipped: BTreeSet<_> = defaults.skipped.iter().collect();
     let failed: BTreeSet<_> = unskipped.failed.iter().collect();
-    assert!(removed > 0 && !skipped.is_empty(), "no #checkov:skip comment found to remove");
-    assert_eq!(failed, skipped, "checks failed without the skip comments vs checks skipped with them");
+    assert!(
+        !failed.is_empty() && failed.is_subset(&skipped),
+        "the root without the skip comments fails {failed:?}, skipped {skipped:?}"
+    );
+}
+
+/// Copies the `*.tf` and `*.tfvars` files of `from` (and of its subdirectories but `tests/`)
+/// to `to`, without the lines that start with `#checkov:skip=`; returns how many it removed.
+fn copy_without_skips(from: &Path, to: &Path) -> usize {
+    std::fs::create_dir_all(to).unwrap();
+    let mut removed = 0;
+    for entry in std::fs::read_dir(from).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap();
+        if path.is_dir() && name != "tests" && name != ".terraform" {
+            removed += copy_without_skips(&path, &to.join(name));
+        } else if path.extension().is_some_and(|e| e == "tf" || e == "tfvars") {
+            let text = std::fs::read_to_string(&path).unwrap();
+            let kept: Vec<&str> = text.lines().filter(|l| !l.trim_start().starts_with("#checkov:skip=")).collect();
+            removed += text.lines().count() - kept.len();
+            std::fs::write(to.join(name), kept.join("\n") + "\n").unwrap();
+        }
+    }
+    removed
 }

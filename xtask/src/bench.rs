@@ -51,12 +51,12 @@ pub fn bench(ws: &Workspace, o: &Options) -> Result {
 
     // Ours: every zip of dist (verified), of which the x86_64 echoes run here (arm64 would
     // measure qemu; a streaming echo answers on a connection of its own per invocation, by
-    // design, and has no buffered peer to compare with).
+    // design, and has no buffered peer to compare with; the JSON API is no echo).
     let dist = dist::Options::all(ws);
     dist::dist(ws, &dist)?;
     let ours: Vec<(String, PathBuf, PathBuf)> = BOOTSTRAPS
         .iter()
-        .filter(|b| b.arch.name == X86_64.name && !b.zip.contains("-stream-"))
+        .filter(|b| b.arch.name == X86_64.name && !b.zip.contains("-stream-") && !b.zip.contains("-api-"))
         .map(|b| (b.name().to_owned(), dist.bin_dir().join(dist::bin_name(&b.source, b.arch)), dist.out.join(b.zip)))
         .collect();
 

@@ -79,6 +79,8 @@ pub const BOOTSTRAPS: &[Bootstrap] = &[
     Bootstrap { zip: "bootstrap-c-stream-x86_64.zip", source: C_STREAM, arch: &X86_64 },
     Bootstrap { zip: "bootstrap-rust-stream-arm64.zip", source: RUST_STREAM, arch: &ARM64 },
     Bootstrap { zip: "bootstrap-c-stream-arm64.zip", source: C_STREAM, arch: &ARM64 },
+    Bootstrap { zip: "bootstrap-rust-api-x86_64.zip", source: RUST_API, arch: &X86_64 },
+    Bootstrap { zip: "bootstrap-rust-api-arm64.zip", source: RUST_API, arch: &ARM64 },
 ];
 
 const RUST_ECHO: Source = Source::Cargo { package: "lambda-libc-example", bin: "bootstrap" };
@@ -86,6 +88,10 @@ const C_ECHO: Source = Source::C { source: "example-c/function.c", bin: "bootstr
 /// The streaming echoes: every event streamed back in chunks of at most 4 KiB.
 const RUST_STREAM: Source = Source::Cargo { package: "lambda-libc-example", bin: "bootstrap-stream" };
 const C_STREAM: Source = Source::C { source: "example-c/stream.c", bin: "bootstrap-c-stream", features: C_API_STREAM };
+/// The JSON API on a function URL (example-rust/src/api.rs), built with [`RUST_API_FEATURE`].
+const RUST_API: Source = Source::Cargo { package: "lambda-libc-example", bin: "bootstrap-api" };
+/// The feature that builds the JSON API (see example-rust/Cargo.toml for why it is one).
+pub const RUST_API_FEATURE: &str = "lambda-libc-example/api";
 
 /// Built alongside the bootstraps for the integration tests: verified like them, not zipped.
 #[derive(Debug)]
@@ -210,6 +216,7 @@ fn build_arch(ws: &Workspace, options: &Options, zig: &Zig, arch: &Arch, compile
     for package in packages {
         build.args(["-p", package]);
     }
+    build.args(["--features", RUST_API_FEATURE]);
     run(&mut build)?;
     let mut libraries = BTreeMap::new();
     for features in [C_API, C_API_STREAM] {

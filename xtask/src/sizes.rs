@@ -30,17 +30,24 @@ pub fn table(dist: &Path) -> Result<String> {
     let b = budgets();
     let mut out = format!(
         "Budgets (`budgets.toml`): every echo's zip at most {} bytes, every streaming echo's at\n\
-         most {}; each C echo's zip at most {} % larger than the Rust echo's of its architecture\n\
-         (the streaming echoes are not held to that).\n\n\
+         most {}, the JSON API example's at most {}; each C echo's zip at most {} % larger than\n\
+         the Rust echo's of its architecture (the streaming echoes are not held to that).\n\n\
          | bootstrap | ELF bytes | zip bytes | budget | vs the Rust one |\n|---|---:|---:|---:|---:|\n",
         thousands(b.max_echo_zip_bytes as u64),
         thousands(b.max_stream_zip_bytes as u64),
+        thousands(b.max_api_zip_bytes as u64),
         b.max_c_over_rust_percent,
     );
     for boot in BOOTSTRAPS {
         let elf = size(&dist.join("bin").join(bin_name(&boot.source, boot.arch)))?;
         let zip = zip_bytes(boot)?;
-        let stream = boot.zip.contains("-stream-");
+        let what = if boot.zip.contains("-stream-") {
+            "streaming echo"
+        } else if boot.zip.contains("-api-") {
+            "JSON API"
+        } else {
+            "echo"
+        };
         let (kind, vs) = match boot.source {
             Source::Cargo { .. } => ("", "—".to_owned()),
             Source::C { .. } => {
@@ -51,9 +58,8 @@ pub fn table(dist: &Path) -> Result<String> {
         };
         let _ = writeln!(
             out,
-            "| `{}` ({}{kind}) | {} | {} | {} | {vs} |",
+            "| `{}` ({what}{kind}) | {} | {} | {} | {vs} |",
             boot.name(),
-            if stream { "streaming echo" } else { "echo" },
             thousands(elf),
             thousands(zip),
             thousands(b.max_zip_bytes(boot.zip) as u64),
@@ -62,7 +68,8 @@ pub fn table(dist: &Path) -> Result<String> {
     Ok(out)
 }
 
-/// The Rust bootstrap of `c`'s architecture that does what `c` does (echo or streaming echo).
+/// The Rust bootstrap of `c`'s architecture that does what `c` does (echo or streaming echo;
+/// the JSON API has no C twin).
 fn rust_twin(c: &Bootstrap) -> Result<&'static Bootstrap> {
     let stream = c.zip.contains("-stream-");
     BOOTSTRAPS
@@ -71,6 +78,7 @@ fn rust_twin(c: &Bootstrap) -> Result<&'static Bootstrap> {
             matches!(b.source, Source::Cargo { .. })
                 && b.arch.name == c.arch.name
                 && b.zip.contains("-stream-") == stream
+                && !b.zip.contains("-api-")
         })
         .ok_or_else(|| format!("{} has no Rust bootstrap to compare with", c.zip).into())
 }
@@ -164,6 +172,10 @@ mod tests {
         let stream = thousands(b.max_stream_zip_bytes as u64);
         assert!(rows.iter().any(|r| r.starts_with("| `bootstrap-c-stream-arm64` (streaming echo, C API)")
             && r.contains(&format!("| {stream} |"))));
+        let api = thousands(b.max_api_zip_bytes as u64);
+        assert!(rows.iter().any(
+            |r| r.starts_with("| `bootstrap-rust-api-x86_64` (JSON API)") && r.contains(&format!("| {api} | — |"))
+        ));
     }
 
     #[test]

@@ -15,7 +15,8 @@ use crate::util::{Context, Result, Workspace, cargo, run};
 pub enum Step {
     /// cargo fmt --all --check
     Fmt,
-    /// cargo clippy -D warnings: the workspace, and lambda-libc with each C API feature
+    /// cargo clippy -D warnings: the workspace, lambda-libc with each C API feature, and the
+    /// JSON API example
     Clippy,
     /// cargo xtask dist
     Dist,
@@ -67,6 +68,9 @@ fn run_step(ws: &Workspace, step: Step, tested: Option<&Path>) -> Result {
                 let lib = ["-p", "lambda-libc", "--features", features, "--all-targets"];
                 run(cargo_in_root(&["clippy"]).args(lib).args(["--", "-D", "warnings"]))?;
             }
+            // The JSON API example, which the workspace's run leaves out (its feature is off).
+            let api = ["-p", "lambda-libc-example", "--features", dist::RUST_API_FEATURE, "--bins"];
+            run(cargo_in_root(&["clippy"]).args(api).args(["--", "-D", "warnings"]))?;
             Ok(())
         }
         Step::Dist => dist::dist(ws, &dist::Options::all(ws)).map(drop),

@@ -14,16 +14,19 @@ pub struct Budgets {
     pub max_echo_zip_bytes: usize,
     /// The most bytes a streaming echo's zip (`-stream-` in its name) may have.
     pub max_stream_zip_bytes: usize,
+    /// The most bytes the JSON API example's zip (`-api-` in its name) may have.
+    pub max_api_zip_bytes: usize,
     /// How many percent larger than the Rust echo's zip the C echo's zip of the same
     /// architecture may be.
     pub max_c_over_rust_percent: usize,
 }
 
 impl Budgets {
-    /// Parses a budgets file: exactly the three keys, each a positive integer.
+    /// Parses a budgets file: exactly the four keys, each a positive integer.
     pub fn parse(text: &str) -> Result<Self, String> {
         let table: toml::Table = text.parse().map_err(|e| format!("{e}"))?;
-        const KEYS: [&str; 3] = ["max_echo_zip_bytes", "max_stream_zip_bytes", "max_c_over_rust_percent"];
+        const KEYS: [&str; 4] =
+            ["max_echo_zip_bytes", "max_stream_zip_bytes", "max_api_zip_bytes", "max_c_over_rust_percent"];
         if let Some(key) = table.keys().find(|k| !KEYS.contains(&k.as_str())) {
             return Err(format!("unknown key `{key}` (the keys are {})", KEYS.join(", ")));
         }
@@ -37,14 +40,22 @@ impl Budgets {
         Ok(Self {
             max_echo_zip_bytes: get(KEYS[0])?,
             max_stream_zip_bytes: get(KEYS[1])?,
-            max_c_over_rust_percent: get(KEYS[2])?,
+            max_api_zip_bytes: get(KEYS[2])?,
+            max_c_over_rust_percent: get(KEYS[3])?,
         })
     }
 
     /// The size limit of the zip named `name`: [`Budgets::max_stream_zip_bytes`] for a
-    /// streaming bootstrap, else [`Budgets::max_echo_zip_bytes`].
+    /// streaming bootstrap, [`Budgets::max_api_zip_bytes`] for the JSON API example, else
+    /// [`Budgets::max_echo_zip_bytes`].
     pub fn max_zip_bytes(&self, name: &str) -> usize {
-        if name.contains("-stream-") { self.max_stream_zip_bytes } else { self.max_echo_zip_bytes }
+        if name.contains("-stream-") {
+            self.max_stream_zip_bytes
+        } else if name.contains("-api-") {
+            self.max_api_zip_bytes
+        } else {
+            self.max_echo_zip_bytes
+        }
     }
 }
 
@@ -67,12 +78,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn streaming_bootstraps_have_their_own_limit() {
+    fn streaming_and_api_bootstraps_have_their_own_limits() {
         let Budgets { max_echo_zip_bytes: echo, max_stream_zip_bytes: stream, .. } = budgets();
         assert_eq!(max_zip_bytes("bootstrap-rust-stream-x86_64.zip"), stream);
         assert_eq!(max_zip_bytes("bootstrap-c-stream-arm64.zip"), stream);
         assert_eq!(max_zip_bytes("bootstrap-rust-x86_64.zip"), echo);
         assert_eq!(max_zip_bytes("bootstrap-c-arm64.zip"), echo);
+        assert_eq!(max_zip_bytes("bootstrap-rust-api-arm64.zip"), budgets().max_api_zip_bytes);
     }
 
     #[test]
@@ -83,10 +95,12 @@ mod tests {
     }
 
     #[test]
-    fn a_budget_file_holds_exactly_the_three_positive_integers() {
-        let good = "max_echo_zip_bytes = 1\nmax_stream_zip_bytes = 2\nmax_c_over_rust_percent = 3\n";
+    fn a_budget_file_holds_exactly_the_four_positive_integers() {
+        let good =
+            "max_echo_zip_bytes = 1\nmax_stream_zip_bytes = 2\nmax_c_over_rust_percent = 3\nmax_api_zip_bytes = 4\n";
         let b = Budgets::parse(good).unwrap();
         assert_eq!((b.max_echo_zip_bytes, b.max_stream_zip_bytes, b.max_c_over_rust_percent), (1, 2, 3));
+        assert_eq!(b.max_api_zip_bytes, 4);
         let err = |text: String| Budgets::parse(&text).unwrap_err();
         assert!(err(good.replace("= 2", "= 0")).contains("`max_stream_zip_bytes` is 0, not a positive integer"));
         assert!(err(good.replace("= 3", "= \"10 %\"")).contains("not a positive integer"));

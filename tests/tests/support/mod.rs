@@ -13,6 +13,8 @@
 //!   required; the others are tested when present.
 //! * Streaming echo bootstraps ([`stream_bootstraps`]): [`STREAM_NAMES`]. `bootstrap-stream`
 //!   (`example-rust/src/stream.rs`) is required; the C one is tested when present.
+//! * The JSON API bootstraps ([`api_bootstraps`]): [`API_NAMES`]. `bootstrap-api`
+//!   (`example-rust/src/api.rs`) is required; the arm64 one is tested when present.
 //!
 //! Bootstraps of the other architecture run under qemu-user ([`Bin::is_emulated`]); where
 //! the FHS loader is missing, the native ones start through [`LOADER_VAR`]'s loader.
@@ -61,6 +63,10 @@ pub const FIXTURE_NAMES: &[&str] = &["fixture", "fixture-c", "fixture-arm64", "f
 /// [`ECHO_NAMES`].
 pub const STREAM_NAMES: &[&str] =
     &["bootstrap-stream", "bootstrap-c-stream", "bootstrap-stream-arm64", "bootstrap-c-stream-arm64"];
+
+/// The JSON API bootstraps (function URL requests answered with JSON documents), as
+/// [`ECHO_NAMES`].
+pub const API_NAMES: &[&str] = &["bootstrap-api", "bootstrap-api-arm64"];
 
 #[allow(unused_imports)] // each test file uses a different subset
 pub use lambda_libc_mock::{error_path, response_path};
@@ -129,6 +135,11 @@ pub fn fixtures() -> Vec<Bin> {
 /// The streaming echo bootstraps to test: every one of [`STREAM_NAMES`] that exists.
 pub fn stream_bootstraps() -> Vec<Bin> {
     find(STREAM_NAMES)
+}
+
+/// The JSON API bootstraps to test: every one of [`API_NAMES`] that exists.
+pub fn api_bootstraps() -> Vec<Bin> {
+    find(API_NAMES)
 }
 
 /// The Rust fixtures: the ones that can panic (C has no panics for the runtime to report;
