@@ -1,5 +1,11 @@
 //! `cargo xtask <command>`: build, package, verify and test the lambda-libc bootstraps.
 //! Run `cargo xtask help`, or `cargo xtask <command> --help`, for the commands.
+//!
+//! xtask holds what is about this repository: which programs `dist` builds into which
+//! files (`dist`, `sizes`), its size budgets (`verify`), benchmarks, fuzzing, the header,
+//! the rehearsal of the flake, reproducibility and the test command. How a bootstrap is
+//! built, linked, stripped, zipped, verified and invoked is the library of
+//! `cargo lambda-libc` (`cli/`, crate `cargo_lambda_libc`), which xtask calls.
 
 mod bench;
 mod dist;
