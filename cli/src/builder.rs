@@ -8,7 +8,7 @@ use std::process::Command;
 
 use crate::arch::Arch;
 use crate::error::{Context, Result};
-use crate::link::{CFLAGS, c_link_args, link_with, write_linker_script};
+use crate::link::{CFLAGS, c_link_args, dependency_remaps, link_with, write_linker_script};
 use crate::process::{cargo, run};
 use crate::toolchain::Compiler;
 use crate::zig::Zig;
@@ -47,14 +47,15 @@ impl<'a> ArchBuilder<'a> {
         self.target_dir.join(self.arch.rust_target).join("release")
     }
 
-    /// A cargo command in `dir` that builds with this architecture's compiler and links its
-    /// programs with zig and the link flags; the caller adds the subcommand and, always,
-    /// `--target` (see [`link_with`]).
+    /// A cargo command in `dir` (the project: its dependencies are remapped) that builds
+    /// with this architecture's compiler and links its programs with zig and the link flags;
+    /// the caller adds the subcommand and, always, `--target` (see [`link_with`]).
     pub fn cargo(&self, dir: &Path) -> Result<Command> {
+        let remaps = dependency_remaps(dir, self.arch)?;
         let mut cmd = cargo();
         cmd.current_dir(dir).env("CARGO_TARGET_DIR", &self.target_dir);
         self.compiler.configure(&mut cmd);
-        link_with(&mut cmd, self.arch, &self.linker, &self.script)?;
+        link_with(&mut cmd, self.arch, &self.linker, &self.script, &remaps)?;
         Ok(cmd)
     }
 

@@ -39,6 +39,55 @@ pub const C_LINK_ARGS: &[&str] = &["-pie", "-Wl,--gc-sections", "-Wl,-s"];
 pub const CFLAGS: &[&str] =
     &["-Os", "-fno-asynchronous-unwind-tables", "-fno-unwind-tables", "-fno-stack-protector", "-fPIE"];
 
+/// `path` as one word of a rustflags variable, which cargo splits at white space.
+fn word(path: &Path, what: &str) -> Result<String> {
+    path.to_str().filter(|p| !p.contains(char::is_whitespace)).map(str::to_owned).ok_or_else(|| {
+        format!("the {what} path {} has white space (cargo splits rustflags at it)", path.display()).into()
+    })
+}
+
+/// A dependency's source directory and the path it has in the program's strings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Remap {
+    /// Where cargo has its source: `~/.cargo/registry/src/…/serde-json-core-0.7.0`, a
+    /// vendored copy (in the Nix sandbox, under `/nix/store`), a path dependency.
+    pub from: PathBuf,
+    /// `/deps/<name>-<version>`.
+    pub to: String,
+}
+
+/// Where the dependencies (every package that is not a workspace member) of the project in
+/// `dir` have their sources, each to be remapped to `/deps/<name>-<version>`: a panic's
+/// location (`file!()`) would otherwise put that path into the program, which then depends
+/// on `CARGO_HOME` or the vendor directory (the verifier rejects a `/nix/store` one).
+pub fn dependency_remaps(dir: &Path, arch: &Arch) -> Result<Vec<Remap>> {
+    let mut metadata = crate::process::cargo();
+    // Every feature: an optional dependency is a dependency of some build.
+    metadata.current_dir(dir).args([
+        "metadata",
+        "--format-version",
+        "1",
+        "--all-features",
+        "--filter-platform",
+        arch.rust_target,
+    ]);
+    let metadata: serde_json::Value = serde_json::from_str(&crate::process::output(&mut metadata)?)
+        .map_err(|e| format!("reading `cargo metadata`: {e}"))?;
+    let members = metadata["workspace_members"].as_array().map(Vec::as_slice).unwrap_or_default();
+    let packages = metadata["packages"].as_array().map(Vec::as_slice).unwrap_or_default();
+    let mut remaps: Vec<Remap> = packages
+        .iter()
+        .filter(|p| !members.contains(&p["id"]))
+        .filter_map(|p| {
+            let dir = Path::new(p["manifest_path"].as_str()?).parent()?;
+            let to = format!("/deps/{}-{}", p["name"].as_str()?, p["version"].as_str()?);
+            Some(Remap { from: dir.to_path_buf(), to })
+        })
+        .collect();
+    remaps.sort_by(|a, b| a.from.cmp(&b.from));
+    Ok(remaps)
+}
+
 /// `-Wl,-T,<script>`: the flag that links with the linker script at `script`.
 pub fn script_arg(script: &str) -> String {
     format!("-Wl,-T,{script}")
@@ -69,7 +118,8 @@ pub fn pkg_config_libs(library: &str) -> String {
 }
 
 /// Makes `cmd` (a cargo command with `--target arch.rust_target`) build the target's
-/// programs with `arch`'s codegen flags ([`Arch::rustflags`]) and link them with `linker`
+/// programs with `arch`'s codegen flags ([`Arch::rustflags`]), the dependencies' paths
+/// remapped ([`dependency_remaps`]), and link them with `linker`
 /// and the bootstrap link flags ([`LINK_ARGS`], the linker script at `script`), and nothing
 /// else with them.
 ///
@@ -81,16 +131,14 @@ pub fn pkg_config_libs(library: &str) -> String {
 /// would break them. Cargo merges this variable with a project's `target.<triple>.rustflags`
 /// of `.cargo/config.toml`. Flags from the environment (`RUSTFLAGS` and the like) would
 /// replace those and change the bytes: they are removed.
-pub fn link_with(cmd: &mut Command, arch: &Arch, linker: &Path, script: &Path) -> Result {
-    let word = |path: &Path, what: &str| -> Result<String> {
-        path.to_str().filter(|p| !p.contains(char::is_whitespace)).map(str::to_owned).ok_or_else(|| {
-            format!("the {what} path {} has white space (cargo splits rustflags at it)", path.display()).into()
-        })
-    };
+pub fn link_with(cmd: &mut Command, arch: &Arch, linker: &Path, script: &Path, remaps: &[Remap]) -> Result {
     let mut flags = format!("-C linker={}", word(linker, "linker")?);
     for flag in arch.rustflags {
         flags.push(' ');
         flags.push_str(flag);
+    }
+    for remap in remaps {
+        flags.push_str(&format!(" --remap-path-prefix={}={}", word(&remap.from, "dependency")?, remap.to));
     }
     for arg in LINK_ARGS.iter().map(|&a| a.to_owned()).chain([script_arg(&word(script, "linker script")?)]) {
         flags.push_str(" -C link-arg=");
@@ -112,20 +160,25 @@ mod tests {
     #[test]
     fn rust_and_c_programs_get_the_same_link_flags() {
         let mut cmd = Command::new("cargo");
-        link_with(&mut cmd, &crate::arch::X86_64, Path::new("/t/zig-cc"), Path::new("/t/bootstrap.ld")).unwrap();
+        let remap = Remap { from: PathBuf::from("/r/serde-1.0"), to: "/deps/serde-1.0".to_owned() };
+        link_with(&mut cmd, &crate::arch::X86_64, Path::new("/t/zig-cc"), Path::new("/t/bootstrap.ld"), &[remap])
+            .unwrap();
         let flags = cmd.get_envs().find(|(k, _)| *k == "CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_RUSTFLAGS");
         let flags = flags.and_then(|(_, v)| v).unwrap().to_str().unwrap().to_owned();
         let rust: Vec<&str> = flags.split(' ').filter_map(|f| f.strip_prefix("link-arg=")).collect();
-        assert!(flags.starts_with("-C linker=/t/zig-cc -C link-arg="), "{flags}");
+        assert!(
+            flags.starts_with("-C linker=/t/zig-cc --remap-path-prefix=/r/serde-1.0=/deps/serde-1.0 -C link-arg="),
+            "{flags}"
+        );
         let mut arm64 = Command::new("cargo");
-        link_with(&mut arm64, &crate::arch::ARM64, Path::new("/t/zig-cc"), Path::new("/t/bootstrap.ld")).unwrap();
+        link_with(&mut arm64, &crate::arch::ARM64, Path::new("/t/zig-cc"), Path::new("/t/bootstrap.ld"), &[]).unwrap();
         let arm64 = arm64.get_envs().find(|(k, _)| *k == "CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_RUSTFLAGS");
         let arm64 = arm64.and_then(|(_, v)| v).unwrap().to_str().unwrap().to_owned();
         assert!(arm64.contains(" -C target-feature=-outline-atomics "), "{arm64}");
         let c = c_link_args("/t/bootstrap.ld");
         assert_eq!(c[C_LINK_ARGS.len()..], rust, "the C flags end with the Rust ones");
         assert_eq!(rust.last(), Some(&"-Wl,-T,/t/bootstrap.ld"));
-        assert!(link_with(&mut cmd, &crate::arch::X86_64, Path::new("/a b/zig-cc"), Path::new("/t")).is_err());
+        assert!(link_with(&mut cmd, &crate::arch::X86_64, Path::new("/a b/zig-cc"), Path::new("/t"), &[]).is_err());
     }
 
     #[test]
