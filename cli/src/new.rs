@@ -55,9 +55,14 @@ pub enum Source {
 }
 
 impl Source {
-    /// The lambda-libc source this program was built from: the parent of the `cli/` crate.
+    /// The lambda-libc source this program was built from: `LAMBDA_LIBC_SOURCE` as it was
+    /// when it was compiled (a package manager that builds in a copy, like Nix, names the
+    /// source that stays), else the parent of the `cli/` crate.
     pub fn own() -> PathBuf {
-        Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap_or(Path::new("/")).to_path_buf()
+        match option_env!("LAMBDA_LIBC_SOURCE") {
+            Some(source) => PathBuf::from(source),
+            None => Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap_or(Path::new("/")).to_path_buf(),
+        }
     }
 
     /// `--lambda-libc`'s argument: a URL (`https://`, `ssh://`, `git@…`, `file://`) is git,

@@ -8,8 +8,10 @@
 //! ```
 //!
 //! which must answer the greeting; then `invoke --arch arm64` (under qemu-user); the same
-//! with `new --c`; and a second `new` + `build` of the Rust project in another directory,
-//! which must write the same `SHA256SUMS`.
+//! with `new --c`; a second `new` + `build` of the Rust project in another directory,
+//! which must write the same `SHA256SUMS`; and its x86_64 build as the Nix flake's sandbox
+//! runs it (the rehearsal's sandbox: no network, no home, vendored crates, zig from
+//! `LAMBDA_LIBC_ZIG`, `--one-toolchain`), which must write the same zip.
 //!
 //! `--locked`: the zips' bytes depend on the compressor's version, which the workspace's
 //! Cargo.lock pins. The install's target directory (`target/new-project/install`) and the
@@ -22,6 +24,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
+use cargo_lambda_libc::zig::ZIG_VAR;
+
+use crate::rehearse::{Sandbox, make_writable, read_only, sandbox_tools, toolchain_bin};
 use crate::util::{Context, Result, Workspace, cargo, output, read, run};
 
 /// The event of the done-when test: a function URL's `GET /hello?name=Ada`.
@@ -92,6 +97,42 @@ fn steps(ws: &Workspace, tmp: &Path) -> Result {
         .into());
     }
     eprintln!("xtask: new-project: the same SHA256SUMS from two directories:\n{}", String::from_utf8_lossy(&first));
+    sandboxed(ws, tmp, &root, &tmp.join("fn"))
+}
+
+/// Builds `project` for x86_64 as the flake's sandbox would (see the module's comment) with
+/// the `cargo lambda-libc` installed in `root`, and requires the zip its normal build wrote.
+fn sandboxed(ws: &Workspace, tmp: &Path, root: &Path, project: &Path) -> Result {
+    let ip = match sandbox_tools() {
+        Ok(ip) => ip,
+        Err(why) if crate::dist::require_tools() => return Err(format!("{why} (LAMBDA_LIBC_REQUIRE_TOOLS=1)").into()),
+        Err(why) => {
+            eprintln!("xtask: new-project: SKIPPED the sandboxed build: {why}");
+            return Ok(());
+        }
+    };
+    let base = tmp.join("sandbox");
+    let src = base.join("nix/store/00000000000000000000000000000000-source");
+    let vendor = base.join("nix/store/00000000000000000000000000000000-vendor-cargo-deps");
+    let out = base.join("nix/store/00000000000000000000000000000000-bootstrap");
+    fs::create_dir_all(&src).context(format_args!("cannot create {}", src.display()))?;
+    for file in ["Cargo.toml", "Cargo.lock", "src"] {
+        run(Command::new("cp").arg("-r").arg(project.join(file)).arg(&src))?;
+    }
+    output(cargo().current_dir(&src).args(["vendor", "--locked"]).arg(&vendor))?;
+    read_only(&src)?;
+    read_only(&vendor)?;
+    let sandbox = Sandbox { base: &base, src: &src, vendor: &vendor, toolchain: &toolchain_bin()?, ip };
+    let zig = ws.zig()?.exe;
+    let phase = "cargo lambda-libc build --one-toolchain --arch x86_64 --out $out";
+    let built = sandbox.build("bootstrap", &out, &[root], phase, &[(ZIG_VAR, zig.as_os_str())]);
+    make_writable(&base);
+    built?;
+    let zip = "bootstrap-x86_64.zip";
+    if read(&out.join(zip))? != read(&project.join("target/lambda").join(zip))? {
+        return Err(format!("the sandboxed build's {zip} differs from the normal build's").into());
+    }
+    eprintln!("xtask: new-project: the sandboxed build wrote the same {zip}");
     Ok(())
 }
 

@@ -75,9 +75,7 @@ pub fn rehearse(ws: &Workspace) -> Result {
         }
     };
     let zig = ws.zig()?.exe;
-    // The cargo that runs us is the toolchain's own binary, beside its rustc and rustfmt.
-    let cargo = std::env::var_os("CARGO").map(PathBuf::from).ok_or("CARGO is not set: run `cargo xtask rehearse`")?;
-    let toolchain = cargo.parent().ok_or("CARGO has no directory")?.to_path_buf();
+    let toolchain = toolchain_bin()?;
 
     let base = ws.target.join("rehearsal");
     make_writable(&base);
@@ -118,14 +116,18 @@ pub fn rehearse(ws: &Workspace) -> Result {
 }
 
 /// The paths and tools every rehearsed derivation shares.
-struct Sandbox<'a> {
-    base: &'a Path,
-    src: &'a Path,
-    vendor: &'a Path,
-    toolchain: &'a Path,
+pub struct Sandbox<'a> {
+    /// The rehearsal's directory: the store and the build directories.
+    pub base: &'a Path,
+    /// The source (read-only).
+    pub src: &'a Path,
+    /// The vendored crates (read-only).
+    pub vendor: &'a Path,
+    /// The Rust toolchain's `bin/`.
+    pub toolchain: &'a Path,
     /// iproute2's `ip`, to bring up loopback in the build's network namespace (the sandbox
     /// has it up).
-    ip: &'a Path,
+    pub ip: &'a Path,
 }
 
 impl Sandbox<'_> {
@@ -134,7 +136,7 @@ impl Sandbox<'_> {
     /// `configureCargoVendoredDepsHook`), and runs `phase` there with `bash -e -c`, as the
     /// derivation's build phase runs it: `inputs`' `bin/` first on `PATH`, then the
     /// toolchain; the sandbox's environment plus `env`; no network.
-    fn build(&self, name: &str, out: &Path, inputs: &[&Path], phase: &str, env: &[(&str, &OsStr)]) -> Result {
+    pub fn build(&self, name: &str, out: &Path, inputs: &[&Path], phase: &str, env: &[(&str, &OsStr)]) -> Result {
         let top = self.base.join(format!("build-{name}"));
         let source = top.join("source");
         fs::create_dir_all(&top).context(format_args!("cannot create {}", top.display()))?;
@@ -174,9 +176,16 @@ impl Sandbox<'_> {
     }
 }
 
+/// The toolchain's `bin/`, which the sandbox's `PATH` holds (no rustup proxy): the cargo
+/// that runs xtask is the toolchain's own binary, beside its rustc and rustfmt.
+pub fn toolchain_bin() -> Result<PathBuf> {
+    let cargo = std::env::var_os("CARGO").map(PathBuf::from).ok_or("CARGO is not set: run xtask with `cargo xtask`")?;
+    Ok(cargo.parent().ok_or("CARGO has no directory")?.to_path_buf())
+}
+
 /// iproute2's `ip`, or why the rehearsal cannot run here: no `ip`, or no user and network
 /// namespaces (a container without the privilege, or a kernel that forbids them).
-fn sandbox_tools() -> std::result::Result<&'static Path, String> {
+pub fn sandbox_tools() -> std::result::Result<&'static Path, String> {
     let ip = ["/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip", "/bin/ip"]
         .into_iter()
         .map(Path::new)
@@ -242,12 +251,12 @@ fn walk(dir: &Path, files: &mut Vec<PathBuf>) -> Result {
 }
 
 /// Makes `dir` read-only, as the Nix store is.
-fn read_only(dir: &Path) -> Result {
+pub fn read_only(dir: &Path) -> Result {
     run(Command::new("chmod").args(["-R", "a-w"]).arg(dir))
 }
 
 /// Undoes [`read_only`] (so the tree can be removed), if `dir` exists.
-fn make_writable(dir: &Path) {
+pub fn make_writable(dir: &Path) {
     if dir.exists() {
         let _ = fs::set_permissions(dir, fs::Permissions::from_mode(0o755));
         let _ = Command::new("chmod").args(["-R", "u+w"]).arg(dir).status();
