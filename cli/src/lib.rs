@@ -19,6 +19,8 @@
 //! | [`project`] | `build`: a function project's zips |
 //! | [`error`], [`process`], [`files`] | errors as messages, child processes, file helpers |
 
+#![warn(missing_docs)]
+
 pub mod arch;
 pub mod archive;
 pub mod builder;

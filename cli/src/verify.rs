@@ -60,6 +60,7 @@ pub const ALLOCATION_FUNCTIONS: &[&str] = &[
 /// What the verifier reads from an ELF file.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct ElfFacts {
+    /// The ELF header's `e_machine`.
     pub machine: u16,
     /// The ELF type is `ET_DYN`: with an interpreter, a position-independent executable.
     pub pie: bool,
@@ -67,7 +68,9 @@ pub struct ElfFacts {
     pub interpreter: Option<String>,
     /// `DT_NEEDED` entries, in order.
     pub needed: Vec<String>,
+    /// `DT_RPATH` entries.
     pub rpath: Vec<String>,
+    /// `DT_RUNPATH` entries.
     pub runpath: Vec<String>,
     /// `(file, version)` pairs from `.gnu.version_r`, e.g. `("libc.so.6", "GLIBC_2.2.5")`.
     pub version_needs: Vec<(String, String)>,
@@ -263,10 +266,13 @@ pub fn elf_problems(data: &[u8]) -> Vec<String> {
 /// A verified deployment zip.
 #[derive(Debug, Default)]
 pub struct ZipReport {
+    /// The zip's size.
     pub zip_bytes: usize,
     /// The `bootstrap` entry, if it could be read.
     pub elf: Option<Vec<u8>>,
+    /// What the verifier read from that ELF, if it could.
     pub facts: Option<ElfFacts>,
+    /// Every rule the zip and its ELF break.
     pub problems: Vec<String>,
 }
 
