@@ -26,7 +26,7 @@ use std::time::Instant;
 
 use cargo_lambda_libc::zig::ZIG_VAR;
 
-use crate::rehearse::{Sandbox, make_writable, read_only, sandbox_tools, toolchain_bin};
+use crate::rehearse::{Sandbox, make_writable, read_only, sandbox_tools_or_skip, toolchain_bin};
 use crate::util::{Context, Result, Workspace, cargo, output, read, run};
 
 /// The event of the done-when test: a function URL's `GET /hello?name=Ada`.
@@ -103,13 +103,8 @@ fn steps(ws: &Workspace, tmp: &Path) -> Result {
 /// Builds `project` for x86_64 as the flake's sandbox would (see the module's comment) with
 /// the `cargo lambda-libc` installed in `root`, and requires the zip its normal build wrote.
 fn sandboxed(ws: &Workspace, tmp: &Path, root: &Path, project: &Path) -> Result {
-    let ip = match sandbox_tools() {
-        Ok(ip) => ip,
-        Err(why) if crate::dist::require_tools() => return Err(format!("{why} (LAMBDA_LIBC_REQUIRE_TOOLS=1)").into()),
-        Err(why) => {
-            eprintln!("xtask: new-project: SKIPPED the sandboxed build: {why}");
-            return Ok(());
-        }
+    let Some(ip) = sandbox_tools_or_skip("new-project: the sandboxed build")? else {
+        return Ok(());
     };
     let base = tmp.join("sandbox");
     let src = base.join("nix/store/00000000000000000000000000000000-source");

@@ -66,13 +66,8 @@ pub fn rehearse(ws: &Workspace) -> Result {
             return Err(format!("{file} no longer holds `{held}`: rehearse what the flake builds").into());
         }
     }
-    let ip = match sandbox_tools() {
-        Ok(ip) => ip,
-        Err(why) if crate::dist::require_tools() => return Err(format!("{why} (LAMBDA_LIBC_REQUIRE_TOOLS=1)").into()),
-        Err(why) => {
-            eprintln!("xtask: rehearse: SKIPPED: {why}");
-            return Ok(());
-        }
+    let Some(ip) = sandbox_tools_or_skip("rehearse")? else {
+        return Ok(());
     };
     let zig = ws.zig()?.exe;
     let toolchain = toolchain_bin()?;
@@ -183,9 +178,22 @@ pub fn toolchain_bin() -> Result<PathBuf> {
     Ok(cargo.parent().ok_or("CARGO has no directory")?.to_path_buf())
 }
 
+/// [`sandbox_tools`]'s `ip`, or `None` after `xtask: <what>: SKIPPED: <why>` on stderr; an
+/// error instead under `LAMBDA_LIBC_REQUIRE_TOOLS=1`.
+pub fn sandbox_tools_or_skip(what: &str) -> Result<Option<&'static Path>> {
+    match sandbox_tools() {
+        Ok(ip) => Ok(Some(ip)),
+        Err(why) if crate::dist::require_tools() => Err(format!("{why} (LAMBDA_LIBC_REQUIRE_TOOLS=1)").into()),
+        Err(why) => {
+            eprintln!("xtask: {what}: SKIPPED: {why}");
+            Ok(None)
+        }
+    }
+}
+
 /// iproute2's `ip`, or why the rehearsal cannot run here: no `ip`, or no user and network
 /// namespaces (a container without the privilege, or a kernel that forbids them).
-pub fn sandbox_tools() -> std::result::Result<&'static Path, String> {
+fn sandbox_tools() -> std::result::Result<&'static Path, String> {
     let ip = ["/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip", "/bin/ip"]
         .into_iter()
         .map(Path::new)
