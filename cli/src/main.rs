@@ -96,6 +96,9 @@ struct ProjectArgs {
     /// The binary. Default: `bootstrap`, else the package's only one
     #[arg(long, value_name = "NAME")]
     bin: Option<String>,
+    /// Cargo features to build it with, as cargo takes them; repeatable
+    #[arg(short = 'F', long, value_name = "FEATURES")]
+    features: Vec<String>,
     /// A C project of these sources (default without a Cargo.toml: every *.c here)
     #[arg(long = "c", value_name = "FILE", num_args = 1..)]
     c_sources: Vec<PathBuf>,
@@ -122,6 +125,7 @@ impl ProjectArgs {
             arches,
             package: self.package,
             bin: self.bin,
+            features: self.features,
             c_sources: self.c_sources,
             stream: self.stream,
             lambda_libc: self.lambda_libc,

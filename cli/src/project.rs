@@ -36,6 +36,8 @@ pub struct Options {
     pub package: Option<String>,
     /// The binary (default: `bootstrap`, else the package's only one).
     pub bin: Option<String>,
+    /// Cargo features to build it with (`--features`).
+    pub features: Vec<String>,
     /// C sources: a C project even if `dir` has a `Cargo.toml` (default for a directory
     /// without one: every `*.c` in it).
     pub c_sources: Vec<PathBuf>,
@@ -111,13 +113,21 @@ pub fn build(options: &Options) -> Result<Vec<Built>> {
             Kind::Rust { package, bin, manifest } => {
                 let mut cmd = builder.cargo(&dir)?;
                 cmd.args(["build", "--release", "--target", arch.rust_target, "--manifest-path"]).arg(manifest);
-                crate::process::run(cmd.args(["-p", package, "--bin", bin]))?;
+                cmd.args(["-p", package, "--bin", bin]);
+                if !options.features.is_empty() {
+                    cmd.args(["--features", &options.features.join(",")]);
+                }
+                crate::process::run(&mut cmd)?;
                 builder.release_dir().join(bin)
             }
             Kind::C { sources, lambda_libc } => {
                 let features = if options.stream { C_API_STREAM } else { C_API };
                 let library = builder.staticlib(lambda_libc, features)?;
-                let elf = builder.release_dir().join("bootstrap");
+                // Beside cargo's release directory, not in it, where a binary of a cargo
+                // project in the same directory may have the same name.
+                let elf = builder.release_dir().with_file_name("c").join("bootstrap");
+                fs::create_dir_all(elf.parent().unwrap_or(&target_dir))
+                    .context("cannot create the C output directory")?;
                 builder.compile_c(sources, &lambda_libc.join("runtime/include"), &library, &elf)?;
                 elf
             }
