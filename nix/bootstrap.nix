@@ -8,18 +8,20 @@
 #     arch ? <host>;     # "x86_64" or "arm64"
 #     package ? null;    # the cargo package, in a workspace (`-p`)
 #     bin ? null;        # the binary, when the package has several (`--bin`)
+#     features ? [ ];    # cargo features to build it with (`--features`)
 #     cSources ? null;   # C files (paths relative to src): a C function instead
 #     cStream ? false;   # with cSources: the C API with streaming (lambda_stream_*)
 #   }
 #
 # returns $out/bootstrap-<arch>.zip and $out/bin/bootstrap, the ELF inside it.
 { lib, craneLib, cli, zig, hostArch, lambdaLibc, lambdaLibcVendorDir }:
-{ src, arch ? hostArch, package ? null, bin ? null, cSources ? null, cStream ? false }:
+{ src, arch ? hostArch, package ? null, bin ? null, features ? [ ], cSources ? null, cStream ? false }:
 let
   c = cSources != null;
   args = [ "--arch" arch "--one-toolchain" "--out" "lambda" ]
     ++ lib.optionals (package != null) [ "-p" package ]
     ++ lib.optionals (bin != null) [ "--bin" bin ]
+    ++ lib.optionals (features != [ ]) [ "--features" (builtins.concatStringsSep "," features) ]
     # A C function links lambda-libc's static library, built from this flake's source with
     # this flake's vendored crates.
     ++ lib.optionals c ([ "--lambda-libc" "${lambdaLibc}" ] ++ lib.optional cStream "--stream" ++ [ "--c" ] ++ cSources);

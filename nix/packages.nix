@@ -60,6 +60,9 @@ let
     doInstallCargoArtifacts = false;
     buildPhaseCargoCommand = "cargo build --profile dev --locked -p cargo-lambda-libc";
     installPhaseCommand = "install -D -m 755 target/debug/cargo-lambda-libc $out/bin/cargo-lambda-libc";
+    # The source `cargo lambda-libc new` points a project at: the flake's, not the build
+    # directory's copy of it.
+    LAMBDA_LIBC_SOURCE = "${src}";
     meta.mainProgram = "cargo-lambda-libc";
   });
 
@@ -76,7 +79,7 @@ let
     bootstrap-c = { zip = "bootstrap-c-${arch}.zip"; cSources = [ "example-c/function.c" ]; };
     bootstrap-stream = { zip = "bootstrap-rust-stream-${arch}.zip"; package = "lambda-libc-example"; bin = "bootstrap-stream"; };
     bootstrap-c-stream = { zip = "bootstrap-c-stream-${arch}.zip"; cSources = [ "example-c/stream.c" ]; cStream = true; };
-    bootstrap-api = { zip = "bootstrap-rust-api-${arch}.zip"; package = "lambda-libc-example"; bin = "bootstrap-api"; };
+    bootstrap-api = { zip = "bootstrap-rust-api-${arch}.zip"; package = "lambda-libc-example"; bin = "bootstrap-api"; features = [ "api" ]; };
   };
 in
 {

@@ -1,5 +1,5 @@
 # zig 0.17.1, the very build the cargo path uses: the PyPI wheel `ziglang==0.17.1`
-# (xtask/src/zig.rs), whose zig is the official statically linked release binary. nixpkgs
+# (cli/src/zig.rs), whose zig is the official statically linked release binary. nixpkgs
 # 26.05 has no zig 0.17 (see docs/nix.md), and bootstrap bytes depend on the linker.
 # xtask finds it through LAMBDA_LIBC_ZIG and writes its own `zig cc` wrappers.
 { lib, stdenvNoCC, fetchurl, unzip }:

@@ -55,8 +55,15 @@ const PACKAGES: &[&str] = &[
 const CHECKS: &[&str] = &["bootstraps", "clippy", "deadnix", "integration", "nixpkgs-fmt", "rustfmt", "verify"];
 
 /// `lib.<system>.buildBootstrap`'s arguments, `true` for those with a default (nix/bootstrap.nix).
-const BUILD_BOOTSTRAP_ARGS: &[(&str, bool)] =
-    &[("arch", true), ("bin", true), ("cSources", true), ("cStream", true), ("package", true), ("src", false)];
+const BUILD_BOOTSTRAP_ARGS: &[(&str, bool)] = &[
+    ("arch", true),
+    ("bin", true),
+    ("cSources", true),
+    ("cStream", true),
+    ("features", true),
+    ("package", true),
+    ("src", false),
+];
 
 /// `templates`: each is a directory of templates/ (also what `cargo lambda-libc new` writes).
 const TEMPLATES: &[&str] = &["c", "default", "rust"];

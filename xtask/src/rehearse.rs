@@ -19,12 +19,17 @@
 //!    library, and the cargo path's arm64 bytes come from another compiler anyway. `dist`
 //!    checks the zig wrapper's record itself: zig linked nothing but x86_64 programs (no
 //!    build script). Then every file it wrote must equal the one `cargo xtask dist` wrote;
-//! 3. the `integration` check ([`INTEGRATION_BUILD`]) against that `dist`, with the
+//! 3. `cli` ([`CLI_BUILD`], [`CLI_INSTALL`]): `cargo lambda-libc`;
+//! 4. the `bootstrap` and `bootstrap-c` packages for x86_64, as `lib.buildBootstrap` builds
+//!    a user's function ([`BOOTSTRAP_BUILD`] with [`BOOTSTRAP_ARGS`] and each package's
+//!    own, [`BOOTSTRAP_INSTALL`]): each zip must be `dist/`'s of that bootstrap (the flake's
+//!    `bootstraps` check requires the same of every package);
+//! 5. the `integration` check ([`INTEGRATION_BUILD`]) against that `dist`, with the
 //!    sandbox's flag (the tests that cannot run there skip, naming why) and the host's ELFs
 //!    started through the loader given explicitly, as the check starts them.
 //!
-//! The phases are checked against `nix/packages.nix` and `nix/checks.nix`, which must hold
-//! them word for word ([`held`]).
+//! The phases are checked against `nix/packages.nix`, `nix/bootstrap.nix` and
+//! `nix/checks.nix`, which must hold them word for word ([`held`]).
 
 use std::ffi::OsStr;
 use std::fs;
@@ -35,10 +40,13 @@ use std::process::Command;
 use cargo_lambda_libc::arch::X86_64;
 use cargo_lambda_libc::zig::ZIG_VAR;
 
+use cargo_lambda_libc::files::sh_quote;
+
 use crate::util::{Context, Result, Workspace, copy_tracked, output, read, run};
 
 /// The flake files with the derivations rehearsed here.
 const PACKAGES_NIX: &str = "nix/packages.nix";
+const BOOTSTRAP_NIX: &str = "nix/bootstrap.nix";
 const CHECKS_NIX: &str = "nix/checks.nix";
 /// The build (and install) phases of the derivations rehearsed here, word for word as
 /// those files hold them: the `xtask` and `dist` derivations and the `integration` check.
@@ -46,12 +54,45 @@ const XTASK_BUILD: &str = "cargo build --profile dev --locked -p xtask";
 const XTASK_INSTALL: &str = "install -D -m 755 target/debug/xtask $out/bin/xtask";
 const DIST_BUILD: &str = "xtask dist --one-toolchain --out $out";
 const INTEGRATION_BUILD: &str = "xtask test --step tests --dist ${build.dist}";
-/// What the files must hold: each phase as its attribute, and the checks' sandbox flag.
-fn held() -> [(&'static str, String); 5] {
+/// The `cli` derivation (`cargo lambda-libc`), and `buildBootstrap`'s phases: the command
+/// with its arguments (`BOOTSTRAP_ARGS`, then each optional group as the `bootstrap` and
+/// `bootstrap-c` packages use them), and the install.
+const CLI_BUILD: &str = "cargo build --profile dev --locked -p cargo-lambda-libc";
+const CLI_INSTALL: &str = "install -D -m 755 target/debug/cargo-lambda-libc $out/bin/cargo-lambda-libc";
+const BOOTSTRAP_BUILD: &str = "cargo-lambda-libc build ${lib.escapeShellArgs args}";
+const BOOTSTRAP_ARGS: &[&str] = &["--arch", "x86_64", "--one-toolchain", "--out", "lambda"];
+const BOOTSTRAP_INSTALL: &str = "install -D -m 644 lambda/bootstrap-${arch}.zip $out/bootstrap-${arch}.zip
+    install -D -m 755 lambda/${arch}/bootstrap $out/bin/bootstrap";
+/// What the files must hold: each phase as its attribute, the checks' sandbox flag, and
+/// the arguments of `buildBootstrap` the rehearsal passes.
+fn held() -> [(&'static str, String); 14] {
     [
         (PACKAGES_NIX, format!(r#"buildPhaseCargoCommand = "{XTASK_BUILD}";"#)),
         (PACKAGES_NIX, format!(r#"installPhaseCommand = "{XTASK_INSTALL}";"#)),
         (PACKAGES_NIX, format!(r#"buildPhaseCargoCommand = "{DIST_BUILD}";"#)),
+        (PACKAGES_NIX, format!(r#"buildPhaseCargoCommand = "{CLI_BUILD}";"#)),
+        (PACKAGES_NIX, format!(r#"installPhaseCommand = "{CLI_INSTALL}";"#)),
+        (
+            PACKAGES_NIX,
+            r#"bootstrap = { zip = "bootstrap-rust-${arch}.zip"; package = "lambda-libc-example"; bin = "bootstrap"; };"#
+                .to_owned(),
+        ),
+        (PACKAGES_NIX, r#"bootstrap-c = { zip = "bootstrap-c-${arch}.zip"; cSources = [ "example-c/function.c" ]; };"#.to_owned()),
+        (BOOTSTRAP_NIX, format!(r#"buildPhaseCargoCommand = "{BOOTSTRAP_BUILD}";"#)),
+        (BOOTSTRAP_NIX, r#"args = [ "--arch" arch "--one-toolchain" "--out" "lambda" ]"#.to_owned()),
+        (
+            BOOTSTRAP_NIX,
+            r#"++ lib.optionals (package != null) [ "-p" package ]
+    ++ lib.optionals (bin != null) [ "--bin" bin ]"#
+                .to_owned(),
+        ),
+        (
+            BOOTSTRAP_NIX,
+            r#"++ lib.optionals c ([ "--lambda-libc" "${lambdaLibc}" ] ++ lib.optional cStream "--stream" ++ [ "--c" ] ++ cSources);
+in"#
+                .to_owned(),
+        ),
+        (BOOTSTRAP_NIX, format!("installPhaseCommand = ''\n    {BOOTSTRAP_INSTALL}\n  '';")),
         (CHECKS_NIX, format!(r#"integration = step "integration" "{INTEGRATION_BUILD}""#)),
         (CHECKS_NIX, r#"LAMBDA_LIBC_SANDBOX = "1";"#.to_owned()),
     ]
@@ -96,6 +137,27 @@ pub fn rehearse(ws: &Workspace) -> Result {
     let compared = compare(&dist, &ws.dist)?;
     eprintln!("xtask: rehearse: dist: its {compared} files equal dist/'s");
 
+    // `cargo lambda-libc`, then the `bootstrap` and `bootstrap-c` packages as
+    // `buildBootstrap` builds them: each holds dist's zip of that bootstrap.
+    let cli = store.join("00000000000000000000000000000000-cargo-lambda-libc");
+    let env = [("LAMBDA_LIBC_SOURCE", src.as_os_str())];
+    sandbox.build("cli", &cli, &[], &format!("{CLI_BUILD}\n{CLI_INSTALL}"), &env)?;
+    let src_arg = src.to_string_lossy();
+    for (package, extra, zip) in [
+        ("bootstrap", &["-p", "lambda-libc-example", "--bin", "bootstrap"][..], "bootstrap-rust-x86_64.zip"),
+        ("bootstrap-c", &["--lambda-libc", &src_arg, "--c", "example-c/function.c"][..], "bootstrap-c-x86_64.zip"),
+    ] {
+        let out = store.join(format!("00000000000000000000000000000000-{package}-x86_64"));
+        let args: Vec<String> = BOOTSTRAP_ARGS.iter().chain(extra).map(|a| sh_quote(OsStr::new(a))).collect();
+        let build = BOOTSTRAP_BUILD.replace("${lib.escapeShellArgs args}", &args.join(" "));
+        let phase = format!("{build}\n{}", BOOTSTRAP_INSTALL.replace("${arch}", "x86_64"));
+        sandbox.build(package, &out, &[&cli], &phase, &[(ZIG_VAR, zig.as_os_str())])?;
+        if read(&out.join("bootstrap-x86_64.zip"))? != read(&ws.dist.join(zip))? {
+            return Err(format!("buildBootstrap's {package} (x86_64) is not dist/{zip}").into());
+        }
+        eprintln!("xtask: rehearse: buildBootstrap's {package} (x86_64) is dist/{zip}, byte for byte");
+    }
+
     // The host's ELFs start through its loader, as the check makes them (LAMBDA_LIBC_LOADER).
     let loader = X86_64.interpreter;
     let check = store.join("00000000000000000000000000000000-lambda-libc-integration");
@@ -103,7 +165,9 @@ pub fn rehearse(ws: &Workspace) -> Result {
     let env =
         [(ZIG_VAR, zig.as_os_str()), ("LAMBDA_LIBC_SANDBOX", "1".as_ref()), ("LAMBDA_LIBC_LOADER", loader.as_ref())];
     sandbox.build("integration", &check, &[&xtask], &phase, &env)?;
-    eprintln!("xtask: rehearse: the flake's xtask, dist and integration check ran offline in sandbox-like builds");
+    eprintln!(
+        "xtask: rehearse: the flake's xtask, dist, cli, bootstrap, bootstrap-c and integration check ran offline in sandbox-like builds"
+    );
 
     make_writable(&base);
     fs::remove_dir_all(&base).context("removing the rehearsal")?;
