@@ -126,8 +126,12 @@ impl Template {
 /// Writes a new project into `dir` (which must not exist or be empty) from `template`, on
 /// lambda-libc from `source`; the package name is `dir`'s file name.
 pub fn new(dir: &Path, template: &Template, source: &Source) -> Result {
-    let name = dir
-        .file_name()
+    // `new .` names the project after the current directory.
+    let absolute = std::path::absolute(dir).context(format_args!("cannot resolve {}", dir.display()))?;
+    let name = absolute
+        .components()
+        .next_back()
+        .map(|c| c.as_os_str())
         .and_then(|n| n.to_str())
         .ok_or_else(|| format!("{} has no file name to name the project after", dir.display()))?;
     check_package_name(name)?;
