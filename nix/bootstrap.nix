@@ -14,7 +14,7 @@
 #   }
 #
 # returns $out/bootstrap-<arch>.zip and $out/bin/bootstrap, the ELF inside it.
-{ lib, craneLib, cli, zig, hostArch, lambdaLibc, lambdaLibcVendorDir }:
+{ lib, craneLib, tools, zig, hostArch, lambdaLibc, lambdaLibcVendorDir }:
 { src, arch ? hostArch, package ? null, bin ? null, features ? [ ], cSources ? null, cStream ? false }:
 let
   c = cSources != null;
@@ -34,7 +34,7 @@ craneLib.mkCargoDerivation {
   cargoVendorDir = if c then lambdaLibcVendorDir else craneLib.vendorCargoDeps { inherit src; };
   cargoArtifacts = null;
   doInstallCargoArtifacts = false;
-  nativeBuildInputs = [ cli ];
+  nativeBuildInputs = [ tools ];
   LAMBDA_LIBC_ZIG = "${zig}/bin/zig";
   buildPhaseCargoCommand = "cargo-lambda-libc build ${lib.escapeShellArgs args}";
   installPhaseCommand = ''

@@ -25,15 +25,21 @@ let
   };
   hostDeps = craneLib.buildDepsOnly host;
 
-  # xtask, the build tool of every derivation below, in cargo's dev profile.
-  xtask = craneLib.mkCargoDerivation (host // {
-    pname = "xtask";
+  # The build tools of every derivation below, in cargo's dev profile and one cargo build
+  # (they share their dependencies): xtask, and `cargo lambda-libc`, the command users build
+  # their functions with (`buildBootstrap`'s).
+  tools = craneLib.mkCargoDerivation (host // {
+    pname = "lambda-libc-tools";
     cargoArtifacts = hostDeps;
     doInstallCargoArtifacts = false;
-    buildPhaseCargoCommand = "cargo build --profile dev --locked -p xtask";
-    installPhaseCommand = "install -D -m 755 target/debug/xtask $out/bin/xtask";
-    meta.mainProgram = "xtask";
+    buildPhaseCargoCommand = "cargo build --profile dev --locked -p xtask -p cargo-lambda-libc";
+    installPhaseCommand = "install -D -m 755 -t $out/bin target/debug/xtask target/debug/cargo-lambda-libc";
+    # The source `cargo lambda-libc new` points a project at: the flake's, not the build
+    # directory's copy of it.
+    LAMBDA_LIBC_SOURCE = "${src}";
   });
+  xtask = lib.addMetaAttrs { mainProgram = "xtask"; } tools;
+  cli = lib.addMetaAttrs { mainProgram = "cargo-lambda-libc"; } tools;
 
   # `cargo xtask dist` with the flake's toolchain for both architectures: the zips,
   # SHA256SUMS, bin/ (every ELF as shipped) and runtime-<arch>/ (the C API).
@@ -43,7 +49,7 @@ let
     strictDeps = true;
     cargoArtifacts = null;
     doInstallCargoArtifacts = false;
-    nativeBuildInputs = [ xtask ];
+    nativeBuildInputs = [ tools ];
     LAMBDA_LIBC_ZIG = "${zig}/bin/zig";
     buildPhaseCargoCommand = "xtask dist --one-toolchain --out $out";
     installPhaseCommand = "";
@@ -52,22 +58,8 @@ let
     dontFixup = true;
   };
 
-  # The command users build their functions with (`cargo lambda-libc`), in cargo's dev
-  # profile: `buildBootstrap`'s build tool.
-  cli = craneLib.mkCargoDerivation (host // {
-    pname = "cargo-lambda-libc";
-    cargoArtifacts = hostDeps;
-    doInstallCargoArtifacts = false;
-    buildPhaseCargoCommand = "cargo build --profile dev --locked -p cargo-lambda-libc";
-    installPhaseCommand = "install -D -m 755 target/debug/cargo-lambda-libc $out/bin/cargo-lambda-libc";
-    # The source `cargo lambda-libc new` points a project at: the flake's, not the build
-    # directory's copy of it.
-    LAMBDA_LIBC_SOURCE = "${src}";
-    meta.mainProgram = "cargo-lambda-libc";
-  });
-
   buildBootstrap = import ./bootstrap.nix {
-    inherit lib craneLib cli zig hostArch;
+    inherit lib craneLib tools zig hostArch;
     lambdaLibc = src;
     lambdaLibcVendorDir = cargoVendorDir;
   };

@@ -85,7 +85,7 @@ enum Command {
         #[arg(long)]
         add_to_seeds: bool,
     },
-    /// Build dist from two copies of the sources (other paths, other target directories)
+    /// Build dist from a copy of the sources (another path, another target directory)
     /// and require the same SHA256SUMS as dist/
     Repro,
     /// Build the Nix flake's derivations as its sandbox would (docs/nix.md) and require the

@@ -14,17 +14,17 @@
 //!   only loopback up.
 //!
 //! The derivations, in order:
-//! 1. `xtask` ([`XTASK_BUILD`], [`XTASK_INSTALL`]);
+//! 1. `tools` ([`TOOLS_BUILD`], [`TOOLS_INSTALL`]): xtask and `cargo lambda-libc`, the
+//!    flake's `xtask` and `cli` packages;
 //! 2. `dist` ([`DIST_BUILD`]), for x86_64 only ([`DIST_HERE`]): this machine's rustup has no arm64 standard
 //!    library, and the cargo path's arm64 bytes come from another compiler anyway. `dist`
 //!    checks the zig wrapper's record itself: zig linked nothing but x86_64 programs (no
 //!    build script). Then every file it wrote must equal the one `cargo xtask dist` wrote;
-//! 3. `cli` ([`CLI_BUILD`], [`CLI_INSTALL`]): `cargo lambda-libc`;
-//! 4. the `bootstrap` and `bootstrap-c` packages for x86_64, as `lib.buildBootstrap` builds
+//! 3. the `bootstrap` and `bootstrap-c` packages for x86_64, as `lib.buildBootstrap` builds
 //!    a user's function ([`BOOTSTRAP_BUILD`] with [`BOOTSTRAP_ARGS`] and each package's
 //!    own, [`BOOTSTRAP_INSTALL`]): each zip must be `dist/`'s of that bootstrap (the flake's
 //!    `bootstraps` check requires the same of every package);
-//! 5. the `integration` check ([`INTEGRATION_BUILD`]) against that `dist`, with the
+//! 4. the `integration` check ([`INTEGRATION_BUILD`]) against that `dist`, with the
 //!    sandbox's flag (the tests that cannot run there skip, naming why) and the host's ELFs
 //!    started through the loader given explicitly, as the check starts them.
 //!
@@ -49,29 +49,25 @@ const PACKAGES_NIX: &str = "nix/packages.nix";
 const BOOTSTRAP_NIX: &str = "nix/bootstrap.nix";
 const CHECKS_NIX: &str = "nix/checks.nix";
 /// The build (and install) phases of the derivations rehearsed here, word for word as
-/// those files hold them: the `xtask` and `dist` derivations and the `integration` check.
-const XTASK_BUILD: &str = "cargo build --profile dev --locked -p xtask";
-const XTASK_INSTALL: &str = "install -D -m 755 target/debug/xtask $out/bin/xtask";
+/// those files hold them: the `tools` and `dist` derivations and the `integration` check.
+const TOOLS_BUILD: &str = "cargo build --profile dev --locked -p xtask -p cargo-lambda-libc";
+const TOOLS_INSTALL: &str = "install -D -m 755 -t $out/bin target/debug/xtask target/debug/cargo-lambda-libc";
 const DIST_BUILD: &str = "xtask dist --one-toolchain --out $out";
 const INTEGRATION_BUILD: &str = "xtask test --step tests --dist ${build.dist}";
-/// The `cli` derivation (`cargo lambda-libc`), and `buildBootstrap`'s phases: the command
-/// with its arguments (`BOOTSTRAP_ARGS`, then each optional group as the `bootstrap` and
-/// `bootstrap-c` packages use them), and the install.
-const CLI_BUILD: &str = "cargo build --profile dev --locked -p cargo-lambda-libc";
-const CLI_INSTALL: &str = "install -D -m 755 target/debug/cargo-lambda-libc $out/bin/cargo-lambda-libc";
+/// `buildBootstrap`'s phases: the command with its arguments (`BOOTSTRAP_ARGS`, then each
+/// optional group as the `bootstrap` and `bootstrap-c` packages use them), and the install.
 const BOOTSTRAP_BUILD: &str = "cargo-lambda-libc build ${lib.escapeShellArgs args}";
 const BOOTSTRAP_ARGS: &[&str] = &["--arch", "x86_64", "--one-toolchain", "--out", "lambda"];
 const BOOTSTRAP_INSTALL: &str = "install -D -m 644 lambda/bootstrap-${arch}.zip $out/bootstrap-${arch}.zip
     install -D -m 755 lambda/${arch}/bootstrap $out/bin/bootstrap";
 /// What the files must hold: each phase as its attribute, the checks' sandbox flag, and
 /// the arguments of `buildBootstrap` the rehearsal passes.
-fn held() -> [(&'static str, String); 14] {
+fn held() -> [(&'static str, String); 13] {
     [
-        (PACKAGES_NIX, format!(r#"buildPhaseCargoCommand = "{XTASK_BUILD}";"#)),
-        (PACKAGES_NIX, format!(r#"installPhaseCommand = "{XTASK_INSTALL}";"#)),
+        (PACKAGES_NIX, format!(r#"buildPhaseCargoCommand = "{TOOLS_BUILD}";"#)),
+        (PACKAGES_NIX, format!(r#"installPhaseCommand = "{TOOLS_INSTALL}";"#)),
+        (PACKAGES_NIX, r#"LAMBDA_LIBC_SOURCE = "${src}";"#.to_owned()),
         (PACKAGES_NIX, format!(r#"buildPhaseCargoCommand = "{DIST_BUILD}";"#)),
-        (PACKAGES_NIX, format!(r#"buildPhaseCargoCommand = "{CLI_BUILD}";"#)),
-        (PACKAGES_NIX, format!(r#"installPhaseCommand = "{CLI_INSTALL}";"#)),
         (
             PACKAGES_NIX,
             r#"bootstrap = { zip = "bootstrap-rust-${arch}.zip"; package = "lambda-libc-example"; bin = "bootstrap"; };"#
@@ -129,19 +125,17 @@ pub fn rehearse(ws: &Workspace) -> Result {
     }
     let sandbox = Sandbox { base: &base, src: &src, vendor: &vendor, toolchain: &toolchain, ip };
 
-    let xtask = store.join("00000000000000000000000000000000-xtask");
-    sandbox.build("xtask", &xtask, &[], &format!("{XTASK_BUILD}\n{XTASK_INSTALL}"), &[])?;
+    let tools = store.join("00000000000000000000000000000000-lambda-libc-tools");
+    let env = [("LAMBDA_LIBC_SOURCE", src.as_os_str())];
+    sandbox.build("tools", &tools, &[], &format!("{TOOLS_BUILD}\n{TOOLS_INSTALL}"), &env)?;
 
     let dist = store.join("00000000000000000000000000000000-lambda-libc-dist");
-    sandbox.build("dist", &dist, &[&xtask], &format!("{DIST_BUILD}{DIST_HERE}"), &[(ZIG_VAR, zig.as_os_str())])?;
+    sandbox.build("dist", &dist, &[&tools], &format!("{DIST_BUILD}{DIST_HERE}"), &[(ZIG_VAR, zig.as_os_str())])?;
     let compared = compare(&dist, &ws.dist)?;
     eprintln!("xtask: rehearse: dist: its {compared} files equal dist/'s");
 
-    // `cargo lambda-libc`, then the `bootstrap` and `bootstrap-c` packages as
-    // `buildBootstrap` builds them: each holds dist's zip of that bootstrap.
-    let cli = store.join("00000000000000000000000000000000-cargo-lambda-libc");
-    let env = [("LAMBDA_LIBC_SOURCE", src.as_os_str())];
-    sandbox.build("cli", &cli, &[], &format!("{CLI_BUILD}\n{CLI_INSTALL}"), &env)?;
+    // The `bootstrap` and `bootstrap-c` packages as `buildBootstrap` builds them: each
+    // holds dist's zip of that bootstrap.
     let src_arg = src.to_string_lossy();
     for (package, extra, zip) in [
         ("bootstrap", &["-p", "lambda-libc-example", "--bin", "bootstrap"][..], "bootstrap-rust-x86_64.zip"),
@@ -151,7 +145,7 @@ pub fn rehearse(ws: &Workspace) -> Result {
         let args: Vec<String> = BOOTSTRAP_ARGS.iter().chain(extra).map(|a| sh_quote(OsStr::new(a))).collect();
         let build = BOOTSTRAP_BUILD.replace("${lib.escapeShellArgs args}", &args.join(" "));
         let phase = format!("{build}\n{}", BOOTSTRAP_INSTALL.replace("${arch}", "x86_64"));
-        sandbox.build(package, &out, &[&cli], &phase, &[(ZIG_VAR, zig.as_os_str())])?;
+        sandbox.build(package, &out, &[&tools], &phase, &[(ZIG_VAR, zig.as_os_str())])?;
         if read(&out.join("bootstrap-x86_64.zip"))? != read(&ws.dist.join(zip))? {
             return Err(format!("buildBootstrap's {package} (x86_64) is not dist/{zip}").into());
         }
@@ -164,9 +158,9 @@ pub fn rehearse(ws: &Workspace) -> Result {
     let phase = INTEGRATION_BUILD.replace("${build.dist}", &dist.to_string_lossy());
     let env =
         [(ZIG_VAR, zig.as_os_str()), ("LAMBDA_LIBC_SANDBOX", "1".as_ref()), ("LAMBDA_LIBC_LOADER", loader.as_ref())];
-    sandbox.build("integration", &check, &[&xtask], &phase, &env)?;
+    sandbox.build("integration", &check, &[&tools], &phase, &env)?;
     eprintln!(
-        "xtask: rehearse: the flake's xtask, dist, cli, bootstrap, bootstrap-c and integration check ran offline in sandbox-like builds"
+        "xtask: rehearse: the flake's tools, dist, bootstrap, bootstrap-c and integration check ran offline in sandbox-like builds"
     );
 
     make_writable(&base);

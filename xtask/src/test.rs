@@ -27,7 +27,7 @@ pub enum Step {
     NewProject,
     /// cargo xtask rehearse: the flake's derivations as its sandbox builds them
     Rehearse,
-    /// cargo xtask repro: dist from two more copies of the sources
+    /// cargo xtask repro: dist from another copy of the sources
     Repro,
     /// cargo xtask fuzz: each cargo-fuzz target for 60 s (nightly)
     Fuzz,
