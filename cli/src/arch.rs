@@ -48,7 +48,7 @@ pub const ARM64: Arch = Arch {
     // dynamic loader (`DT_NEEDED ld-linux-aarch64.so.1`) and a CPU-probing constructor. And
     // no machine outliner, which LLVM runs at opt-level "z" on arm64 (not on x86_64): it
     // turns repeated instruction sequences into calls, which deflate would have matched for
-    // less (-7 B Rust echo zip, -32 B C echo zip).
+    // less (docs/size.md has what each flag saves).
     rustflags: &["-C target-feature=-outline-atomics", "-C llvm-args=-enable-machine-outliner=never"],
 };
 

@@ -31,7 +31,7 @@ pub struct Options {
     pub runner: Vec<OsString>,
     /// Extra `NAME=VALUE` environment for the bootstrap (it inherits nothing else).
     pub env: Vec<(String, String)>,
-    /// Its sizes, for the summary line (e.g. `ELF 12,464 B, zip 7,320 B`).
+    /// Its sizes, for the summary line (`ELF <bytes> B, zip <bytes> B`).
     pub sizes: String,
 }
 

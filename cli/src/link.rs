@@ -1,6 +1,6 @@
 //! The one place for a bootstrap's compile and link flags (docs/size.md has what each one
 //! saves), for Rust programs (the target's rustflags, [`link_with`]), for C programs
-//! ([`crate::c`]) and for C users' own build systems (the pkg-config files of
+//! ([`crate::builder::ArchBuilder::compile_c`]) and for C users' own build systems (the pkg-config files of
 //! `cargo xtask dist`, [`pkg_config_libs`]).
 
 use std::path::{Path, PathBuf};

@@ -177,7 +177,8 @@ fn run(command: Command) -> Result {
                 Some(arg) => Source::parse(&arg)?,
                 None => Source::Path(Source::own()),
             };
-            new::new(&dir, if c { &new::C } else { &new::RUST }, &source)
+            new::new(&dir, if c { &new::C } else { &new::RUST }, &source)?;
+            if c { Ok(()) } else { new::lock_offline(&dir) }
         }
         Command::Build { arch, max_zip_bytes, project } => {
             let arches = match arch {

@@ -147,6 +147,28 @@ pub fn new(dir: &Path, template: &Template, source: &Source) -> Result {
     Ok(())
 }
 
+/// Writes the `Cargo.lock` of the Rust project in `dir` from the registry cache alone
+/// (`cargo generate-lockfile --offline`), so that it builds offline right after `new`. When
+/// the cache lacks a crate, says so and leaves the lock to the first build, which fetches
+/// what is missing.
+pub fn lock_offline(dir: &Path) -> Result {
+    let out = crate::process::cargo()
+        .current_dir(dir)
+        .args(["generate-lockfile", "--offline"])
+        .output()
+        .context("cannot run cargo generate-lockfile")?;
+    if out.status.success() {
+        eprintln!("wrote {} from the registry cache", dir.join("Cargo.lock").display());
+    } else {
+        let why = String::from_utf8_lossy(&out.stderr);
+        eprintln!(
+            "note: the registry cache cannot resolve the project's crates ({}): the first build fetches them",
+            why.lines().find(|l| l.starts_with("error")).unwrap_or("cargo generate-lockfile --offline failed").trim()
+        );
+    }
+    Ok(())
+}
+
 /// Fails unless `name` is a valid cargo package name (ASCII letters, digits, `-` and `_`,
 /// not starting with a digit) that is not a Rust keyword or a reserved one.
 pub fn check_package_name(name: &str) -> Result {

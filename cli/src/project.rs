@@ -148,7 +148,7 @@ pub fn build(options: &Options) -> Result<Vec<Built>> {
 }
 
 impl std::fmt::Display for Built {
-    /// `x86_64: ELF 12464 B, zip 7320 B (<zip path>)`.
+    /// `x86_64: ELF <bytes> B, zip <bytes> B (<zip path>)`.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}: ELF {} B, zip {} B ({})", self.arch.name, self.elf_bytes, self.zip_bytes, self.zip.display())
     }

@@ -72,7 +72,8 @@ fn steps(ws: &Workspace, tmp: &Path) -> Result {
             new.arg("--c");
         }
         run(new.arg(&dir))?;
-        run(&mut user.lambda_libc(&dir, &["build", "--arch", "all"]))?;
+        // Offline right after `new`: the Rust project's crates come from the registry cache.
+        run(user.lambda_libc(&dir, &["build", "--arch", "all"]).env("CARGO_NET_OFFLINE", "true"))?;
         for arch in ["x86_64", "arm64"] {
             let answer = output(&mut user.lambda_libc(&dir, &["invoke", EVENT, "--arch", arch]))?;
             if !answer.contains(GREETING) {
