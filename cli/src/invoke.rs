@@ -20,6 +20,13 @@ pub const ANSWER_TIMEOUT: Duration = Duration::from_secs(10);
 /// Where Debian's `libc6-arm64-cross` puts the arm64 loader and libc, for qemu-user's `-L`.
 pub const ARM64_SYSROOT: &str = "/usr/aarch64-linux-gnu";
 
+/// Parses one `--env NAME=VALUE` argument (of `cargo lambda-libc invoke` and `cargo xtask
+/// invoke`) into [`Options::env`]'s pair.
+pub fn parse_env(pair: &str) -> std::result::Result<(String, String), String> {
+    let (name, value) = pair.split_once('=').ok_or_else(|| format!("`{pair}` is not NAME=VALUE"))?;
+    Ok((name.to_owned(), value.to_owned()))
+}
+
 /// What to run, how, and with what event.
 pub struct Options {
     /// The event.

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 use cargo_lambda_libc::arch::{ARCHES, Arch, parse_arch};
 use cargo_lambda_libc::error::{Context, Result};
+use cargo_lambda_libc::invoke::parse_env;
 use cargo_lambda_libc::new::{self, Source};
 use cargo_lambda_libc::toolchain::Toolchains;
 use cargo_lambda_libc::{invoke, project, verify};
@@ -142,11 +143,6 @@ struct Arches(Vec<&'static Arch>);
 
 fn parse_arches(name: &str) -> std::result::Result<Arches, String> {
     if name == "all" { Ok(Arches(ARCHES.to_vec())) } else { parse_arch(name).map(|a| Arches(vec![a])) }
-}
-
-fn parse_env(pair: &str) -> std::result::Result<(String, String), String> {
-    let (name, value) = pair.split_once('=').ok_or_else(|| format!("`{pair}` is not NAME=VALUE"))?;
-    Ok((name.to_owned(), value.to_owned()))
 }
 
 fn main() -> ExitCode {

@@ -30,6 +30,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use cargo_lambda_libc::arch::{Arch, parse_arch};
+use cargo_lambda_libc::invoke::parse_env;
 use cargo_lambda_libc::toolchain::Toolchains;
 use cargo_lambda_libc::{archive, sstrip};
 use clap::{Parser, Subcommand};
@@ -155,11 +156,6 @@ struct BenchArgs {
     /// The CPU to pin to (default: the last one this process may use)
     #[arg(long, value_name = "N")]
     cpu: Option<usize>,
-}
-
-fn parse_env(pair: &str) -> std::result::Result<(String, String), String> {
-    let (name, value) = pair.split_once('=').ok_or_else(|| format!("`{pair}` is not NAME=VALUE"))?;
-    Ok((name.to_owned(), value.to_owned()))
 }
 
 fn main() -> ExitCode {
