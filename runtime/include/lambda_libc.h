@@ -21,6 +21,40 @@
 #include <stdint.h>
 
 /**
+ * How long the callback (and, after `SIGTERM` during an invocation, the rest of the
+ * invocation) may take: within Lambda's 500 ms, with room to exit.
+ */
+#define BUDGET_MS 400
+
+/**
+ * The most bytes of a request id a slot holds (Lambda's are 36: a UUID).
+ */
+#define MAX_ID 128
+
+/**
+ * The deadline of an invocation whose `Lambda-Runtime-Deadline-Ms` was missing: never
+ * overrun.
+ */
+#define NO_DEADLINE UINT64_MAX
+
+/**
+ * The most workers: the most concurrent invocations Lambda allows one execution
+ * environment.
+ */
+#define MAX_CONCURRENCY 1600
+
+/**
+ * How long after its deadline a worker still in its handler is stopped.
+ */
+#define OVERRUN_MARGIN_MS 2000
+
+/**
+ * How long the supervisor waits for its workers after passing `SIGTERM` on: within the
+ * 500 ms Lambda grants a runtime with an internal extension.
+ */
+#define SHUTDOWN_WAIT_MS 480
+
+/**
  * Success.
  */
 #define LAMBDA_OK 0
@@ -150,6 +184,11 @@ typedef struct {
    */
   lambda_context context;
 } lambda_invocation;
+
+/**
+ * A function called at shutdown (see `lambda_on_shutdown`).
+ */
+typedef void (*lambda_shutdown_callback)(void);
 
 /**
  * A handler for `lambda_run`: called once per invocation with the invocation and the
@@ -294,6 +333,28 @@ int64_t lambda_remaining_ms(const lambda_context *context);
  * `context` must be NULL or point at a valid `lambda_context`.
  */
 int lambda_export_trace_id(const lambda_context *context);
+
+/**
+ * Graceful shutdown (opt-in): registers an internal extension with the Extensions API, so
+ * that Lambda sends `SIGTERM` at shutdown, and handles it: `callback` runs, then the
+ * process exits with status 0 (`exit`, which flushes stdio). A `SIGTERM` during an
+ * invocation waits for its answer. The callback and the rest of that invocation have
+ * 400 ms in all (Lambda kills the process 500 ms after `SIGTERM`); past that, the process
+ * logs it and exits with status 1. Call it during initialisation, before the first
+ * `lambda_next` or `lambda_run`.
+ *
+ * The callback runs in the signal handler when the signal comes while the runtime waits
+ * for an invocation (only the runtime's own code is interrupted then). It must not call
+ * `lambda_*` functions: they return `LAMBDA_E_BUSY`.
+ *
+ * Returns `LAMBDA_OK`; `LAMBDA_E_NULL` if `callback` is NULL; `LAMBDA_E_STATE` if a
+ * callback is registered already; `LAMBDA_E_IO` if the extension could not be registered
+ * (logged; report it with `lambda_init_error`); `LAMBDA_E_BUSY`.
+ *
+ * # Safety
+ * `callback` must be safe to call, at any time, from a signal handler.
+ */
+int lambda_on_shutdown(lambda_shutdown_callback callback);
 
 /**
  * Runs `handler` for every invocation, forever (see `lambda_handler`). Returns only on

@@ -244,6 +244,37 @@ impl State {
         }
     }
 
+    /// The runtime, created first in `Uninit` (which becomes `Idle`); the state is kept.
+    fn runtime(&mut self) -> &mut Runtime {
+        self.create();
+        match self {
+            State::Uninit => unreachable!("created above"),
+            State::Idle { rt } | State::Pending { rt, .. } => rt,
+            #[cfg(feature = "c-api-stream")]
+            State::Streaming { rt, .. } => rt,
+        }
+    }
+
+    /// `lambda_run`'s first transition with the feature `concurrency`: the workers are
+    /// started ([`Runtime::start_workers`]) from `Uninit`, `Idle` or `Pending` (whose
+    /// invocation is reported as `Runtime.NoResponse` first), and each worker goes on in
+    /// `Idle`; refused while a stream is open.
+    #[cfg(feature = "concurrency")]
+    fn start_workers(&mut self) -> c_int {
+        let rt = match self.take() {
+            State::Uninit => new_runtime(),
+            State::Idle { rt } | State::Pending { rt, .. } => rt,
+            #[cfg(feature = "c-api-stream")]
+            streaming @ State::Streaming { .. } => {
+                *self = streaming;
+                return LAMBDA_E_STATE;
+            }
+        };
+        rt.start_workers();
+        *self = State::Idle { rt };
+        LAMBDA_OK
+    }
+
     /// `lambda_next`'s transition, which `lambda_run` makes too (its callers refuse first
     /// inside `lambda_run`): from `Uninit` (creating the runtime), `Idle` or `Pending` (whose
     /// invocation [`Runtime::next`] first reports as `Runtime.NoResponse`) to `Pending`, with
@@ -658,6 +689,53 @@ pub unsafe extern "C" fn lambda_export_trace_id(context: *const lambda_context) 
     }
 }
 
+/// A function called at shutdown (see `lambda_on_shutdown`).
+#[allow(non_camel_case_types)]
+pub type lambda_shutdown_callback = Option<unsafe extern "C" fn()>;
+
+/// The C program's shutdown callback, which [`call_shutdown_callback`] calls.
+static SHUTDOWN_CALLBACK: crate::sys::Once<unsafe extern "C" fn()> = crate::sys::Once::new();
+
+/// The callback `lambda_on_shutdown` registers with the runtime: calls the C program's.
+fn call_shutdown_callback() {
+    if let Some(callback) = SHUTDOWN_CALLBACK.get() {
+        // SAFETY: `lambda_on_shutdown`'s contract: the callback is safe to call.
+        unsafe { callback() }
+    }
+}
+
+/// Graceful shutdown (opt-in): registers an internal extension with the Extensions API, so
+/// that Lambda sends `SIGTERM` at shutdown, and handles it: `callback` runs, then the
+/// process exits with status 0 (`exit`, which flushes stdio). A `SIGTERM` during an
+/// invocation waits for its answer. The callback and the rest of that invocation have
+/// 400 ms in all (Lambda kills the process 500 ms after `SIGTERM`); past that, the process
+/// logs it and exits with status 1. Call it during initialisation, before the first
+/// `lambda_next` or `lambda_run`.
+///
+/// The callback runs in the signal handler when the signal comes while the runtime waits
+/// for an invocation (only the runtime's own code is interrupted then). It must not call
+/// `lambda_*` functions: they return `LAMBDA_E_BUSY`.
+///
+/// Returns `LAMBDA_OK`; `LAMBDA_E_NULL` if `callback` is NULL; `LAMBDA_E_STATE` if a
+/// callback is registered already; `LAMBDA_E_IO` if the extension could not be registered
+/// (logged; report it with `lambda_init_error`); `LAMBDA_E_BUSY`.
+///
+/// # Safety
+/// `callback` must be safe to call, at any time, from a signal handler.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lambda_on_shutdown(callback: lambda_shutdown_callback) -> c_int {
+    let Some(callback) = callback else {
+        return LAMBDA_E_NULL;
+    };
+    if SHUTDOWN_CALLBACK.set(callback).is_err() {
+        return LAMBDA_E_STATE;
+    }
+    with(|api| match api.state.runtime().on_shutdown(call_shutdown_callback) {
+        Ok(()) => LAMBDA_OK,
+        Err(_) => LAMBDA_E_IO,
+    })
+}
+
 /// Runs `handler` for every invocation, forever (see `lambda_handler`). Returns only on
 /// misuse: `LAMBDA_E_NULL` if `handler` is NULL, `LAMBDA_E_STATE` from inside a handler or
 /// while a stream is open, `LAMBDA_E_BUSY`.
@@ -679,6 +757,12 @@ pub unsafe extern "C" fn lambda_run(handler: lambda_handler, user_data: *mut c_v
                 api.state.after_handler();
             } else if api.in_run {
                 return LAMBDA_E_STATE;
+            } else {
+                #[cfg(feature = "concurrency")]
+                match api.state.start_workers() {
+                    LAMBDA_OK => {}
+                    refused => return refused,
+                }
             }
             // SAFETY: a valid place to write the invocation.
             let status = unsafe { api.state.next(invocation.as_mut_ptr()) };

@@ -155,6 +155,11 @@ pub struct Reply {
 }
 
 impl Reply {
+    /// The header block in `buf`, the buffer the response was read into.
+    pub fn head<'b>(&self, buf: &'b [u8]) -> &'b [u8] {
+        buf.get(..self.head_len).unwrap_or_default()
+    }
+
     /// The body in `buf`, the buffer the response was read into.
     pub fn body<'b>(&self, buf: &'b [u8]) -> &'b [u8] {
         buf.get(self.head_len..self.head_len + self.body_len).unwrap_or_default()
@@ -223,6 +228,13 @@ impl<'b, T: Transport> Conn<'b, T> {
     /// A client of `endpoint`; the connection is opened by the first exchange.
     pub fn new(endpoint: Endpoint, reply: &'b mut [u8], scratch: &'b mut [u8]) -> Self {
         Conn { endpoint, transport: None, reply, scratch, spans: Default::default() }
+    }
+
+    /// Closes the connection, if one is open; the next exchange opens a new one. Workers are
+    /// forked with none, so that each opens its own.
+    #[cfg(feature = "concurrency")]
+    pub fn disconnect(&mut self) {
+        self.transport = None;
     }
 
     /// `GET /next`: reads the response into `event`, with at most [`MAX_EVENT`] bytes of

@@ -103,6 +103,12 @@ mod json;
 mod handler;
 mod client;
 mod policy;
+mod extension;
+mod shutdown;
+#[cfg(feature = "concurrency")]
+mod slots;
+#[cfg(feature = "concurrency")]
+mod workers;
 mod runtime;
 mod stream;
 #[cfg(feature = "c-api")]

@@ -6,7 +6,12 @@ use crate::endpoint::{self, Endpoint};
 use crate::handler::{Error, Handler, Invocation, Writer};
 use crate::http::MAX_HEAD;
 use crate::policy::{self, Phase};
+use crate::shutdown::{self, ShutdownError};
+#[cfg(feature = "concurrency")]
+use crate::slots;
 use crate::sys;
+#[cfg(feature = "concurrency")]
+use crate::workers;
 
 /// The largest event the Runtime API sends: 6 MiB + 100 bytes. A larger one (up to the
 /// 32 MiB that the runtime reads at most) is drained and reported as
@@ -119,7 +124,9 @@ impl Runtime {
         if self.pending {
             self.answer_last(policy::NO_RESPONSE_TYPE, policy::NO_RESPONSE);
         }
+        shutdown::waiting();
         let reply = self.fetch();
+        shutdown::not_waiting();
         self.pending = true;
         let event: &[u8] = self.event;
         let context = Context { head: event, spans: self.conn.spans };
@@ -141,6 +148,8 @@ impl Runtime {
             if !reply.too_large {
                 let inv = context::value(self.event, &self.conn.spans, Field::InvocationId);
                 policy::set_phase(Phase::Invoking(id, inv));
+                #[cfg(feature = "concurrency")]
+                slots::begin(id, context::value(self.event, &self.conn.spans, Field::DeadlineMs));
                 return reply;
             }
             self.answer_last(policy::TOO_LARGE_TYPE, policy::TOO_LARGE);
@@ -163,8 +172,31 @@ impl Runtime {
         policy::fatal(&[b"init error: ", t, b": ", m])
     }
 
-    /// Runs `handler` for every invocation, forever.
+    /// Graceful shutdown (opt-in): registers an internal extension with the Extensions API,
+    /// so that Lambda sends `SIGTERM` at shutdown, and handles it: `callback` runs, then the
+    /// process exits with status 0. A `SIGTERM` during an invocation waits for its answer.
+    /// The callback and the rest of that invocation have 400 ms in all (Lambda kills the
+    /// process 500 ms after `SIGTERM`); past that, the process logs it and exits with status
+    /// 1. Call it during initialisation, before the first [`next`](Runtime::next), and once.
+    ///
+    /// The callback runs in the signal handler when the signal comes while the runtime waits
+    /// for an invocation: only the runtime's own code is interrupted then.
+    ///
+    /// An `Err` (the extension could not be registered, or a callback is registered already)
+    /// is logged, and is meant for [`init_error`](Runtime::init_error).
+    pub fn on_shutdown(&mut self, callback: fn()) -> Result<(), Error<'static>> {
+        shutdown::enable(&self.conn.endpoint, callback).map_err(|error| match error {
+            ShutdownError::AlreadyEnabled => Error::new("Runtime.ShutdownTwice", "on_shutdown was called before"),
+            ShutdownError::Register(failure) => Error::new("Runtime.ExtensionRegisterFailed", failure.message()),
+        })
+    }
+
+    /// Runs `handler` for every invocation, forever. With the feature `concurrency` and
+    /// `AWS_LAMBDA_MAX_CONCURRENCY` above 1, in that many worker processes at once (see
+    /// [`start_workers`](Runtime::start_workers)).
     pub fn run(mut self, mut handler: impl Handler) -> ! {
+        #[cfg(feature = "concurrency")]
+        self.start_workers();
         loop {
             let next = self.next();
             match handler.handle(&next.invocation, next.writer) {
@@ -172,6 +204,19 @@ impl Runtime {
                 Err(error) => next.responder.fail(&error),
             }
         }
+    }
+
+    /// Starts the workers `AWS_LAMBDA_MAX_CONCURRENCY` asks for (docs/design.md,
+    /// "Concurrency"): returns in each worker, and at once when the variable is unset or 1;
+    /// the supervisor never returns. An invocation handed out and left unanswered is
+    /// reported as `Runtime.NoResponse` first, so that no worker inherits it. An invalid
+    /// value is an init error.
+    #[cfg(feature = "concurrency")]
+    pub fn start_workers(&mut self) {
+        if self.pending {
+            self.answer_last(policy::NO_RESPONSE_TYPE, policy::NO_RESPONSE);
+        }
+        workers::start(&mut self.conn);
     }
 
     /// Whether an invocation was handed out and not answered yet.
@@ -232,6 +277,8 @@ fn post_constant_error(
 /// panic handler no longer reports to it (its ids may be overwritten from now on).
 fn mark_answered(pending: &mut bool) {
     *pending = false;
+    #[cfg(feature = "concurrency")]
+    slots::end();
     policy::set_phase(Phase::Busy);
 }
 

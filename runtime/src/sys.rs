@@ -17,6 +17,8 @@ use core::ffi::CStr;
 use core::mem::{MaybeUninit, size_of, zeroed};
 use core::net::SocketAddr;
 use core::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
+#[cfg(feature = "concurrency")]
+use core::sync::atomic::AtomicU64;
 
 /// The most slices one [`Socket::send`] or [`log`] call takes.
 pub const MAX_PARTS: usize = 16;
@@ -368,6 +370,164 @@ impl Socket {
     }
 }
 
+/// A process id.
+#[cfg(feature = "concurrency")]
+pub type Pid = libc::pid_t;
+
+/// How a child process ended, as `waitpid` reports it.
+#[cfg(feature = "concurrency")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ended {
+    /// It exited with this status.
+    Exited(i32),
+    /// A signal ended it.
+    Signaled(i32),
+}
+
+/// Forks the process (glibc's `fork`, which runs the `pthread_atfork` handlers and resets
+/// stdio's locks in the child): the child's id in the parent, `0` in the child.
+#[cfg(feature = "concurrency")]
+pub fn fork() -> Result<Pid, Errno> {
+    // SAFETY: `fork` takes no arguments; this runtime has one thread, so the child's copy of
+    // its memory is consistent.
+    let pid = unsafe { libc::fork() };
+    if pid < 0 { Err(errno()) } else { Ok(pid) }
+}
+
+/// The calling thread's `errno`, after a glibc function failed.
+#[cfg(feature = "concurrency")]
+fn errno() -> Errno {
+    // SAFETY: glibc's `__errno_location` returns the thread's errno, always valid.
+    unsafe { *libc::__errno_location() }
+}
+
+/// Asks the kernel to send `SIGKILL` to the calling process when its parent dies
+/// (`PR_SET_PDEATHSIG`), so that no worker outlives the runtime's supervisor.
+#[cfg(feature = "concurrency")]
+pub fn die_with_parent() {
+    let (option, signal) = (libc::PR_SET_PDEATHSIG as usize, libc::SIGKILL as usize);
+    // SAFETY: `prctl` with these arguments reads no memory.
+    unsafe { syscall3(libc::SYS_prctl, option, signal, 0) };
+}
+
+/// Sends `signal` to the process `pid`.
+#[cfg(feature = "concurrency")]
+pub fn kill(pid: Pid, signal: i32) -> Result<(), Errno> {
+    // SAFETY: `kill` takes integers only.
+    check(unsafe { syscall3(libc::SYS_kill, pid as usize, signal as usize, 0) }).map(drop)
+}
+
+/// Reaps one child that has ended, without waiting: `None` when none has.
+#[cfg(feature = "concurrency")]
+pub fn reap() -> Option<(Pid, Ended)> {
+    let mut status: libc::c_int = 0;
+    // SAFETY: `status` is a valid, writable c_int.
+    let pid = unsafe { libc::waitpid(-1, &mut status, libc::WNOHANG) };
+    if pid <= 0 {
+        return None;
+    }
+    let ended = if libc::WIFSIGNALED(status) {
+        Ended::Signaled(libc::WTERMSIG(status))
+    } else {
+        Ended::Exited(libc::WEXITSTATUS(status))
+    };
+    Some((pid, ended))
+}
+
+/// A set of signals.
+#[cfg(feature = "concurrency")]
+pub struct SignalSet(libc::sigset_t);
+
+#[cfg(feature = "concurrency")]
+impl SignalSet {
+    /// The set of `signals`.
+    pub fn of(signals: &[i32]) -> SignalSet {
+        // SAFETY: sigset_t is plain data; `sigemptyset` initialises it.
+        let mut set: libc::sigset_t = unsafe { zeroed() };
+        // SAFETY: `set` is a valid sigset_t, and every signal is a valid signal number.
+        unsafe {
+            libc::sigemptyset(&mut set);
+            for &signal in signals {
+                libc::sigaddset(&mut set, signal);
+            }
+        }
+        SignalSet(set)
+    }
+
+    /// Blocks the set's signals for the calling thread (they stay pending until taken with
+    /// [`wait`](Self::wait)); returns the mask it replaced.
+    pub fn block(&self) -> SignalSet {
+        // SAFETY: sigset_t is plain data, overwritten by the call.
+        let mut old: libc::sigset_t = unsafe { zeroed() };
+        // SAFETY: both sets are valid; SIG_BLOCK cannot fail with them.
+        unsafe { libc::sigprocmask(libc::SIG_BLOCK, &self.0, &mut old) };
+        SignalSet(old)
+    }
+
+    /// Makes the set the calling thread's signal mask.
+    pub fn set_mask(&self) {
+        // SAFETY: the set is valid; the old mask is not asked for.
+        unsafe { libc::sigprocmask(libc::SIG_SETMASK, &self.0, core::ptr::null_mut()) };
+    }
+
+    /// Waits at most `timeout_ms` (none: without limit) for one of the set's signals, which
+    /// must be blocked, and takes it: its number, or `None` when the time ran out.
+    pub fn wait(&self, timeout_ms: Option<u64>) -> Option<i32> {
+        let timeout = timeout_ms.map(|ms| libc::timespec {
+            tv_sec: (ms / 1000).min(i64::MAX as u64) as libc::time_t,
+            tv_nsec: ((ms % 1000) * 1_000_000) as libc::c_long,
+        });
+        let timeout = timeout.as_ref().map_or(core::ptr::null(), |t| t as *const libc::timespec);
+        // SAFETY: the set is valid; `timeout` is NULL or points at a live timespec; no
+        // siginfo is asked for.
+        let signal = unsafe { libc::sigtimedwait(&self.0, core::ptr::null_mut(), timeout) };
+        (signal > 0).then_some(signal)
+    }
+}
+
+/// Maps `n` zeroed words of memory shared with the child processes forked after the call
+/// (`MAP_SHARED`), never unmapped; pages cost nothing until touched.
+#[cfg(feature = "concurrency")]
+pub fn map_shared_words(n: usize) -> Result<&'static [AtomicU64], Errno> {
+    let len = n.checked_mul(size_of::<AtomicU64>()).ok_or(libc::ENOMEM)?;
+    let flags = libc::MAP_SHARED | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE;
+    let prot = (libc::PROT_READ | libc::PROT_WRITE) as usize;
+    // SAFETY: as in `map`: a fresh anonymous mapping aliases nothing of ours.
+    let ret = unsafe { syscall6(libc::SYS_mmap, 0, len, prot, flags as usize, usize::MAX, 0) };
+    let p = check(ret)?;
+    // SAFETY: `len` zeroed bytes, page-aligned, mapped for the life of the process; a zero
+    // AtomicU64 is a valid value, and atomics may be shared (also across processes, whose
+    // accesses to the same physical words are atomic too).
+    Ok(unsafe { core::slice::from_raw_parts(p as *const AtomicU64, n) })
+}
+
+/// Makes `handler` the handler of `signal` (`SA_RESTART`: an interrupted system call is
+/// resumed, not failed with `EINTR`). Only async-signal-safe work may be done in a handler.
+pub fn on_signal(signal: i32, handler: extern "C" fn(i32)) {
+    // SAFETY: sigaction is plain data, valid when zeroed (an empty mask).
+    let mut action: libc::sigaction = unsafe { zeroed() };
+    action.sa_sigaction = handler as usize;
+    action.sa_flags = libc::SA_RESTART;
+    // SAFETY: `action` is valid and `handler` is an `extern "C" fn(i32)`, what a handler
+    // without SA_SIGINFO is called as; the old action is not asked for.
+    unsafe { libc::sigaction(signal, &action, core::ptr::null_mut()) };
+}
+
+/// Arms the real-time interval timer to raise `SIGALRM` once, in `ms` milliseconds.
+pub fn alarm_ms(ms: u64) {
+    let value = libc::timeval { tv_sec: (ms / 1000) as libc::time_t, tv_usec: ((ms % 1000) * 1000) as _ };
+    let timer = libc::itimerval { it_interval: libc::timeval { tv_sec: 0, tv_usec: 0 }, it_value: value };
+    // SAFETY: `timer` is a valid itimerval; the old value is not asked for.
+    unsafe { libc::setitimer(libc::ITIMER_REAL, &timer, core::ptr::null_mut()) };
+}
+
+/// Ends the process at once with `code`, without `atexit` handlers or flushing stdio:
+/// what a signal handler may call.
+pub fn exit_now(code: i32) -> ! {
+    // SAFETY: `_exit` never returns and is async-signal-safe.
+    unsafe { libc::_exit(code) }
+}
+
 /// A value set once and then read for the life of the process, from any thread: the
 /// runtime's endpoint, which the panic handler reads.
 pub struct Once<T> {
@@ -404,7 +564,6 @@ impl<T> Once<T> {
     }
 
     /// The value, once [`set`](Self::set).
-    #[cfg(feature = "panic-handler")]
     pub fn get(&self) -> Option<&T> {
         if self.state.load(Ordering::Acquire) != SET {
             return None;
@@ -472,12 +631,10 @@ mod tests {
     fn once_is_set_once() {
         let cell: Once<u32> = Once::new();
         assert_eq!(cell.state.load(Ordering::Relaxed), EMPTY);
-        #[cfg(feature = "panic-handler")]
         assert_eq!(cell.get(), None);
         assert_eq!(cell.set(7), Ok(()));
         assert_eq!(cell.set(8), Err(8), "a second value is given back");
         assert_eq!(cell.state.load(Ordering::Relaxed), SET);
-        #[cfg(feature = "panic-handler")]
         assert_eq!(cell.get(), Some(&7), "the first value stays");
     }
 

@@ -83,13 +83,13 @@ pub const BOOTSTRAPS: &[Bootstrap] = &[
     Bootstrap { zip: "bootstrap-rust-api-arm64.zip", source: RUST_API, arch: &ARM64 },
 ];
 
-const RUST_ECHO: Source = Source::Cargo { package: "lambda-libc-example", bin: "bootstrap" };
+const RUST_ECHO: Source = Source::Cargo { package: EXAMPLE_PACKAGE, bin: "bootstrap" };
 const C_ECHO: Source = Source::C { source: "example-c/function.c", bin: "bootstrap-c", features: C_API };
 /// The streaming echoes: every event streamed back in chunks of at most 4 KiB.
-const RUST_STREAM: Source = Source::Cargo { package: "lambda-libc-example", bin: "bootstrap-stream" };
+const RUST_STREAM: Source = Source::Cargo { package: EXAMPLE_PACKAGE, bin: "bootstrap-stream" };
 const C_STREAM: Source = Source::C { source: "example-c/stream.c", bin: "bootstrap-c-stream", features: C_API_STREAM };
 /// The JSON API on a function URL (example-rust/src/api.rs), built with [`RUST_API_FEATURE`].
-const RUST_API: Source = Source::Cargo { package: "lambda-libc-example", bin: "bootstrap-api" };
+const RUST_API: Source = Source::Cargo { package: EXAMPLE_PACKAGE, bin: "bootstrap-api" };
 /// The feature that builds the JSON API (see example-rust/Cargo.toml for why it is one).
 pub const RUST_API_FEATURE: &str = "lambda-libc-example/api";
 
@@ -107,8 +107,14 @@ pub const EXTRAS: &[Extra] = &[
     Extra { source: C_FIXTURE, arch: &ARM64 },
 ];
 
-const RUST_FIXTURE: Source = Source::Cargo { package: "lambda-libc-fixtures", bin: "fixture" };
-const C_FIXTURE: Source = Source::C { source: "tests/fixtures/fixture.c", bin: "fixture-c", features: C_API_STREAM };
+const RUST_FIXTURE: Source = Source::Cargo { package: FIXTURES_PACKAGE, bin: "fixture" };
+/// The package of the Rust examples.
+const EXAMPLE_PACKAGE: &str = "lambda-libc-example";
+/// The package of the Rust fixture.
+const FIXTURES_PACKAGE: &str = "lambda-libc-fixtures";
+const C_FIXTURE: Source = Source::C { source: "tests/fixtures/fixture.c", bin: "fixture-c", features: C_FIXTURE_FEATURES };
+/// The C fixture's static library: every feature the C API has.
+const C_FIXTURE_FEATURES: &str = "c-api-stream,concurrency";
 
 impl Bootstrap {
     /// The zip name without `.zip`, e.g. `bootstrap-rust-x86_64`.
@@ -210,16 +216,26 @@ fn build_arch(ws: &Workspace, options: &Options, zig: &Zig, arch: &Arch, compile
         }
     }
 
-    let mut build = builder.cargo(&ws.root)?;
-    // Always --target: see `link_with`.
-    build.args(["build", "--release", "--target", arch.rust_target]);
-    for package in packages {
-        build.args(["-p", package]);
+    // The fixtures apart: Cargo unifies the features of the packages one build selects, and
+    // theirs (`concurrency`) must not reach the bootstraps.
+    let (fixtures, bootstraps): (Vec<_>, Vec<_>) = packages.into_iter().partition(|&p| p == FIXTURES_PACKAGE);
+    for group in [bootstraps, fixtures] {
+        if group.is_empty() {
+            continue;
+        }
+        let mut build = builder.cargo(&ws.root)?;
+        // Always --target: see `link_with`.
+        build.args(["build", "--release", "--target", arch.rust_target]);
+        for package in &group {
+            build.args(["-p", package]);
+        }
+        if group.contains(&EXAMPLE_PACKAGE) {
+            build.args(["--features", RUST_API_FEATURE]);
+        }
+        run(&mut build)?;
     }
-    build.args(["--features", RUST_API_FEATURE]);
-    run(&mut build)?;
     let mut libraries = BTreeMap::new();
-    for features in [C_API, C_API_STREAM] {
+    for features in [C_API, C_API_STREAM, C_FIXTURE_FEATURES] {
         libraries.insert(features, builder.staticlib(&ws.root, features)?);
     }
     let include = ws.root.join("runtime/include");

@@ -1,0 +1,247 @@
+//! Workers: several invocations at once on Lambda Managed Instances (feature
+//! `concurrency`; docs/design.md, "Concurrency").
+//!
+//! With `AWS_LAMBDA_MAX_CONCURRENCY` = N > 1, the initialised process forks N workers and
+//! becomes their supervisor. Each worker is a copy of the process with its own connection
+//! and buffers (copy-on-write: it backs only the pages it touches) and runs the usual
+//! `/next` → handler → answer loop. The supervisor serves no invocation; it sleeps in one
+//! `sigtimedwait` until a worker ends, a deadline needs enforcing, or `SIGTERM` comes, and:
+//!
+//! - replaces a worker that died. One killed by a signal during an invocation has that
+//!   invocation reported as `Runtime.WorkerDied` (a panic reports its own); one that exited
+//!   before starting any invocation means the Runtime API cannot be served, and the
+//!   supervisor exits with status 1;
+//! - kills (`SIGKILL`) and replaces a worker still in its handler [`OVERRUN_MARGIN_MS`]
+//!   after the invocation's deadline: Lambda has failed the invocation already, but does not
+//!   stop the handler, which would hold its slot for ever;
+//! - on `SIGTERM`, passes it to every worker, waits for them at most
+//!   [`SHUTDOWN_WAIT_MS`], and exits: 0 if every worker exited with 0.
+//!
+//! Workers die with the supervisor (`PR_SET_PDEATHSIG`).
+
+use crate::client::Conn;
+use crate::policy;
+use crate::slots::{self, NO_DEADLINE, Slots};
+use crate::sys::{self, Ended, SignalSet};
+
+/// The most workers: the most concurrent invocations Lambda allows one execution
+/// environment.
+pub const MAX_CONCURRENCY: u64 = 1600;
+
+/// How long after its deadline a worker still in its handler is stopped.
+pub const OVERRUN_MARGIN_MS: u64 = 2000;
+
+/// How long the supervisor waits for its workers after passing `SIGTERM` on: within the
+/// 500 ms Lambda grants a runtime with an internal extension.
+pub const SHUTDOWN_WAIT_MS: u64 = 480;
+
+/// How long before a worker that could not be forked is tried again.
+const RETRY_MS: u64 = 1000;
+
+/// The error type of an invalid `AWS_LAMBDA_MAX_CONCURRENCY`, reported as an init error.
+const INVALID_TYPE: &[u8] = b"Runtime.InvalidConcurrency";
+/// The error type of an invocation whose worker a signal killed.
+const DIED_TYPE: &[u8] = b"Runtime.WorkerDied";
+
+/// `AWS_LAMBDA_MAX_CONCURRENCY`'s value as a number of workers: a decimal integer from 1 to
+/// [`MAX_CONCURRENCY`], or `None`.
+fn parse_concurrency(value: &[u8]) -> Option<usize> {
+    match crate::ascii::parse_decimal(value) {
+        Some(n @ 1..=MAX_CONCURRENCY) => Some(n as usize),
+        _ => None,
+    }
+}
+
+/// Starts the workers `AWS_LAMBDA_MAX_CONCURRENCY` asks for, if more than one: returns in
+/// each worker, and at once when the variable is unset or 1 (one `getenv`, nothing else).
+/// The supervisor never returns. An invalid value is reported to `/runtime/init/error` and
+/// the process exits with status 1. `conn` is closed first: each worker opens its own.
+pub fn start(conn: &mut Conn<'static>) {
+    let Some((entry, value)) = sys::getenv(c"AWS_LAMBDA_MAX_CONCURRENCY") else {
+        return;
+    };
+    let n = match parse_concurrency(value) {
+        Some(1) => return,
+        Some(n) => n,
+        None => {
+            let message: [&[u8]; 2] = [entry, b": not a whole number from 1 to 1600"];
+            policy::post_error(conn, b"", b"", INVALID_TYPE, &message);
+            policy::fatal(&[b"init error: Runtime.InvalidConcurrency: ", message[0], message[1]]);
+        }
+    };
+    let Ok(slots) = Slots::map(n) else {
+        policy::fatal(&[b"cannot map the slots of ", value, b" workers"]);
+    };
+    conn.disconnect();
+    let supervisor = Supervisor { slots, n, watched: SignalSet::of(&[libc::SIGCHLD, libc::SIGTERM]) };
+    let workers_mask = supervisor.watched.block();
+    supervisor.run(conn, &workers_mask);
+}
+
+struct Supervisor {
+    slots: Slots,
+    /// How many workers.
+    n: usize,
+    /// The signals the supervisor takes with `sigtimedwait` (blocked in it).
+    watched: SignalSet,
+}
+
+impl Supervisor {
+    /// Forks the workers and watches them: returns only in a worker.
+    fn run(&self, conn: &mut Conn<'static>, workers_mask: &SignalSet) {
+        loop {
+            for index in 0..self.n {
+                if self.slots.pid(index) == 0 && self.spawn(index) {
+                    workers_mask.set_mask();
+                    return;
+                }
+            }
+            match self.watched.wait(self.next_wake()) {
+                Some(libc::SIGTERM) => self.shut_down(),
+                _ => {}
+            }
+            while let Some((pid, ended)) = sys::reap() {
+                self.reaped(conn, pid, ended);
+            }
+            self.enforce_deadlines();
+        }
+    }
+
+    /// Forks worker `index`: `true` in the worker. A failed fork is logged and tried again
+    /// later.
+    fn spawn(&self, index: usize) -> bool {
+        self.slots.reset(index);
+        match sys::fork() {
+            Ok(0) => {
+                sys::die_with_parent();
+                Slots::adopt(index);
+                true
+            }
+            Ok(pid) => {
+                self.slots.set_pid(index, pid);
+                false
+            }
+            Err(errno) => {
+                log_worker(index, &[b": fork failed: errno ", digits(errno as u64, &mut [0; 20])]);
+                false
+            }
+        }
+    }
+
+    /// How long to sleep, at most: until the earliest deadline's margin runs out, or until
+    /// a missing worker is tried again; `None`: until a signal comes.
+    fn next_wake(&self) -> Option<u64> {
+        let now = sys::now_ms() as u64;
+        (0..self.n)
+            .filter_map(|i| match (self.slots.pid(i), self.slots.deadline(i)) {
+                (0, _) => Some(RETRY_MS),
+                (_, None | Some(NO_DEADLINE)) => None,
+                (_, Some(deadline)) => Some(deadline.saturating_add(OVERRUN_MARGIN_MS).saturating_sub(now)),
+            })
+            .min()
+    }
+
+    /// A worker ended: it is reported and replaced (by the next turn of [`run`]), or the
+    /// supervisor exits when the Runtime API cannot be served.
+    fn reaped(&self, conn: &mut Conn<'static>, pid: sys::Pid, ended: Ended) {
+        let Some(index) = self.slots.find(self.n, pid) else {
+            return;
+        };
+        self.slots.set_pid(index, 0);
+        let mut id = [0u8; slots::MAX_ID];
+        let running = self.slots.deadline(index).map(|d| (d, self.slots.request_id(index, &mut id)));
+        let mut buf = [0u8; 20];
+        match (ended, running) {
+            (Ended::Exited(code), _) if self.slots.started(index) == 0 => {
+                log_worker(index, &[b": exited with status ", digits(code as u64, &mut buf), b" before its first invocation"]);
+                policy::fatal(&[b"the Runtime API cannot be served: exiting"]);
+            }
+            (Ended::Exited(code), _) => {
+                log_worker(index, &[b": exited with status ", digits(code as u64, &mut buf), b"; replaced"]);
+            }
+            (Ended::Signaled(libc::SIGKILL), Some((deadline, _))) if overrun(deadline) => {
+                log_worker(index, &[b": stopped, its handler still ran past the deadline and margin; replaced"]);
+            }
+            (Ended::Signaled(signal), running) => {
+                let signal = digits(signal as u64, &mut buf);
+                log_worker(index, &[b": killed by signal ", signal, b"; replaced"]);
+                if let Some((_, request_id)) = running.filter(|(_, id)| !id.is_empty()) {
+                    let message: [&[u8]; 2] = [b"the worker running the invocation was killed by signal ", signal];
+                    policy::post_error(conn, request_id, b"", DIED_TYPE, &message);
+                }
+            }
+        }
+    }
+
+    /// Kills every worker still in its handler [`OVERRUN_MARGIN_MS`] after its deadline.
+    fn enforce_deadlines(&self) {
+        for index in 0..self.n {
+            let pid = self.slots.pid(index);
+            if pid != 0 && self.slots.deadline(index).is_some_and(overrun) {
+                let _ = sys::kill(pid, libc::SIGKILL);
+            }
+        }
+    }
+
+    /// Passes `SIGTERM` on to the workers, waits for them at most [`SHUTDOWN_WAIT_MS`] and
+    /// exits: with 0 if every worker exited with 0, else with 1.
+    fn shut_down(&self) -> ! {
+        for index in 0..self.n {
+            let pid = self.slots.pid(index);
+            if pid != 0 {
+                let _ = sys::kill(pid, libc::SIGTERM);
+            }
+        }
+        let until = sys::now_ms() as u64 + SHUTDOWN_WAIT_MS;
+        let mut clean = true;
+        while (0..self.n).any(|i| self.slots.pid(i) != 0) {
+            let now = sys::now_ms() as u64;
+            if now >= until {
+                policy::fatal(&[b"shutdown: workers still running after the grace period"]);
+            }
+            let _ = self.watched.wait(Some(until - now));
+            while let Some((pid, ended)) = sys::reap() {
+                if let Some(index) = self.slots.find(self.n, pid) {
+                    self.slots.set_pid(index, 0);
+                    clean &= ended == Ended::Exited(0);
+                }
+            }
+        }
+        sys::exit(if clean { 0 } else { 1 })
+    }
+}
+
+/// Whether an invocation with `deadline` has run past it and the margin.
+fn overrun(deadline: u64) -> bool {
+    deadline != NO_DEADLINE && (sys::now_ms() as u64) >= deadline.saturating_add(OVERRUN_MARGIN_MS)
+}
+
+/// Logs `worker <index><parts…>`.
+fn log_worker(index: usize, parts: &[&[u8]]) {
+    let mut buf = [0u8; 20];
+    let mut line: [&[u8]; 6] = [b"worker ", digits(index as u64, &mut buf), b"", b"", b"", b""];
+    for (slot, part) in line.iter_mut().skip(2).zip(parts) {
+        *slot = part;
+    }
+    sys::log(&line);
+}
+
+/// `n` in decimal, in `buf`.
+fn digits(n: u64, buf: &mut [u8; crate::ascii::MAX_DIGITS]) -> &[u8] {
+    crate::ascii::format_decimal(n, buf)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn concurrency_values() {
+        assert_eq!(parse_concurrency(b"1"), Some(1));
+        assert_eq!(parse_concurrency(b"4"), Some(4));
+        assert_eq!(parse_concurrency(b"1600"), Some(1600));
+        for bad in [&b""[..], b"0", b"-1", b"+4", b" 4", b"4 ", b"4.0", b"1601", b"0x10", b"99999999999999999999999"] {
+            assert_eq!(parse_concurrency(bad), None, "{bad:?}");
+        }
+    }
+}
