@@ -944,14 +944,9 @@ fn serve_extension_next(inner: &Inner, stream: &TcpStream, close: bool, rec: Req
     // RAPID's `ShutdownRenderer` writes `json.Marshal` of `model.AgentShutdownEvent`
     // (embedded `AgentEvent` fields first, no trailing newline) with no `Content-Type`, so
     // Go's `net/http` sniffs `text/plain; charset=utf-8`.
-    let body = format!(
-        "{{\"eventType\":\"SHUTDOWN\",\"deadlineMs\":{deadline_ms},\"shutdownReason\":\"{SHUTDOWN_REASON}\"}}"
-    );
-    let resp = Response::new(
-        200,
-        vec![("Content-Type".into(), "text/plain; charset=utf-8".into())],
-        body.into_bytes(),
-    );
+    let body =
+        format!("{{\"eventType\":\"SHUTDOWN\",\"deadlineMs\":{deadline_ms},\"shutdownReason\":\"{SHUTDOWN_REASON}\"}}");
+    let resp = Response::new(200, vec![("Content-Type".into(), "text/plain; charset=utf-8".into())], body.into_bytes());
     deliver_at(inner, stream, resp, &[], close, rec, slot)
 }
 
@@ -962,7 +957,14 @@ enum Mode {
 }
 
 /// Applies `faults` to `resp`, records `rec` and writes the result.
-fn deliver(inner: &Inner, stream: &TcpStream, resp: Response, faults: &[Fault], client_close: bool, rec: Request) -> End {
+fn deliver(
+    inner: &Inner,
+    stream: &TcpStream,
+    resp: Response,
+    faults: &[Fault],
+    client_close: bool,
+    rec: Request,
+) -> End {
     deliver_at(inner, stream, resp, faults, client_close, rec, None)
 }
 
