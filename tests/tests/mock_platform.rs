@@ -296,3 +296,34 @@ fn shutdown_refuses_process_group_ids() {
         assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput, "{pid}");
     }
 }
+
+#[test]
+fn the_cli_enforces_deadlines_on_request() {
+    // --timeout-ms 0: the deadline is the moment /next replies; the answer comes later.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mock-runtime-api"))
+        .args(["--json", "{}", "--timeout-ms", "0", "--enforce-deadlines"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("spawn mock-runtime-api");
+    // Lines of its stdout, read on a thread so every wait is bounded.
+    let stdout = BufReader::new(child.stdout.take().unwrap());
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in stdout.lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let first = rx.recv_timeout(WAIT).expect("the API line");
+    let api = first.strip_prefix("AWS_LAMBDA_RUNTIME_API=").expect("AWS_LAMBDA_RUNTIME_API=...");
+    let mut c = Client::connect(api);
+    let id = c.next().header("Lambda-Runtime-Aws-Request-Id").unwrap().to_owned();
+    std::thread::sleep(Duration::from_millis(5)); // past the deadline, whatever the clock's resolution
+    assert_eq!(c.post(&response_path(&id), b"late").status, 410);
+    let answer = rx.recv_timeout(WAIT).expect("the answer line");
+    // `<request-id> <kind> <status> <body posted>`
+    assert_eq!(answer, format!("{id} response 410 late"));
+    let _ = child.kill();
+    let _ = child.wait();
+}
