@@ -15,7 +15,21 @@
 //!   [`MAX_PAYLOAD_SIZE`] gets `413 RequestEntityTooLarge`; a
 //!   `Lambda-Runtime-Function-Response-Mode` other than empty or `streaming` gets
 //!   `400 InvalidFunctionResponseMode`.
-//! * `POST /runtime/init/error` replies `202`. Anything else is `404 page not found`.
+//! * `POST /runtime/init/error` replies `202` the first time and `403
+//!   InvalidStateTransition` after (the first init error wins).
+//! * A late answer: with [`Script::enforce_deadlines`], a `/response` or `/error` posted
+//!   after its event's `Lambda-Runtime-Deadline-Ms` gets `410 InvokeTimeout`, as on Lambda
+//!   Managed Instances (LMI).
+//! * Concurrent `/next`s (LMI's workers) each get their own event; once the events run out
+//!   they are parked ([`Exhausted::Hang`]) until [`MockServer::push_event`] hands one
+//!   out. [`MockServer::outstanding_next`] and [`MockServer::max_outstanding_next`] count
+//!   the parked ones.
+//! * The Extensions API, as far as a runtime needs it for SIGTERM:
+//!   `POST /2020-01-01/extension/register` (`Lambda-Extension-Name` required) replies
+//!   `200` with a `Lambda-Extension-Identifier`; `GET /2020-01-01/extension/event/next`
+//!   with that identifier is parked until [`MockServer::shutdown`], which hands out the
+//!   SHUTDOWN event and signals the runtime process as Lambda does ([`ShutdownOutcome`]).
+//! * Anything else is `404 page not found`.
 //!
 //! Error bodies are byte-for-byte what RAPID writes with Go's `json.Encoder`, including
 //! the trailing newline (see [`TOO_LARGE_BODY`]).
@@ -48,25 +62,37 @@
 //!   (RAPID may say `403`);
 //! * a wrong method on a known path gets `404` (chi would say `405`);
 //! * an echoed `Lambda-Runtime-Invocation-Id` is recorded but not checked;
+//! * late answers are accepted unless the script enforces deadlines, and even then the
+//!   mock does not report a timeout by itself (no timer: only a late answer sees it);
+//! * the Extensions API has no INVOKE events, no `/init/error` or `/exit/error`, no
+//!   "registration closed" after init, and does not check the register body;
+//!   every registered extension gets SHUTDOWN (Lambda sends it only to extensions
+//!   subscribed to it);
 //! * HTTP parsing is stricter than Go's: CRLF line ends only, no `Content-Length` together
 //!   with `Transfer-Encoding`, no obsolete line folding.
 
-#![forbid(unsafe_code)]
+// The one exception: `kill(2)` in src/signal.rs.
+#![deny(unsafe_code)]
 #![warn(missing_docs)]
 
 mod http;
 mod record;
 mod script;
 mod server;
+#[allow(unsafe_code)]
+mod signal;
 
 pub use http::{MAX_BODY_BYTES, MAX_HEAD_BYTES};
 pub use record::{Answer, AnswerKind, Request, Route};
 pub use script::{
     ACCEPTED_BODY, Chunked, DEFAULT_FUNCTION_ARN, DEFAULT_TIMEOUT, EXAMPLE_CLIENT_CONTEXT, EXAMPLE_COGNITO_IDENTITY,
     EXAMPLE_TENANT_ID, Event, Exhausted, Fault, Framing, INVALID_REQUEST_ID_BODY, INVALID_RESPONSE_MODE_BODY,
-    MAX_PAYLOAD_SIZE, Reply, Script, TOO_LARGE_BODY, default_request_id, default_trace_id,
+    INVOKE_TIMEOUT_BODY, MAX_PAYLOAD_SIZE, Reply, Script, TOO_LARGE_BODY, default_request_id, default_trace_id,
 };
-pub use server::{API_PREFIX, MockServer, NEXT_PATH, error_path, response_path};
+pub use server::{
+    API_PREFIX, EXTENSION_API_PREFIX, EXTENSION_NEXT_PATH, EXTENSION_REGISTER_PATH, MAX_EXTENSIONS, MockServer,
+    NEXT_PATH, SHUTDOWN_PHASE, SHUTDOWN_REASON, ShutdownOutcome, error_path, response_path,
+};
 
 /// The environment `provided.al2023` gives a bootstrap (nothing inherited), for a function
 /// `name` whose code is in `task_root`, talking to the Runtime API at `runtime_api`: what

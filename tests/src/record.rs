@@ -5,7 +5,7 @@ use std::fmt;
 
 use crate::http::find_header;
 
-/// Which Runtime API endpoint a request hit.
+/// Which Runtime API (or Extensions API) endpoint a request hit.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Route {
@@ -17,6 +17,10 @@ pub enum Route {
     Error(String),
     /// `POST /2018-06-01/runtime/init/error`.
     InitError,
+    /// `POST /2020-01-01/extension/register` (Extensions API).
+    ExtensionRegister,
+    /// `GET /2020-01-01/extension/event/next` (Extensions API).
+    ExtensionNext,
     /// Any other method or path (answered `404`).
     NotFound,
     /// A request the mock could not parse (answered `400`, `413`, `431`, `501` or `505`

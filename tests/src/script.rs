@@ -57,6 +57,7 @@ pub struct Script {
     pub(crate) function_arn: String,
     pub(crate) timeout: Duration,
     pub(crate) capture_raw: bool,
+    pub(crate) enforce_deadlines: bool,
 }
 
 impl Default for Script {
@@ -74,6 +75,7 @@ impl Script {
             function_arn: DEFAULT_FUNCTION_ARN.to_owned(),
             timeout: DEFAULT_TIMEOUT,
             capture_raw: false,
+            enforce_deadlines: false,
         }
     }
 
@@ -110,6 +112,17 @@ impl Script {
         self
     }
 
+    /// Answers a `/response` or `/error` posted after its event's deadline (the
+    /// `Lambda-Runtime-Deadline-Ms` the mock sent with it) with `410`
+    /// [`INVOKE_TIMEOUT_BODY`], as Lambda Managed Instances do (the RIE's
+    /// `internal/lambda-managed-instances`: `RenderInvokeTimeout`). The event then counts as
+    /// answered, and its [`answer_fault`](Event::answer_fault)s are not applied. Off by
+    /// default: every answer to a served event is accepted whatever the time.
+    pub fn enforce_deadlines(mut self) -> Self {
+        self.enforce_deadlines = true;
+        self
+    }
+
     /// Chooses what a `/next` gets once every event has been served.
     pub fn when_exhausted(mut self, exhausted: Exhausted) -> Self {
         self.exhausted = exhausted;
@@ -130,9 +143,12 @@ impl Script {
 /// What a `/next` gets when the script has no event left.
 #[derive(Clone, Debug, Default)]
 pub enum Exhausted {
-    /// Hold the request open without answering until the [`MockServer`](crate::MockServer)
-    /// is dropped, as the real API does while no invoke arrives. The request is recorded
-    /// (with no status) before the mock starts waiting.
+    /// Hold the request open ("parked") until an event arrives with
+    /// [`MockServer::push_event`](crate::MockServer::push_event) or the
+    /// [`MockServer`](crate::MockServer) is dropped, as the real API does while no invoke
+    /// arrives. The request is recorded (with no status and no event) when it parks; if a
+    /// pushed event releases it, that record is completed in place (event, status, reply
+    /// headers).
     #[default]
     Hang,
     /// Answer with this reply, e.g. `Reply::for_status(500)` ("runtime should exit").
@@ -299,6 +315,11 @@ pub const ACCEPTED_BODY: &str = "{\"status\":\"OK\"}\n";
 
 /// Body of the `413` reply to an oversized buffered `/response`, exactly as RAPID renders it.
 pub const TOO_LARGE_BODY: &str = "{\"errorMessage\":\"Exceeded maximum allowed payload size (6291556 bytes).\",\"errorType\":\"RequestEntityTooLarge\"}\n";
+
+/// Body of the `410` reply to an answer posted after its deadline, with
+/// [`Script::enforce_deadlines`]: `RenderInvokeTimeout` of the RIE's managed-instances
+/// RAPID (`internal/lambda-managed-instances/rapi/rendering/render_error.go`).
+pub const INVOKE_TIMEOUT_BODY: &str = "{\"errorMessage\":\"Invoke timeout\",\"errorType\":\"InvokeTimeout\"}\n";
 
 /// Body of the `400` reply to an unknown or already answered request id.
 pub const INVALID_REQUEST_ID_BODY: &str =

@@ -14,6 +14,7 @@ use crate::script::{
     Deadline, Event, Exhausted, Fault, Framing, HeaderEdit, MAX_PAYLOAD_SIZE, Reply, Script, default_request_id,
     default_trace_id,
 };
+use crate::signal;
 
 /// Path prefix of every Runtime API resource.
 pub const API_PREFIX: &str = "/2018-06-01";
@@ -30,6 +31,27 @@ pub fn response_path(id: &str) -> String {
 pub fn error_path(id: &str) -> String {
     format!("{API_PREFIX}/runtime/invocation/{id}/error")
 }
+
+/// Path prefix of every Extensions API resource.
+pub const EXTENSION_API_PREFIX: &str = "/2020-01-01/extension";
+
+/// The path of `POST /extension/register`.
+pub const EXTENSION_REGISTER_PATH: &str = "/2020-01-01/extension/register";
+
+/// The path of `GET /extension/event/next`.
+pub const EXTENSION_NEXT_PATH: &str = "/2020-01-01/extension/event/next";
+
+/// Most extensions RAPID accepts (`core.MaxAgentsAllowed`); the next registration gets
+/// `403 Extension.TooManyExtensions`.
+pub const MAX_EXTENSIONS: usize = 10;
+
+/// The `shutdownReason` of the SHUTDOWN event [`MockServer::shutdown`] hands out.
+pub const SHUTDOWN_REASON: &str = "spindown";
+
+/// Length of Lambda's shutdown phase with external extensions (2,000 ms): the
+/// `deadlineMs` of the SHUTDOWN event is the moment [`MockServer::shutdown`] starts plus
+/// this.
+pub const SHUTDOWN_PHASE: Duration = Duration::from_millis(2000);
 
 /// Pause between the parts of a [`Fault::SplitAt`] reply.
 const SPLIT_PAUSE: Duration = Duration::from_millis(20);
@@ -61,6 +83,7 @@ pub struct MockServer {
 }
 
 struct Inner {
+    /// The script's settings; its events moved to [`State::events`] at start.
     script: Script,
     state: Mutex<State>,
     changed: Condvar,
@@ -69,14 +92,48 @@ struct Inner {
 
 #[derive(Default)]
 struct State {
+    /// The scripted events, then those added by [`MockServer::push_event`].
+    events: Vec<Event>,
+    /// How many events `/next` has handed out (the index of the next one to serve).
     cursor: usize,
     ids: HashMap<String, usize>,
     answered: Vec<bool>,
+    /// Per event: the `Lambda-Runtime-Deadline-Ms` its `/next` reply carried, if any.
+    deadlines: Vec<Option<u64>>,
+    /// `/next` requests waiting for an event now, and the most at one time.
+    parked_next: usize,
+    max_parked_next: usize,
+    /// `/init/error` requests received (the first wins).
+    init_errors: usize,
+    /// Registered extensions, in order.
+    extensions: Vec<Extension>,
+    /// Extension `/event/next` requests waiting for an event now.
+    parked_extension_next: usize,
+    /// Set by [`MockServer::shutdown`]: the `deadlineMs` of the SHUTDOWN event.
+    shutdown_deadline_ms: Option<u64>,
     requests: Vec<Request>,
     connections: usize,
     unsent: usize,
     streams: HashMap<usize, TcpStream>,
     workers: Vec<JoinHandle<()>>,
+}
+
+/// An extension registered with `POST /extension/register`.
+struct Extension {
+    name: String,
+    id: String,
+}
+
+/// What [`MockServer::shutdown`] sent to the process, Lambda's way: SIGTERM first only
+/// when an extension is registered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ShutdownOutcome {
+    /// SIGTERM, and the process exited within the grace period.
+    Sigterm,
+    /// SIGTERM, then SIGKILL when the process was still alive after the grace period.
+    SigtermThenSigkill,
+    /// SIGKILL at once: no extension was registered, so Lambda sends no SIGTERM.
+    Sigkill,
 }
 
 /// What happens to a connection after a request.
@@ -104,14 +161,17 @@ impl Inner {
         !self.stopped()
     }
 
-    fn wait_for_stop(&self) {
-        let st = self.lock();
-        let _st = self.changed.wait_while(st, |_| !self.stopped()).unwrap_or_else(PoisonError::into_inner);
+    fn record(&self, rec: Request, unsent: bool) {
+        self.record_at(None, rec, unsent);
     }
 
-    fn record(&self, rec: Request, unsent: bool) {
+    /// Records `rec`: in place of the record at `slot` (a parked request's), or at the end.
+    fn record_at(&self, slot: Option<usize>, rec: Request, unsent: bool) {
         let mut st = self.lock();
-        st.requests.push(rec);
+        match slot {
+            Some(i) => st.requests[i] = rec,
+            None => st.requests.push(rec),
+        }
         if unsent {
             st.unsent += 1;
         }
@@ -141,7 +201,14 @@ impl MockServer {
         let listener = TcpListener::bind(addr)?;
         listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
-        let state = State { answered: vec![false; script.events.len()], ..State::default() };
+        let mut script = script;
+        let events = std::mem::take(&mut script.events);
+        let state = State {
+            answered: vec![false; events.len()],
+            deadlines: vec![None; events.len()],
+            events,
+            ..State::default()
+        };
         let inner =
             Arc::new(Inner { script, state: Mutex::new(state), changed: Condvar::new(), stop: AtomicBool::new(false) });
         let accept_inner = Arc::clone(&inner);
@@ -179,6 +246,109 @@ impl MockServer {
     /// Number of scripted events handed out by `/next` so far.
     pub fn served(&self) -> usize {
         self.inner.lock().cursor
+    }
+
+    /// Adds an event after the scripted ones (and those pushed before), while the server
+    /// runs: a parked `/next` ([`Exhausted::Hang`]) takes it at once, or else the next
+    /// `/next` that finds no earlier event left. Its default request id is
+    /// [`default_request_id`] of its index (scripted events count).
+    pub fn push_event(&self, event: Event) {
+        let mut st = self.inner.lock();
+        st.events.push(event);
+        st.answered.push(false);
+        st.deadlines.push(None);
+        self.inner.changed.notify_all();
+    }
+
+    /// Number of `GET /next` requests parked now: received, with no event to hand out
+    /// yet ([`Exhausted::Hang`]). A `/next` that finds an event is answered at once and is
+    /// never counted.
+    ///
+    /// A parked `/next` whose client has gone stays counted (the mock notices only when
+    /// it writes the reply), and takes the next pushed event.
+    pub fn outstanding_next(&self) -> usize {
+        self.inner.lock().parked_next
+    }
+
+    /// The most `GET /next` requests that were parked at the same time so far (see
+    /// [`outstanding_next`](Self::outstanding_next)): with no events left, the number of
+    /// workers a concurrent (Lambda Managed Instances) runtime has polling.
+    pub fn max_outstanding_next(&self) -> usize {
+        self.inner.lock().max_parked_next
+    }
+
+    /// Waits until `pred` holds for [`outstanding_next`](Self::outstanding_next); false
+    /// on timeout or if the server stopped.
+    pub fn wait_for_outstanding_next(&self, timeout: Duration, mut pred: impl FnMut(usize) -> bool) -> bool {
+        let deadline = Instant::now() + timeout;
+        let mut st = self.inner.lock();
+        loop {
+            if pred(st.parked_next) {
+                return true;
+            }
+            let now = Instant::now();
+            if self.inner.stopped() || now >= deadline {
+                return false;
+            }
+            st = self.inner.changed.wait_timeout(st, deadline - now).unwrap_or_else(PoisonError::into_inner).0;
+        }
+    }
+
+    /// Number of extensions registered with `POST /2020-01-01/extension/register`.
+    pub fn extensions_registered(&self) -> usize {
+        self.inner.lock().extensions.len()
+    }
+
+    /// Number of extension `GET /2020-01-01/extension/event/next` requests parked now
+    /// (waiting for [`shutdown`](Self::shutdown)).
+    pub fn outstanding_extension_next(&self) -> usize {
+        self.inner.lock().parked_extension_next
+    }
+
+    /// Shuts the process `pid` (the runtime under test) down the way Lambda does:
+    ///
+    /// * with at least one extension registered: every parked extension `/event/next`
+    ///   (and any later one) gets the SHUTDOWN event, the process gets SIGTERM, and if it
+    ///   is still alive after `grace`, SIGKILL (Lambda gives a runtime with an internal
+    ///   extension 500 ms, 300 ms otherwise);
+    /// * with none: SIGKILL at once (Lambda sends no SIGTERM then).
+    ///
+    /// Blocks for at most `grace`. Returns what was sent.
+    ///
+    /// Limits: the mock did not spawn the process, so it cannot `wait` for it; "still
+    /// alive" is read from `/proc/<pid>/stat` (a zombie counts as exited), or from
+    /// `kill(pid, 0)` where `/proc` cannot be read (a zombie then counts as alive). The
+    /// caller still has to reap its child. Unlike Lambda, the mock hands SHUTDOWN to every
+    /// registered extension, even one (an internal one) that subscribed to no events, and
+    /// does not wait for extensions to finish.
+    ///
+    /// # Errors
+    /// `InvalidInput` if `pid` is 0 or above `i32::MAX` (which `kill` would read as a
+    /// process group); the `kill` error if the first signal cannot be sent (e.g. no such
+    /// process).
+    pub fn shutdown(&self, pid: u32, grace: Duration) -> std::io::Result<ShutdownOutcome> {
+        let pid = signal::checked_pid(pid)?;
+        let with_extensions = {
+            let mut st = self.inner.lock();
+            let deadline = http::epoch_ms(SystemTime::now() + SHUTDOWN_PHASE);
+            st.shutdown_deadline_ms.get_or_insert(deadline);
+            self.inner.changed.notify_all();
+            !st.extensions.is_empty()
+        };
+        if !with_extensions {
+            signal::kill(pid, libc::SIGKILL)?;
+            return Ok(ShutdownOutcome::Sigkill);
+        }
+        signal::kill(pid, libc::SIGTERM)?;
+        if signal::wait_exit(pid, grace) {
+            return Ok(ShutdownOutcome::Sigterm);
+        }
+        match signal::kill(pid, libc::SIGKILL) {
+            Ok(()) => Ok(ShutdownOutcome::SigtermThenSigkill),
+            // It exited (and was reaped) between the last look and the SIGKILL.
+            Err(e) if signal::is_no_such_process(&e) => Ok(ShutdownOutcome::Sigterm),
+            Err(e) => Err(e),
+        }
     }
 
     /// Waits until `pred` holds for the recorded requests; false on timeout or if the
@@ -379,7 +549,7 @@ fn cut_short(inner: &Inner, head: &Head) -> Option<(usize, usize)> {
     };
     let mut st = inner.lock();
     let index = st.ids.get(&id).copied().filter(|&i| !st.answered[i])?;
-    let n = inner.script.events[index].answer_faults.iter().find_map(|f| match f {
+    let n = st.events[index].answer_faults.iter().find_map(|f| match f {
         Fault::CloseWhileReading(n) => Some(*n),
         _ => None,
     })?;
@@ -445,6 +615,11 @@ fn serve_connection(inner: &Inner, stream: TcpStream, conn: usize) {
 }
 
 fn route(method: &str, path: &str) -> Route {
+    match (method, path) {
+        ("POST", EXTENSION_REGISTER_PATH) => return Route::ExtensionRegister,
+        ("GET", EXTENSION_NEXT_PATH) => return Route::ExtensionNext,
+        _ => {}
+    }
     let Some(rest) = path.strip_prefix(API_PREFIX).and_then(|r| r.strip_prefix('/')) else {
         return Route::NotFound;
     };
@@ -476,7 +651,9 @@ fn handle(inner: &Inner, stream: &TcpStream, conn: usize, head: Head, body: Body
         Route::Next => serve_next(inner, stream, close, rec),
         Route::Response(id) => serve_answer(inner, stream, close, rec, &id, true),
         Route::Error(id) => serve_answer(inner, stream, close, rec, &id, false),
-        Route::InitError => deliver(inner, stream, reply_response(&Reply::accepted()), &[], close, rec),
+        Route::InitError => serve_init_error(inner, stream, close, rec),
+        Route::ExtensionRegister => serve_register(inner, stream, close, rec),
+        Route::ExtensionNext => serve_extension_next(inner, stream, close, rec),
         Route::NotFound | Route::Malformed => {
             let resp = Response::new(
                 404,
@@ -507,42 +684,62 @@ fn reply_response(reply: &Reply) -> Response {
 
 fn serve_next(inner: &Inner, stream: &TcpStream, close: bool, mut rec: Request) -> End {
     let script = &inner.script;
-    let index = {
-        let mut st = inner.lock();
-        if st.cursor < script.events.len() {
-            st.cursor += 1;
-            Some(st.cursor - 1)
-        } else {
-            None
-        }
-    };
-    let Some(index) = index else {
-        return match &script.exhausted {
-            Exhausted::Hang => {
-                inner.record(rec, false);
-                inner.wait_for_stop();
-                End::Close
-            }
+    // The index of this request's record once it is parked (recorded with no status).
+    let mut slot = None;
+    let mut st = inner.lock();
+    while st.cursor == st.events.len() {
+        match &script.exhausted {
+            Exhausted::Hang => {}
             Exhausted::Close => {
+                drop(st);
                 inner.record(rec, false);
-                End::Close
+                return End::Close;
             }
-            Exhausted::Reply(reply) => deliver(inner, stream, reply_response(reply), &[], close, rec),
-        };
-    };
-    let event = &script.events[index];
+            Exhausted::Reply(reply) => {
+                drop(st);
+                return deliver(inner, stream, reply_response(reply), &[], close, rec);
+            }
+        }
+        if inner.stopped() {
+            if slot.is_some() {
+                st.parked_next -= 1;
+            }
+            return End::Close;
+        }
+        if slot.is_none() {
+            slot = Some(st.requests.len());
+            st.requests.push(rec.clone());
+            st.parked_next += 1;
+            st.max_parked_next = st.max_parked_next.max(st.parked_next);
+            inner.changed.notify_all();
+        }
+        st = inner.changed.wait(st).unwrap_or_else(PoisonError::into_inner);
+    }
+    if slot.is_some() {
+        st.parked_next -= 1;
+    }
+    let index = st.cursor;
+    st.cursor += 1;
+    let event = st.events[index].clone();
+    drop(st);
+
     rec.event = Some(index);
     let delay = total_delay(&event.faults);
     if !delay.is_zero() && !inner.sleep(delay) {
         return End::Close;
     }
-    let resp = render_event(script, event, index);
+    let resp = render_event(script, &event, index);
     let id = http::find_header(&resp.headers, "Lambda-Runtime-Aws-Request-Id")
         .map(str::to_owned)
         .or_else(|| event.request_id.clone())
         .unwrap_or_else(|| default_request_id(index));
-    inner.lock().ids.insert(id, index);
-    deliver(inner, stream, resp, &event.faults, close, rec)
+    let deadline = http::find_header(&resp.headers, "Lambda-Runtime-Deadline-Ms").and_then(|v| v.parse().ok());
+    {
+        let mut st = inner.lock();
+        st.ids.insert(id, index);
+        st.deadlines[index] = deadline;
+    }
+    deliver_at(inner, stream, resp, &event.faults, close, rec, slot)
 }
 
 /// The `/next` reply for an event, headers as RAPID's `renderInvokeHeaders` sets them.
@@ -594,11 +791,15 @@ fn render_event(script: &Script, event: &Event, index: usize) -> Response {
 
 fn serve_answer(inner: &Inner, stream: &TcpStream, close: bool, mut rec: Request, id: &str, is_response: bool) -> End {
     let script = &inner.script;
-    let (index, reply, faults): (Option<usize>, Reply, &[Fault]) = {
+    let (index, reply, faults): (Option<usize>, Reply, Vec<Fault>) = {
         let mut st = inner.lock();
         match st.ids.get(id).copied() {
-            None => (None, Reply::for_status(400), &[]),
-            Some(i) if st.answered[i] => (Some(i), Reply::for_status(400), &[]),
+            None => (None, Reply::for_status(400), Vec::new()),
+            Some(i) if st.answered[i] => (Some(i), Reply::for_status(400), Vec::new()),
+            Some(i) if script.enforce_deadlines && is_past(st.deadlines[i]) => {
+                st.answered[i] = true;
+                (Some(i), Reply::for_status(410), Vec::new())
+            }
             Some(i) => {
                 st.answered[i] = true;
                 let mode = rec.header("Lambda-Runtime-Function-Response-Mode").unwrap_or("");
@@ -611,16 +812,142 @@ fn serve_answer(inner: &Inner, stream: &TcpStream, close: bool, mut rec: Request
                 } else {
                     Reply::accepted()
                 };
-                (Some(i), reply, &script.events[i].answer_faults[..])
+                (Some(i), reply, st.events[i].answer_faults.clone())
             }
         }
     };
     rec.event = index;
-    let delay = total_delay(faults);
+    let delay = total_delay(&faults);
     if !delay.is_zero() && !inner.sleep(delay) {
         return End::Close;
     }
-    deliver(inner, stream, reply_response(&reply), faults, close, rec)
+    deliver(inner, stream, reply_response(&reply), &faults, close, rec)
+}
+
+/// True when the epoch-milliseconds `deadline` has passed (never for `None`: an event
+/// sent without a readable `Lambda-Runtime-Deadline-Ms` has no deadline to enforce).
+fn is_past(deadline: Option<u64>) -> bool {
+    deadline.is_some_and(|d| http::epoch_ms(SystemTime::now()) > d)
+}
+
+/// `/init/error`: the first is accepted; a later one gets RAPID's `403` (the runtime is in
+/// state InitError already: `rapi/handler/initerror.go`).
+fn serve_init_error(inner: &Inner, stream: &TcpStream, close: bool, rec: Request) -> End {
+    let first = {
+        let mut st = inner.lock();
+        st.init_errors += 1;
+        st.init_errors == 1
+    };
+    let reply = if first {
+        Reply::accepted()
+    } else {
+        Reply::error(
+            403,
+            "InvalidStateTransition",
+            "State transition from InitError to InitError failed for runtime. Error: State transition is not allowed",
+        )
+    };
+    deliver(inner, stream, reply_response(&reply), &[], close, rec)
+}
+
+/// The identifier the mock gives the extension registered `index`-th (0-based): a UUID,
+/// as RAPID's, e.g. `e47e0000-0000-4000-8000-000000000001`.
+fn extension_id(index: usize) -> String {
+    format!("e47e0000-0000-4000-8000-{:012}", index + 1)
+}
+
+/// True for the canonical UUID form `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx` (hex digits).
+/// RAPID's `uuid.Parse` also takes the braced, `urn:uuid:` and 32-digit forms; the mock
+/// calls those invalid.
+fn is_uuid(s: &str) -> bool {
+    s.len() == 36
+        && s.char_indices().all(|(i, c)| match i {
+            8 | 13 | 18 | 23 => c == '-',
+            _ => c.is_ascii_hexdigit(),
+        })
+}
+
+/// `POST /extension/register`, as RAPID's `agentRegisterHandler`: `403` for an empty
+/// `Lambda-Extension-Name`, a name registered already or an 11th extension; else `200`
+/// with `Lambda-Extension-Identifier` and the function's metadata. The body (the events
+/// to subscribe to) is recorded but not checked.
+fn serve_register(inner: &Inner, stream: &TcpStream, close: bool, rec: Request) -> End {
+    let name = rec.header("Lambda-Extension-Name").unwrap_or("").to_owned();
+    let reply = {
+        let mut st = inner.lock();
+        if name.is_empty() {
+            Reply::error(403, "Extension.InvalidExtensionName", "Empty extension name")
+        } else if st.extensions.iter().any(|e| e.name == name) {
+            Reply::error(403, "Extension.InvalidExtensionState", "Extension with this name already registered")
+        } else if st.extensions.len() >= MAX_EXTENSIONS {
+            Reply::error(403, "Extension.TooManyExtensions", &format!("Extension limit ({MAX_EXTENSIONS}) reached"))
+        } else {
+            let id = extension_id(st.extensions.len());
+            st.extensions.push(Extension { name, id: id.clone() });
+            // `model.ExtensionRegisterResponse` through Go's `json.Encoder` (a trailing
+            // newline), the function name being the ARN's.
+            let function_name = inner.script.function_arn.split(':').nth(6).unwrap_or("mock");
+            let body = format!(
+                "{{\"functionName\":{},\"functionVersion\":\"$LATEST\",\"handler\":\"bootstrap\"}}\n",
+                http::json_string(function_name)
+            );
+            Reply::new(200, "application/json", body).header("Lambda-Extension-Identifier", id)
+        }
+    };
+    deliver(inner, stream, reply_response(&reply), &[], close, rec)
+}
+
+/// `GET /extension/event/next`: `403` unless `Lambda-Extension-Identifier` names a
+/// registered extension (RAPID's `AgentUniqueIdentifierHeaderValidator` and
+/// `agentNextHandler`); else parked until [`MockServer::shutdown`], then `200` with the
+/// SHUTDOWN event.
+fn serve_extension_next(inner: &Inner, stream: &TcpStream, close: bool, rec: Request) -> End {
+    let id = rec.header("Lambda-Extension-Identifier").unwrap_or("").to_owned();
+    let refusal = if id.is_empty() {
+        Some(Reply::error(403, "Extension.MissingExtensionIdentifier", "Missing Lambda-Extension-Identifier header"))
+    } else if !is_uuid(&id) {
+        Some(Reply::error(403, "Extension.InvalidExtensionIdentifier", "Invalid Lambda-Extension-Identifier"))
+    } else if !inner.lock().extensions.iter().any(|e| e.id.eq_ignore_ascii_case(&id)) {
+        Some(Reply::error(403, "Extension.UnknownExtensionIdentifier", &format!("Unknown extension {id}")))
+    } else {
+        None
+    };
+    if let Some(reply) = refusal {
+        return deliver(inner, stream, reply_response(&reply), &[], close, rec);
+    }
+
+    // The index of this request's record once it is parked (recorded with no status).
+    let mut slot = None;
+    let mut st = inner.lock();
+    let deadline_ms = loop {
+        if let Some(deadline) = st.shutdown_deadline_ms {
+            break deadline;
+        }
+        if inner.stopped() {
+            if slot.is_some() {
+                st.parked_extension_next -= 1;
+            }
+            return End::Close;
+        }
+        if slot.is_none() {
+            slot = Some(st.requests.len());
+            st.requests.push(rec.clone());
+            st.parked_extension_next += 1;
+            inner.changed.notify_all();
+        }
+        st = inner.changed.wait(st).unwrap_or_else(PoisonError::into_inner);
+    };
+    if slot.is_some() {
+        st.parked_extension_next -= 1;
+    }
+    drop(st);
+    // RAPID's `ShutdownRenderer` writes `json.Marshal` of `model.AgentShutdownEvent`
+    // (embedded `AgentEvent` fields first, no trailing newline) with no `Content-Type`, so
+    // Go's `net/http` sniffs `text/plain; charset=utf-8`.
+    let body =
+        format!("{{\"eventType\":\"SHUTDOWN\",\"deadlineMs\":{deadline_ms},\"shutdownReason\":\"{SHUTDOWN_REASON}\"}}");
+    let resp = Response::new(200, vec![("Content-Type".into(), "text/plain; charset=utf-8".into())], body.into_bytes());
+    deliver_at(inner, stream, resp, &[], close, rec, slot)
 }
 
 enum Mode {
@@ -633,10 +960,23 @@ enum Mode {
 fn deliver(
     inner: &Inner,
     stream: &TcpStream,
+    resp: Response,
+    faults: &[Fault],
+    client_close: bool,
+    rec: Request,
+) -> End {
+    deliver_at(inner, stream, resp, faults, client_close, rec, None)
+}
+
+/// [`deliver`], recording `rec` in place of the record at `slot` (a parked request's).
+fn deliver_at(
+    inner: &Inner,
+    stream: &TcpStream,
     mut resp: Response,
     faults: &[Fault],
     client_close: bool,
     mut rec: Request,
+    slot: Option<usize>,
 ) -> End {
     enum Replace {
         Nothing,
@@ -686,18 +1026,18 @@ fn deliver(
     }
     let (mut bytes, end) = match replace {
         Some(Replace::Nothing) => {
-            inner.record(rec, false);
+            inner.record_at(slot, rec, false);
             return if reset_now { End::Reset { settle: false } } else { End::Close };
         }
         Some(Replace::Raw(bytes)) => {
-            inner.record(rec, true);
+            inner.record_at(slot, rec, true);
             (bytes, if reset { End::Reset { settle: true } } else { End::Close })
         }
         None => {
             let (bytes, headers) = resp.render();
             rec.status = Some(resp.status);
             rec.response_headers = headers;
-            inner.record(rec, true);
+            inner.record_at(slot, rec, true);
             let closing = resp.close || resp.http10 || resp.framing == Framing::CloseDelimited;
             let end = if reset {
                 End::Reset { settle: true }

@@ -41,6 +41,10 @@ struct Cli {
     /// The function timeout, for the deadlines of the events
     #[arg(long, value_name = "MS")]
     timeout_ms: Option<u64>,
+    /// Answer a response or error posted after its event's deadline with 410, as Lambda
+    /// Managed Instances do
+    #[arg(long)]
+    enforce_deadlines: bool,
 }
 
 fn main() -> ExitCode {
@@ -78,6 +82,9 @@ fn serve(cli: &Cli, events: Vec<Event>) -> Result<(), String> {
     let mut script = Script::new().events(events).when_exhausted(exhausted);
     if let Some(ms) = cli.timeout_ms {
         script = script.timeout(Duration::from_millis(ms));
+    }
+    if cli.enforce_deadlines {
+        script = script.enforce_deadlines();
     }
     let listen = cli.listen;
     let server = MockServer::start_on(listen, script).map_err(|e| format!("cannot listen on {listen}: {e}"))?;
