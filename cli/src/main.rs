@@ -97,7 +97,8 @@ struct ProjectArgs {
     /// The binary. Default: `bootstrap`, else the package's only one
     #[arg(long, value_name = "NAME")]
     bin: Option<String>,
-    /// Cargo features to build it with, as cargo takes them; repeatable
+    /// Cargo features to build it with, as cargo takes them; repeatable. C: lambda-libc's
+    /// features for the static library (`concurrency`, `shutdown`, `log`)
     #[arg(short = 'F', long, value_name = "FEATURES")]
     features: Vec<String>,
     /// A C project of these sources (default without a Cargo.toml: every *.c here)

@@ -121,8 +121,10 @@ pub fn build(options: &Options) -> Result<Vec<Built>> {
                 builder.release_dir().join(bin)
             }
             Kind::C { sources, lambda_libc } => {
-                let features = if options.stream { C_API_STREAM } else { C_API };
-                let library = builder.staticlib(lambda_libc, features)?;
+                // `-F` names lambda-libc's own features here: `concurrency`, `shutdown`, `log`.
+                let base = if options.stream { C_API_STREAM } else { C_API };
+                let features: Vec<&str> = std::iter::once(base).chain(options.features.iter().map(String::as_str)).collect();
+                let library = builder.staticlib(lambda_libc, &features.join(","))?;
                 // Beside cargo's release directory, not in it, where a binary of a cargo
                 // project in the same directory may have the same name.
                 let elf = builder.release_dir().with_file_name("c").join("bootstrap");

@@ -21,40 +21,6 @@
 #include <stdint.h>
 
 /**
- * How long the callback (and, after `SIGTERM` during an invocation, the rest of the
- * invocation) may take: within Lambda's 500 ms, with room to exit.
- */
-#define BUDGET_MS 400
-
-/**
- * The most bytes of a request id a slot holds (Lambda's are 36: a UUID).
- */
-#define MAX_ID 128
-
-/**
- * The deadline of an invocation whose `Lambda-Runtime-Deadline-Ms` was missing: never
- * overrun.
- */
-#define NO_DEADLINE UINT64_MAX
-
-/**
- * The most workers: the most concurrent invocations Lambda allows one execution
- * environment.
- */
-#define MAX_CONCURRENCY 1600
-
-/**
- * How long after its deadline a worker still in its handler is stopped.
- */
-#define OVERRUN_MARGIN_MS 2000
-
-/**
- * How long the supervisor waits for its workers after passing `SIGTERM` on: within the
- * 500 ms Lambda grants a runtime with an internal extension.
- */
-#define SHUTDOWN_WAIT_MS 480
-
-/**
  * Success.
  */
 #define LAMBDA_OK 0

@@ -245,6 +245,7 @@ impl State {
     }
 
     /// The runtime, created first in `Uninit` (which becomes `Idle`); the state is kept.
+    #[cfg(feature = "shutdown")]
     fn runtime(&mut self) -> &mut Runtime {
         self.create();
         match self {
@@ -693,9 +694,11 @@ pub unsafe extern "C" fn lambda_export_trace_id(context: *const lambda_context) 
 #[allow(non_camel_case_types)]
 pub type lambda_shutdown_callback = Option<unsafe extern "C" fn()>;
 
+#[cfg(feature = "shutdown")]
 /// The C program's shutdown callback, which [`call_shutdown_callback`] calls.
 static SHUTDOWN_CALLBACK: crate::sys::Once<unsafe extern "C" fn()> = crate::sys::Once::new();
 
+#[cfg(feature = "shutdown")]
 /// The callback `lambda_on_shutdown` registers with the runtime: calls the C program's.
 fn call_shutdown_callback() {
     if let Some(callback) = SHUTDOWN_CALLBACK.get() {
@@ -722,6 +725,7 @@ fn call_shutdown_callback() {
 ///
 /// # Safety
 /// `callback` must be safe to call, at any time, from a signal handler.
+#[cfg(feature = "shutdown")]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn lambda_on_shutdown(callback: lambda_shutdown_callback) -> c_int {
     let Some(callback) = callback else {

@@ -156,6 +156,7 @@ pub struct Reply {
 
 impl Reply {
     /// The header block in `buf`, the buffer the response was read into.
+    #[cfg(feature = "shutdown")]
     pub fn head<'b>(&self, buf: &'b [u8]) -> &'b [u8] {
         buf.get(..self.head_len).unwrap_or_default()
     }

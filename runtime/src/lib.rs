@@ -103,7 +103,9 @@ mod json;
 mod handler;
 mod client;
 mod policy;
+#[cfg(feature = "shutdown")]
 mod extension;
+#[cfg(feature = "shutdown")]
 mod shutdown;
 #[cfg(feature = "concurrency")]
 mod slots;

@@ -6,6 +6,7 @@ use crate::endpoint::{self, Endpoint};
 use crate::handler::{Error, Handler, Invocation, Writer};
 use crate::http::MAX_HEAD;
 use crate::policy::{self, Phase};
+#[cfg(feature = "shutdown")]
 use crate::shutdown::{self, ShutdownError};
 #[cfg(feature = "concurrency")]
 use crate::slots;
@@ -124,8 +125,10 @@ impl Runtime {
         if self.pending {
             self.answer_last(policy::NO_RESPONSE_TYPE, policy::NO_RESPONSE);
         }
+        #[cfg(feature = "shutdown")]
         shutdown::waiting();
         let reply = self.fetch();
+        #[cfg(feature = "shutdown")]
         shutdown::not_waiting();
         self.pending = true;
         let event: &[u8] = self.event;
@@ -183,7 +186,9 @@ impl Runtime {
     /// for an invocation: only the runtime's own code is interrupted then.
     ///
     /// An `Err` (the extension could not be registered, or a callback is registered already)
-    /// is logged, and is meant for [`init_error`](Runtime::init_error).
+    /// is logged, and is meant for [`init_error`](Runtime::init_error). With the feature
+    /// `shutdown`.
+    #[cfg(feature = "shutdown")]
     pub fn on_shutdown(&mut self, callback: fn()) -> Result<(), Error<'static>> {
         shutdown::enable(&self.conn.endpoint, callback).map_err(|error| match error {
             ShutdownError::AlreadyEnabled => Error::new("Runtime.ShutdownTwice", "on_shutdown was called before"),

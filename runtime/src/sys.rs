@@ -397,8 +397,10 @@ pub fn fork() -> Result<Pid, Errno> {
 /// The calling thread's `errno`, after a glibc function failed.
 #[cfg(feature = "concurrency")]
 fn errno() -> Errno {
-    // SAFETY: glibc's `__errno_location` returns the thread's errno, always valid.
-    unsafe { *libc::__errno_location() }
+    // SAFETY: glibc's `__errno_location` takes no arguments.
+    let errno = unsafe { libc::__errno_location() };
+    // SAFETY: it points at the calling thread's errno, valid for the thread's life.
+    unsafe { *errno }
 }
 
 /// Asks the kernel to send `SIGKILL` to the calling process when its parent dies
@@ -444,12 +446,11 @@ impl SignalSet {
     pub fn of(signals: &[i32]) -> SignalSet {
         // SAFETY: sigset_t is plain data; `sigemptyset` initialises it.
         let mut set: libc::sigset_t = unsafe { zeroed() };
-        // SAFETY: `set` is a valid sigset_t, and every signal is a valid signal number.
-        unsafe {
-            libc::sigemptyset(&mut set);
-            for &signal in signals {
-                libc::sigaddset(&mut set, signal);
-            }
+        // SAFETY: `set` is a valid, writable sigset_t.
+        unsafe { libc::sigemptyset(&mut set) };
+        for &signal in signals {
+            // SAFETY: as above; an invalid signal number is refused (EINVAL), not undefined.
+            unsafe { libc::sigaddset(&mut set, signal) };
         }
         SignalSet(set)
     }
@@ -501,6 +502,7 @@ pub fn map_shared_words(n: usize) -> Result<&'static [AtomicU64], Errno> {
     Ok(unsafe { core::slice::from_raw_parts(p as *const AtomicU64, n) })
 }
 
+#[cfg(feature = "shutdown")]
 /// Makes `handler` the handler of `signal` (`SA_RESTART`: an interrupted system call is
 /// resumed, not failed with `EINTR`). Only async-signal-safe work may be done in a handler.
 pub fn on_signal(signal: i32, handler: extern "C" fn(i32)) {
@@ -513,6 +515,7 @@ pub fn on_signal(signal: i32, handler: extern "C" fn(i32)) {
     unsafe { libc::sigaction(signal, &action, core::ptr::null_mut()) };
 }
 
+#[cfg(feature = "shutdown")]
 /// Arms the real-time interval timer to raise `SIGALRM` once, in `ms` milliseconds.
 pub fn alarm_ms(ms: u64) {
     let value = libc::timeval { tv_sec: (ms / 1000) as libc::time_t, tv_usec: ((ms % 1000) * 1000) as _ };
@@ -521,6 +524,7 @@ pub fn alarm_ms(ms: u64) {
     unsafe { libc::setitimer(libc::ITIMER_REAL, &timer, core::ptr::null_mut()) };
 }
 
+#[cfg(feature = "shutdown")]
 /// Ends the process at once with `code`, without `atexit` handlers or flushing stdio:
 /// what a signal handler may call.
 pub fn exit_now(code: i32) -> ! {
@@ -564,6 +568,7 @@ impl<T> Once<T> {
     }
 
     /// The value, once [`set`](Self::set).
+    #[cfg(any(test, feature = "panic-handler", feature = "shutdown", feature = "concurrency"))]
     pub fn get(&self) -> Option<&T> {
         if self.state.load(Ordering::Acquire) != SET {
             return None;

@@ -96,9 +96,8 @@ impl Supervisor {
                     return;
                 }
             }
-            match self.watched.wait(self.next_wake()) {
-                Some(libc::SIGTERM) => self.shut_down(),
-                _ => {}
+            if self.watched.wait(self.next_wake()) == Some(libc::SIGTERM) {
+                self.shut_down();
             }
             while let Some((pid, ended)) = sys::reap() {
                 self.reaped(conn, pid, ended);

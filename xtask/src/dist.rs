@@ -114,7 +114,7 @@ const EXAMPLE_PACKAGE: &str = "lambda-libc-example";
 const FIXTURES_PACKAGE: &str = "lambda-libc-fixtures";
 const C_FIXTURE: Source = Source::C { source: "tests/fixtures/fixture.c", bin: "fixture-c", features: C_FIXTURE_FEATURES };
 /// The C fixture's static library: every feature the C API has.
-const C_FIXTURE_FEATURES: &str = "c-api-stream,concurrency";
+const C_FIXTURE_FEATURES: &str = "c-api-stream,concurrency,shutdown";
 
 impl Bootstrap {
     /// The zip name without `.zip`, e.g. `bootstrap-rust-x86_64`.
@@ -217,7 +217,7 @@ fn build_arch(ws: &Workspace, options: &Options, zig: &Zig, arch: &Arch, compile
     }
 
     // The fixtures apart: Cargo unifies the features of the packages one build selects, and
-    // theirs (`concurrency`) must not reach the bootstraps.
+    // theirs (`concurrency`, `shutdown`) must not reach the bootstraps.
     let (fixtures, bootstraps): (Vec<_>, Vec<_>) = packages.into_iter().partition(|&p| p == FIXTURES_PACKAGE);
     for group in [bootstraps, fixtures] {
         if group.is_empty() {

@@ -1,0 +1,100 @@
+//! Graceful shutdown: a fixture started with `FIXTURE_SHUTDOWN` registers an internal
+//! extension before its first `/next`; at `SIGTERM` (sent by the mock as Lambda does) its
+//! callback runs and it exits 0; a callback past the budget ends in status 1 before
+//! Lambda's `SIGKILL`; a `SIGTERM` during an invocation lets it be answered first. Without
+//! the opt-in, no extension is registered.
+
+mod support;
+
+use std::os::unix::process::ExitStatusExt;
+use std::time::Duration;
+
+use lambda_libc_mock::{Event, MockServer, Route, Script, ShutdownOutcome};
+use support::{Bin, Proc, echo_bootstraps, fixtures, idle};
+
+/// Lambda's grace period for a runtime with an internal extension.
+const GRACE: Duration = Duration::from_millis(500);
+const CALLBACK_RAN: &str = "fixture: shutdown callback ran";
+
+fn start(bin: &Bin, script: Script, env: &[(&str, &str)]) -> (MockServer, Proc) {
+    let server = MockServer::start(script).expect("start the mock");
+    let api = server.runtime_api();
+    let mut all = vec![("AWS_LAMBDA_RUNTIME_API", api.as_str())];
+    all.extend_from_slice(env);
+    let proc = bin.spawn_env(&all);
+    (server, proc)
+}
+
+/// The extension is registered, and its `/event/next` parked, before the first `/next`.
+fn assert_registered_first(bin: &Bin, server: &MockServer) {
+    let routes: Vec<Route> = server.requests().into_iter().map(|r| r.route).collect();
+    assert_eq!(routes.get(..2), Some(&[Route::ExtensionRegister, Route::ExtensionNext][..]), "{bin}: {routes:?}");
+    assert_eq!(server.extensions_registered(), 1, "{bin}");
+}
+
+#[test]
+fn sigterm_runs_the_callback_and_exits_0() {
+    for bin in fixtures() {
+        let (server, mut proc) = start(&bin, Script::new().event(Event::json(b"{}")), &[("FIXTURE_SHUTDOWN", "ok")]);
+        proc.wait_until(&server, "wait in its second /next", idle);
+        assert_registered_first(&bin, &server);
+        assert_eq!(server.shutdown(proc.pid(), GRACE).unwrap(), ShutdownOutcome::Sigterm, "{bin}");
+        let exit = proc.wait();
+        assert_eq!(exit.status.code(), Some(0), "{bin}: {:?}; stderr:\n{}", exit.status, exit.stderr);
+        assert_eq!(exit.stderr.lines().collect::<Vec<_>>(), [CALLBACK_RAN], "{bin}");
+    }
+}
+
+#[test]
+fn a_callback_past_the_budget_exits_1_before_lambda_kills_it() {
+    for bin in fixtures() {
+        let (server, mut proc) = start(&bin, Script::new(), &[("FIXTURE_SHUTDOWN", "slow")]);
+        proc.wait_until(&server, "wait in its first /next", idle);
+        assert_eq!(server.shutdown(proc.pid(), GRACE).unwrap(), ShutdownOutcome::Sigterm, "{bin}");
+        let exit = proc.wait();
+        exit.assert_failed("shutdown: the callback did not finish within 400 ms of SIGTERM: exiting");
+        assert!(!exit.stderr.contains(CALLBACK_RAN), "{bin}: the callback was cut short");
+    }
+}
+
+#[test]
+fn sigterm_during_an_invocation_lets_it_be_answered_first() {
+    for bin in fixtures() {
+        let env = [("FIXTURE_SHUTDOWN", "ok"), ("FIXTURE_LOOP", "run")];
+        let (server, mut proc) = start(&bin, Script::new().event(Event::json(b"sleep:300").request_id("busy")), &env);
+        proc.wait_until(&server, "take the event", |_| server.served() == 1);
+        assert_eq!(server.shutdown(proc.pid(), GRACE).unwrap(), ShutdownOutcome::Sigterm, "{bin}");
+        let exit = proc.wait();
+        assert_eq!(exit.status.code(), Some(0), "{bin}: {:?}; stderr:\n{}", exit.status, exit.stderr);
+        let answers = server.answers();
+        assert_eq!(answers.len(), 1, "{bin}");
+        assert_eq!((answers[0].request_id.as_str(), &*answers[0].body_str()), ("busy", "slept:300"), "{bin}");
+        assert!(exit.stderr.contains(CALLBACK_RAN), "{bin}: {}", exit.stderr);
+    }
+}
+
+#[test]
+fn every_worker_runs_the_callback() {
+    for bin in fixtures() {
+        let env = [("FIXTURE_SHUTDOWN", "ok"), ("FIXTURE_LOOP", "run"), ("AWS_LAMBDA_MAX_CONCURRENCY", "3")];
+        let (server, mut proc) = start(&bin, Script::new(), &env);
+        proc.wait_until(&server, "park 3 /next", |_| server.outstanding_next() == 3);
+        assert_eq!(server.extensions_registered(), 1, "{bin}: one extension for the environment");
+        assert_eq!(server.shutdown(proc.pid(), GRACE).unwrap(), ShutdownOutcome::Sigterm, "{bin}");
+        let exit = proc.wait();
+        assert_eq!(exit.status.code(), Some(0), "{bin}: {:?}; stderr:\n{}", exit.status, exit.stderr);
+        assert_eq!(exit.stderr.matches(CALLBACK_RAN).count(), 3, "{bin}: {}", exit.stderr);
+    }
+}
+
+#[test]
+fn without_the_opt_in_no_extension_and_lambda_kills() {
+    for bin in echo_bootstraps().into_iter().chain(fixtures()) {
+        let (server, mut proc) = start(&bin, Script::new(), &[]);
+        proc.wait_until(&server, "wait in its first /next", idle);
+        assert_eq!(server.extensions_registered(), 0, "{bin}");
+        assert_eq!(server.shutdown(proc.pid(), GRACE).unwrap(), ShutdownOutcome::Sigkill, "{bin}");
+        let exit = proc.wait();
+        assert_eq!(exit.status.signal(), Some(9), "{bin}: {:?}", exit.status);
+    }
+}
