@@ -123,7 +123,8 @@ pub fn build(options: &Options) -> Result<Vec<Built>> {
             Kind::C { sources, lambda_libc } => {
                 // `-F` names lambda-libc's own features here: `concurrency`, `shutdown`, `log`.
                 let base = if options.stream { C_API_STREAM } else { C_API };
-                let features: Vec<&str> = std::iter::once(base).chain(options.features.iter().map(String::as_str)).collect();
+                let features: Vec<&str> =
+                    std::iter::once(base).chain(options.features.iter().map(String::as_str)).collect();
                 let library = builder.staticlib(lambda_libc, &features.join(","))?;
                 // Beside cargo's release directory, not in it, where a binary of a cargo
                 // project in the same directory may have the same name.

@@ -18,7 +18,8 @@ use crate::sys::Socket;
 /// The register request, up to the host.
 const REGISTER: &[u8] = b"POST /2020-01-01/extension/register HTTP/1.1\r\nHost: ";
 /// Its headers after the host, up to the body's length.
-const REGISTER_HEADERS: &[u8] = b"\r\nLambda-Extension-Name: lambda-libc-shutdown\r\nContent-Type: application/json\r\nContent-Length: ";
+const REGISTER_HEADERS: &[u8] =
+    b"\r\nLambda-Extension-Name: lambda-libc-shutdown\r\nContent-Type: application/json\r\nContent-Length: ";
 /// Its body: no event.
 const NO_EVENTS: &[u8] = br#"{"events":[]}"#;
 /// The event request, up to the host.

@@ -16,9 +16,9 @@ use core::cell::UnsafeCell;
 use core::ffi::CStr;
 use core::mem::{MaybeUninit, size_of, zeroed};
 use core::net::SocketAddr;
-use core::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 #[cfg(feature = "concurrency")]
 use core::sync::atomic::AtomicU64;
+use core::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 
 /// The most slices one [`Socket::send`] or [`log`] call takes.
 pub const MAX_PARTS: usize = 16;

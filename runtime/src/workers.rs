@@ -5,7 +5,7 @@
 //! becomes their supervisor. Each worker is a copy of the process with its own connection
 //! and buffers (copy-on-write: it backs only the pages it touches) and runs the usual
 //! `/next` → handler → answer loop. The supervisor serves no invocation; it sleeps in one
-//! `sigtimedwait` until a worker ends, a deadline needs enforcing, or `SIGTERM` comes, and:
+//! `sigtimedwait` until a worker ends, `SIGTERM` comes, or [`CHECK_MS`] pass, and:
 //!
 //! - replaces a worker that died. One killed by a signal during an invocation has that
 //!   invocation reported as `Runtime.WorkerDied` (a panic reports its own); one that exited
@@ -35,8 +35,10 @@ pub const OVERRUN_MARGIN_MS: u64 = 2000;
 /// 500 ms Lambda grants a runtime with an internal extension.
 pub const SHUTDOWN_WAIT_MS: u64 = 480;
 
-/// How long before a worker that could not be forked is tried again.
-const RETRY_MS: u64 = 1000;
+/// How often, at least, the supervisor looks at the deadlines: a worker records a new one
+/// without waking it, so a runaway handler is stopped between [`OVERRUN_MARGIN_MS`] and
+/// that margin plus this after its deadline.
+pub const CHECK_MS: u64 = 500;
 
 /// The error type of an invalid `AWS_LAMBDA_MAX_CONCURRENCY`, reported as an init error.
 const INVALID_TYPE: &[u8] = b"Runtime.InvalidConcurrency";
@@ -96,7 +98,7 @@ impl Supervisor {
                     return;
                 }
             }
-            if self.watched.wait(self.next_wake()) == Some(libc::SIGTERM) {
+            if self.watched.wait(Some(self.next_wake())) == Some(libc::SIGTERM) {
                 self.shut_down();
             }
             while let Some((pid, ended)) = sys::reap() {
@@ -107,7 +109,7 @@ impl Supervisor {
     }
 
     /// Forks worker `index`: `true` in the worker. A failed fork is logged and tried again
-    /// later.
+    /// at the next turn, within [`CHECK_MS`].
     fn spawn(&self, index: usize) -> bool {
         self.slots.reset(index);
         match sys::fork() {
@@ -127,17 +129,17 @@ impl Supervisor {
         }
     }
 
-    /// How long to sleep, at most: until the earliest deadline's margin runs out, or until
-    /// a missing worker is tried again; `None`: until a signal comes.
-    fn next_wake(&self) -> Option<u64> {
+    /// How long to sleep, at most: [`CHECK_MS`], or less when the earliest deadline's margin
+    /// runs out sooner. (A worker that could not be forked is tried again after it too.)
+    fn next_wake(&self) -> u64 {
         let now = sys::now_ms() as u64;
         (0..self.n)
-            .filter_map(|i| match (self.slots.pid(i), self.slots.deadline(i)) {
-                (0, _) => Some(RETRY_MS),
-                (_, None | Some(NO_DEADLINE)) => None,
-                (_, Some(deadline)) => Some(deadline.saturating_add(OVERRUN_MARGIN_MS).saturating_sub(now)),
+            .map(|i| match (self.slots.pid(i), self.slots.deadline(i)) {
+                (0, _) | (_, None | Some(NO_DEADLINE)) => CHECK_MS,
+                (_, Some(deadline)) => deadline.saturating_add(OVERRUN_MARGIN_MS).saturating_sub(now).min(CHECK_MS),
             })
             .min()
+            .unwrap_or(CHECK_MS)
     }
 
     /// A worker ended: it is reported and replaced (by the next turn of [`run`]), or the
@@ -152,7 +154,10 @@ impl Supervisor {
         let mut buf = [0u8; 20];
         match (ended, running) {
             (Ended::Exited(code), _) if self.slots.started(index) == 0 => {
-                log_worker(index, &[b": exited with status ", digits(code as u64, &mut buf), b" before its first invocation"]);
+                log_worker(
+                    index,
+                    &[b": exited with status ", digits(code as u64, &mut buf), b" before its first invocation"],
+                );
                 policy::fatal(&[b"the Runtime API cannot be served: exiting"]);
             }
             (Ended::Exited(code), _) => {

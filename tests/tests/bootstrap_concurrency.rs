@@ -23,11 +23,6 @@ fn start(bin: &Bin, script: Script, n: Option<&str>) -> (MockServer, Proc) {
     (server, proc)
 }
 
-/// Waits until `n` `/next` are parked at once.
-fn wait_parked(proc: &mut Proc, server: &MockServer, n: usize) {
-    proc.wait_until(server, &format!("park {n} /next at once"), |_| server.outstanding_next() >= n);
-}
-
 fn ev(id: &str, body: &str) -> Event {
     Event::json(body.as_bytes()).request_id(id)
 }
@@ -37,7 +32,7 @@ fn four_workers_serve_four_slow_events_at_once() {
     const SLEEP: Duration = Duration::from_millis(1500);
     for bin in fixtures() {
         let (server, mut proc) = start(&bin, Script::new(), Some("4"));
-        wait_parked(&mut proc, &server, 4);
+        proc.wait_parked(&server, 4);
         let pushed = Instant::now();
         for i in 0..4 {
             server.push_event(ev(&format!("slow-{i}"), &format!("sleep:{}", SLEEP.as_millis())));
@@ -50,7 +45,7 @@ fn four_workers_serve_four_slow_events_at_once() {
             assert_eq!(answer.kind, AnswerKind::Response, "{bin}: {answer:?}");
             assert_eq!(answer.body_str(), "slept:1500", "{bin}");
         }
-        wait_parked(&mut proc, &server, 4);
+        proc.wait_parked(&server, 4);
         assert!(server.max_outstanding_next() >= 4, "{bin}");
         let exit = proc.kill();
         assert!(exit.diagnostics().is_empty(), "{bin}: {}", exit.stderr);
@@ -61,7 +56,7 @@ fn four_workers_serve_four_slow_events_at_once() {
 fn answers_come_in_any_order_matched_by_request_id() {
     for bin in fixtures() {
         let (server, mut proc) = start(&bin, Script::new(), Some("2"));
-        wait_parked(&mut proc, &server, 2);
+        proc.wait_parked(&server, 2);
         server.push_event(ev("slow", "sleep:800"));
         server.push_event(ev("fast", "sleep:10"));
         proc.wait_for_answers(&server, 2);
@@ -81,16 +76,19 @@ fn each_worker_is_a_process_of_its_own_and_one_is_the_single_loop() {
             let (server, mut proc) = start(&bin, Script::new().event(ev("p", "pid")), n);
             proc.wait_for_answers(&server, 1);
             assert_eq!(server.answers()[0].body_str(), proc.pid().to_string(), "{bin} {n:?}: the process itself");
-            assert_eq!(server.max_outstanding_next(), 1, "{bin} {n:?}");
+            proc.wait_parked(&server, 1);
+            assert_eq!(server.max_outstanding_next(), 1, "{bin} {n:?}: one /next at a time");
             proc.kill();
         }
         let (server, mut proc) = start(&bin, Script::new(), Some("3"));
-        wait_parked(&mut proc, &server, 3);
+        proc.wait_parked(&server, 3);
         for i in 0..3 {
             server.push_event(ev(&format!("p{i}"), "pid"));
         }
         proc.wait_for_answers(&server, 3);
-        let pids: std::collections::BTreeSet<String> = server.answers().iter().map(|a| a.body_str()).collect();
+        let pids: std::collections::BTreeSet<String> =
+            server.answers().iter().map(|a| a.body_str().into_owned()).collect();
+        assert_eq!(pids.len(), 3, "{bin}: three workers, three processes: {pids:?}");
         assert!(!pids.contains(&proc.pid().to_string()), "{bin}: the supervisor serves nothing");
         proc.kill();
     }
@@ -100,20 +98,20 @@ fn each_worker_is_a_process_of_its_own_and_one_is_the_single_loop() {
 fn a_crashed_worker_is_reported_and_replaced() {
     for bin in fixtures() {
         let (server, mut proc) = start(&bin, Script::new(), Some("2"));
-        wait_parked(&mut proc, &server, 2);
+        proc.wait_parked(&server, 2);
         server.push_event(ev("crash", "crash"));
         proc.wait_for_answers(&server, 1);
         let answer = &server.answers()[0];
         assert_eq!((answer.request_id.as_str(), answer.kind), ("crash", AnswerKind::Error), "{bin}");
-        assert_eq!(answer.error_type.as_deref(), Some("Runtime.WorkerDied"), "{bin}");
+        assert_eq!(answer.header("lambda-runtime-function-error-type"), Some("Runtime.WorkerDied"), "{bin}");
         assert!(answer.body_str().contains("killed by signal 11"), "{bin}: {}", answer.body_str());
         // The replacement parks a /next beside the other worker's; both serve.
-        wait_parked(&mut proc, &server, 2);
+        proc.wait_parked(&server, 2);
         server.push_event(ev("a", "one"));
         server.push_event(ev("b", "two"));
         proc.wait_for_answers(&server, 3);
         let exit = proc.kill();
-        exit.assert_diagnostic("worker 0: killed by signal 11; replaced");
+        exit.assert_diagnostic(": killed by signal 11; replaced");
     }
 }
 
@@ -121,11 +119,11 @@ fn a_crashed_worker_is_reported_and_replaced() {
 fn a_worker_past_its_deadline_and_margin_is_stopped_and_replaced() {
     for bin in fixtures() {
         let (server, mut proc) = start(&bin, Script::new(), Some("2"));
-        wait_parked(&mut proc, &server, 2);
+        proc.wait_parked(&server, 2);
         let pushed = Instant::now();
         server.push_event(ev("runaway", "spin").timeout(Duration::from_millis(300)));
         // The runaway worker's slot comes back: two /next parked again.
-        proc.wait_until(&server, "replace the runaway worker", |_| {
+        proc.wait_for(&server, "replace the runaway worker", || {
             server.served() == 1 && server.outstanding_next() == 2 && pushed.elapsed() > Duration::from_millis(300)
         });
         let took = pushed.elapsed();
@@ -142,12 +140,12 @@ fn a_worker_past_its_deadline_and_margin_is_stopped_and_replaced() {
 fn a_late_answer_gets_410_which_is_logged_and_passed_over() {
     for bin in fixtures() {
         let (server, mut proc) = start(&bin, Script::new().enforce_deadlines(), Some("2"));
-        wait_parked(&mut proc, &server, 2);
+        proc.wait_parked(&server, 2);
         server.push_event(ev("late", "sleep:1000").timeout(Duration::from_millis(200)));
         proc.wait_for_answers(&server, 1);
         let late = server.requests().into_iter().find(|r| r.route == Route::Response("late".into())).unwrap();
         assert_eq!(late.status, Some(410), "{bin}");
-        wait_parked(&mut proc, &server, 2);
+        proc.wait_parked(&server, 2);
         server.push_event(ev("next", "on time"));
         proc.wait_for_answers(&server, 2);
         let exit = proc.kill();

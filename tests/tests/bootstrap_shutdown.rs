@@ -62,7 +62,7 @@ fn sigterm_during_an_invocation_lets_it_be_answered_first() {
     for bin in fixtures() {
         let env = [("FIXTURE_SHUTDOWN", "ok"), ("FIXTURE_LOOP", "run")];
         let (server, mut proc) = start(&bin, Script::new().event(Event::json(b"sleep:300").request_id("busy")), &env);
-        proc.wait_until(&server, "take the event", |_| server.served() == 1);
+        proc.wait_for(&server, "take the event", || server.served() == 1);
         assert_eq!(server.shutdown(proc.pid(), GRACE).unwrap(), ShutdownOutcome::Sigterm, "{bin}");
         let exit = proc.wait();
         assert_eq!(exit.status.code(), Some(0), "{bin}: {:?}; stderr:\n{}", exit.status, exit.stderr);
@@ -78,7 +78,7 @@ fn every_worker_runs_the_callback() {
     for bin in fixtures() {
         let env = [("FIXTURE_SHUTDOWN", "ok"), ("FIXTURE_LOOP", "run"), ("AWS_LAMBDA_MAX_CONCURRENCY", "3")];
         let (server, mut proc) = start(&bin, Script::new(), &env);
-        proc.wait_until(&server, "park 3 /next", |_| server.outstanding_next() == 3);
+        proc.wait_parked(&server, 3);
         assert_eq!(server.extensions_registered(), 1, "{bin}: one extension for the environment");
         assert_eq!(server.shutdown(proc.pid(), GRACE).unwrap(), ShutdownOutcome::Sigterm, "{bin}");
         let exit = proc.wait();

@@ -112,7 +112,8 @@ const RUST_FIXTURE: Source = Source::Cargo { package: FIXTURES_PACKAGE, bin: "fi
 const EXAMPLE_PACKAGE: &str = "lambda-libc-example";
 /// The package of the Rust fixture.
 const FIXTURES_PACKAGE: &str = "lambda-libc-fixtures";
-const C_FIXTURE: Source = Source::C { source: "tests/fixtures/fixture.c", bin: "fixture-c", features: C_FIXTURE_FEATURES };
+const C_FIXTURE: Source =
+    Source::C { source: "tests/fixtures/fixture.c", bin: "fixture-c", features: C_FIXTURE_FEATURES };
 /// The C fixture's static library: every feature the C API has.
 const C_FIXTURE_FEATURES: &str = "c-api-stream,concurrency,shutdown";
 

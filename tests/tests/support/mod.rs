@@ -338,6 +338,33 @@ impl Proc {
         }
     }
 
+    /// Waits until `cond` holds (polled every 10 ms, outside the mock's lock: it may ask
+    /// the mock anything), while the process runs; fails as [`wait_until`](Proc::wait_until).
+    pub fn wait_for(&mut self, server: &MockServer, what: &str, mut cond: impl FnMut() -> bool) {
+        let deadline = Instant::now() + TIMEOUT;
+        while !cond() {
+            let exited = self.exited();
+            if exited || Instant::now() >= deadline {
+                let why = if exited { "exited first" } else { "timed out" };
+                let bin = self.bin.name.clone();
+                let exit = self.finish(true);
+                let reqs = server.requests();
+                panic!(
+                    "{bin}: expected it to {what}, but it {why} ({:?}); stderr:\n{}\nrequests:\n{}",
+                    exit.status,
+                    exit.stderr,
+                    summary(&reqs)
+                );
+            }
+            thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// Waits until `n` `/next` are parked in the mock at once.
+    pub fn wait_parked(&mut self, server: &MockServer, n: usize) {
+        self.wait_for(server, &format!("park {n} /next at once"), || server.outstanding_next() >= n);
+    }
+
     /// Waits until the mock has recorded `n` answers (`/response` or `/error`), as
     /// [`wait_until`](Proc::wait_until).
     pub fn wait_for_answers(&mut self, server: &MockServer, n: usize) {
