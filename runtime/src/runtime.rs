@@ -5,7 +5,8 @@ use crate::context::{self, Context, Field};
 use crate::endpoint::{self, Endpoint};
 use crate::handler::{Error, Handler, Invocation, Writer};
 use crate::http::MAX_HEAD;
-use crate::policy::{self, Phase};
+use crate::phase::{self, Phase};
+use crate::policy;
 use crate::sys;
 
 /// The largest event the Runtime API sends: 6 MiB + 100 bytes. A larger one (up to the
@@ -140,7 +141,7 @@ impl Runtime {
             }
             if !reply.too_large {
                 let inv = context::value(self.event, &self.conn.spans, Field::InvocationId);
-                policy::set_phase(Phase::Invoking(id, inv));
+                phase::set_phase(Phase::Invoking(id, inv));
                 return reply;
             }
             self.answer_last(policy::TOO_LARGE_TYPE, policy::TOO_LARGE);
@@ -160,7 +161,7 @@ impl Runtime {
     pub fn init_error(mut self, error: &Error<'_>) -> ! {
         let (t, m) = (error.error_type.as_bytes(), error.message.as_bytes());
         policy::post_error(&mut self.conn, b"", b"", t, &[m]);
-        policy::fatal(&[b"init error: ", t, b": ", m])
+        policy::fatal_error(t, &[b"init error: ", t, b": ", m])
     }
 
     /// Runs `handler` for every invocation, forever.
@@ -232,7 +233,7 @@ fn post_constant_error(
 /// panic handler no longer reports to it (its ids may be overwritten from now on).
 fn mark_answered(pending: &mut bool) {
     *pending = false;
-    policy::set_phase(Phase::Busy);
+    phase::set_phase(Phase::Busy);
 }
 
 /// The endpoint `AWS_LAMBDA_RUNTIME_API` (`entry` is `NAME=value`) names, or exit.
