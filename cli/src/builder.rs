@@ -20,6 +20,9 @@ use crate::zig::Zig;
 pub const C_API: &str = "c-api";
 /// See [`C_API`].
 pub const C_API_STREAM: &str = "c-api-stream";
+/// The C API with streaming and logging (`lambda_log`): the C test fixture's. Features are a
+/// comma-separated list, as cargo takes them.
+pub const C_API_STREAM_LOG: &str = "c-api-stream,log";
 /// The header of the C API, in `runtime/include/` of the lambda-libc source.
 pub const HEADER: &str = "lambda_libc.h";
 
@@ -70,7 +73,8 @@ impl<'a> ArchBuilder<'a> {
             .arg(source.join("Cargo.toml"));
         run(&mut cmd)?;
         let built = self.release_dir().join("liblambda_libc.a");
-        let copy = self.release_dir().join(format!("liblambda_libc-{features}.a"));
+        // `c-api-stream,log` becomes `liblambda_libc-c-api-stream+log.a`.
+        let copy = self.release_dir().join(format!("liblambda_libc-{}.a", features.replace(',', "+")));
         fs::copy(&built, &copy).context(format_args!("cannot copy {} to {}", built.display(), copy.display()))?;
         Ok(copy)
     }

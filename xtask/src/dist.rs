@@ -28,7 +28,7 @@ use std::path::{Path, PathBuf};
 
 use cargo_lambda_libc::arch::{ARCHES, ARM64, Arch, X86_64};
 use cargo_lambda_libc::archive::{sha256sums, write_zip};
-use cargo_lambda_libc::builder::{ArchBuilder, C_API, C_API_STREAM, HEADER};
+use cargo_lambda_libc::builder::{ArchBuilder, C_API, C_API_STREAM, C_API_STREAM_LOG, HEADER};
 use cargo_lambda_libc::files::write_executable;
 use cargo_lambda_libc::link::{pkg_config_libs, write_linker_script};
 use cargo_lambda_libc::sstrip::sstrip;
@@ -108,7 +108,9 @@ pub const EXTRAS: &[Extra] = &[
 ];
 
 const RUST_FIXTURE: Source = Source::Cargo { package: "lambda-libc-fixtures", bin: "fixture" };
-const C_FIXTURE: Source = Source::C { source: "tests/fixtures/fixture.c", bin: "fixture-c", features: C_API_STREAM };
+/// The C fixture tests the logging API too (`lambda_log`).
+const C_FIXTURE: Source =
+    Source::C { source: "tests/fixtures/fixture.c", bin: "fixture-c", features: C_API_STREAM_LOG };
 
 impl Bootstrap {
     /// The zip name without `.zip`, e.g. `bootstrap-rust-x86_64`.
@@ -193,7 +195,7 @@ fn sources(arch: &Arch) -> impl Iterator<Item = &'static Source> {
     bootstraps.chain(EXTRAS.iter().filter(move |e| e.arch.name == arch.name).map(|e| &e.source))
 }
 
-/// One architecture: one cargo build of the Rust programs, the static library with each
+/// One architecture: a cargo build of each package of Rust programs, the static library with each
 /// feature set of the C API, zig cc per C program; then the ELFs into `bin/` and the C API
 /// into `runtime-<arch>/`.
 fn build_arch(ws: &Workspace, options: &Options, zig: &Zig, arch: &Arch, compiler: &Compiler) -> Result {
@@ -210,16 +212,19 @@ fn build_arch(ws: &Workspace, options: &Options, zig: &Zig, arch: &Arch, compile
         }
     }
 
-    let mut build = builder.cargo(&ws.root)?;
-    // Always --target: see `link_with`.
-    build.args(["build", "--release", "--target", arch.rust_target]);
+    // One cargo build per package: cargo unifies a dependency's features across the
+    // packages of one build, and the fixtures' `log` must not reach the echoes' lambda-libc.
     for package in packages {
-        build.args(["-p", package]);
+        let mut build = builder.cargo(&ws.root)?;
+        // Always --target: see `link_with`.
+        build.args(["build", "--release", "--target", arch.rust_target, "-p", package]);
+        if RUST_API_FEATURE.strip_prefix(package).is_some_and(|rest| rest.starts_with('/')) {
+            build.args(["--features", RUST_API_FEATURE]);
+        }
+        run(&mut build)?;
     }
-    build.args(["--features", RUST_API_FEATURE]);
-    run(&mut build)?;
     let mut libraries = BTreeMap::new();
-    for features in [C_API, C_API_STREAM] {
+    for features in [C_API, C_API_STREAM, C_API_STREAM_LOG] {
         libraries.insert(features, builder.staticlib(&ws.root, features)?);
     }
     let include = ws.root.join("runtime/include");
