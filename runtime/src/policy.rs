@@ -19,21 +19,12 @@ pub fn fatal(parts: &[&[u8]]) -> ! {
     sys::exit(1)
 }
 
-/// [`fatal`], for an error of `error_type`: with the feature `log`, the `errorType` of a
-/// JSON record, as the Runtime API was told it (`Function.Unknown` for an invalid one);
-/// without, it is [`fatal`] (the line names the type).
-#[inline(always)]
+/// [`fatal`], for an error of `error_type` (feature `log`): the `errorType` of the JSON
+/// record, as the Runtime API was told it (`Function.Unknown` for an invalid one).
+#[cfg(feature = "log")]
 pub fn fatal_error(error_type: &[u8], parts: &[&[u8]]) -> ! {
-    #[cfg(not(feature = "log"))]
-    {
-        let _ = error_type;
-        fatal(parts)
-    }
-    #[cfg(feature = "log")]
-    {
-        fatal_line(crate::json::reported_error_type(error_type), parts);
-        sys::exit(1)
-    }
+    fatal_line(crate::json::reported_error_type(error_type), parts);
+    sys::exit(1)
 }
 
 /// Logs the line of [`fatal`] (`error_type` only with the feature `log`).
