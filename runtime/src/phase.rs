@@ -32,10 +32,21 @@ pub fn set_phase(phase: Phase<'_>) {
     }
 }
 
+/// Whom a panic is reported to: the init error (`Some` of empty ids) while the process
+/// initialises, the invocation whose handler runs, or nobody (`None`) in between.
+#[cfg(feature = "panic-handler")]
+pub fn panic_target() -> Option<(&'static [u8], &'static [u8])> {
+    match MARKER.read() {
+        (INIT, _, _) => Some((b"", b"")),
+        (INVOKING, request_id, invocation_id) => Some((request_id, invocation_id)),
+        _ => None,
+    }
+}
+
 /// The phase recorded last; `None` while the process initialises (nothing recorded yet).
 /// The ids of `Invoking` stay valid until the runtime records another phase (the
 /// invariant on [`MARKER`]); read them on the thread that runs the runtime.
-#[cfg(any(feature = "panic-handler", feature = "log"))]
+#[cfg(feature = "log")]
 pub fn current() -> Option<Phase<'static>> {
     match MARKER.read() {
         (INIT, _, _) => None,

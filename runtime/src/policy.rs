@@ -9,7 +9,7 @@
 use crate::client::{Conn, Failure, GET_NEXT, Post, Reply};
 use crate::endpoint::Endpoint;
 #[cfg(feature = "panic-handler")]
-use crate::phase::{self, Phase};
+use crate::phase;
 use crate::sys;
 
 /// Logs `parts` as one line on stderr (level `ERROR` with the feature `log`) and exits with
@@ -117,16 +117,15 @@ pub fn report_panic(message: &[u8], file: &[u8], line: u32) -> ! {
     }
     let mut digits = [0u8; crate::ascii::MAX_DIGITS];
     let parts: [&[u8]; 5] = [message, b" at ", file, b":", crate::ascii::format_decimal(u64::from(line), &mut digits)];
-    let line: [&[u8]; 6] = [b"panic: ", parts[0], parts[1], parts[2], parts[3], parts[4]];
     #[cfg(not(feature = "log"))]
-    sys::log(&line);
+    sys::log(&[b"panic: ", parts[0], parts[1], parts[2], parts[3], parts[4]]);
     #[cfg(feature = "log")]
-    crate::log::runtime_line(crate::log::Level::Error, b"Runtime.Panic", &line);
-    let target: Option<(&[u8], &[u8])> = match phase::current() {
-        None => Some((b"", b"")),
-        Some(Phase::Invoking(request_id, invocation_id)) => Some((request_id, invocation_id)),
-        Some(Phase::Busy) => None,
-    };
+    crate::log::runtime_line(
+        crate::log::Level::Error,
+        b"Runtime.Panic",
+        &[b"panic: ", parts[0], parts[1], parts[2], parts[3], parts[4]],
+    );
+    let target: Option<(&[u8], &[u8])> = phase::panic_target();
     if let (Some(endpoint), Some((request_id, invocation_id))) = (ENDPOINT.get(), target) {
         let (mut reply, mut scratch) = ([0u8; 2048], [0u8; 2048]);
         let mut conn: Conn<'_> = Conn::new(*endpoint, &mut reply, &mut scratch);
