@@ -70,6 +70,7 @@ impl<'a> ArchBuilder<'a> {
             .arg(source.join("Cargo.toml"));
         run(&mut cmd)?;
         let built = self.release_dir().join("liblambda_libc.a");
+        // `c-api,log` becomes `liblambda_libc-c-api+log.a`.
         let copy = self.release_dir().join(format!("liblambda_libc-{}.a", features.replace(',', "+")));
         fs::copy(&built, &copy).context(format_args!("cannot copy {} to {}", built.display(), copy.display()))?;
         Ok(copy)

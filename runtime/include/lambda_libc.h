@@ -21,6 +21,20 @@
 #include <stdint.h>
 
 /**
+ * The most bytes of one record, its newline included; a longer message is cut. It is
+ * Linux's `PIPE_BUF`: a write of at most that many bytes to a pipe is never interleaved with
+ * another process's.
+ */
+#define MAX_RECORD 4096
+
+/**
+ * How often, at least, the supervisor looks at the deadlines: a worker records a new one
+ * without waking it, so a runaway handler is stopped between [`OVERRUN_MARGIN_MS`] and
+ * that margin plus this after its deadline.
+ */
+#define CHECK_MS 500
+
+/**
  * Success.
  */
 #define LAMBDA_OK 0
@@ -77,6 +91,85 @@
  * 100 bytes, the most the Runtime API sends and accepts.
  */
 #define LAMBDA_MAX_RESPONSE 6291556
+
+/**
+ * `lambda_log`'s lowest level: finer than debugging detail (feature `log`, as every
+ * `lambda_log*` item).
+ */
+#define LAMBDA_LOG_TRACE 1
+
+/**
+ * `lambda_log`'s level of debugging detail.
+ */
+#define LAMBDA_LOG_DEBUG 2
+
+/**
+ * `lambda_log`'s level of normal operation, the threshold when `AWS_LAMBDA_LOG_LEVEL` is
+ * unset or invalid.
+ */
+#define LAMBDA_LOG_INFO 3
+
+/**
+ * `lambda_log`'s level of something unexpected the function goes on after.
+ */
+#define LAMBDA_LOG_WARN 4
+
+/**
+ * `lambda_log`'s level of a failure.
+ */
+#define LAMBDA_LOG_ERROR 5
+
+/**
+ * `lambda_log`'s highest level: a failure that ends the process.
+ */
+#define LAMBDA_LOG_FATAL 6
+
+/**
+ * The most bytes of one log record, its newline included; a longer message is cut and
+ * marked ` [truncated]`.
+ */
+#define LAMBDA_LOG_MAX 4096
+
+/**
+ * The severity of a record, lowest first (the levels of `AWS_LAMBDA_LOG_LEVEL`).
+ */
+enum Level
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint8_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * Finer than debugging detail.
+   */
+  Trace = 1,
+  /**
+   * Debugging detail.
+   */
+  Debug = 2,
+  /**
+   * Normal operation: the level when `AWS_LAMBDA_LOG_LEVEL` is unset or invalid.
+   */
+  Info = 3,
+  /**
+   * Something unexpected the function goes on after.
+   */
+  Warn = 4,
+  /**
+   * A failure.
+   */
+  Error = 5,
+  /**
+   * A failure that ends the process.
+   */
+  Fatal = 6,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum Level Level;
+#else
+typedef uint8_t Level;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
 
 /**
  * A byte string borrowed from the runtime: `len` bytes at `ptr`, not NUL-terminated.
@@ -181,6 +274,11 @@ typedef struct {
    */
   const char *value;
 } lambda_header;
+
+/**
+ * Every level, lowest first.
+ */
+#define Level_ALL { Trace, Debug, Info, Warn, Error, Fatal, }
 
 #ifdef __cplusplus
 extern "C" {
@@ -416,8 +514,72 @@ int lambda_stream_finish(void);
  */
 int lambda_stream_fail(const char *error_type, const char *message);
 
+/**
+ * Whether a record of `level` (`LAMBDA_LOG_TRACE` … `LAMBDA_LOG_FATAL`) would be written:
+ * 1 if it is at least `AWS_LAMBDA_LOG_LEVEL` (read once, on the first call of any logging
+ * function), 0 if it is below or `level` is none of the levels. Cheap: a load and a
+ * comparison. Needs the feature `log`.
+ */
+int lambda_log_enabled(int level);
+
+/**
+ * Writes a record of `level` to stderr, if `lambda_log_enabled(level)`: the `len` bytes of
+ * `message` (any bytes; no NUL needed) as `AWS_LAMBDA_LOG_FORMAT` asks, one line, with the
+ * current invocation's request id: a JSON object
+ * `{"timestamp":…,"level":…,"requestId":…,"message":…}` for `JSON`, else
+ * `<timestamp>\t<request id>\t<LEVEL>\t<message>` (newlines become carriage returns). A
+ * record longer than `LAMBDA_LOG_MAX` is cut and marked. `lambda_log` formats and calls
+ * this. Not for a signal handler; call it from the thread that calls `lambda_next` or
+ * `lambda_run` (the request id lives in the receive buffer). Needs the feature `log`.
+ *
+ * Returns `LAMBDA_OK` (also when the level is below the threshold); `LAMBDA_E_NULL` if
+ * `message` is NULL and `len` is not 0; `LAMBDA_E_INVALID` if `level` is none of the levels.
+ *
+ * # Safety
+ * `message` must be valid for reads of `len` bytes (or NULL with `len` 0).
+ */
+int lambda_log_write(int level, const char *message, size_t len);
+
 #ifdef __cplusplus
 }  // extern "C"
 #endif  // __cplusplus
 
 #endif  /* LAMBDA_LIBC_H */
+
+/* After the include guard (cbindgen writes the trailer there): a guard of its own. */
+#if !defined(LAMBDA_LIBC_NO_LOG) && !defined(LAMBDA_LIBC_LOG_INLINE)
+#define LAMBDA_LIBC_LOG_INLINE
+#include <stdarg.h>
+#include <stdio.h>
+
+/**
+ * Logs a record of `level` (`LAMBDA_LOG_TRACE` … `LAMBDA_LOG_FATAL`), formatted as by
+ * printf, as `AWS_LAMBDA_LOG_FORMAT` asks (see `lambda_log_write`), unless the level is
+ * below `AWS_LAMBDA_LOG_LEVEL`, which costs only `lambda_log_enabled`. The message is
+ * formatted with `vsnprintf` into a stack buffer and cut, and marked, past
+ * `LAMBDA_LOG_MAX` bytes. Needs the library built with the feature `log`; define
+ * LAMBDA_LIBC_NO_LOG to leave it (and `stdio.h`) out.
+ *
+ *     lambda_log(LAMBDA_LOG_INFO, "resized %s to %dx%d", name, w, h);
+ *
+ * Returns `LAMBDA_OK`; `LAMBDA_E_NULL` if `fmt` is NULL; `LAMBDA_E_INVALID` if `level` is
+ * none of the levels or the format fails.
+ */
+#if defined(__GNUC__) || defined(__clang__)
+__attribute__((format(printf, 2, 3)))
+#endif
+static inline int lambda_log(int level, const char *fmt, ...) {
+    /* One byte more than a record holds: a message that filled it cannot fit in a record
+     * with its fields, so lambda_log_write cuts and marks it, also when vsnprintf cut it. */
+    char buf[LAMBDA_LOG_MAX + 1];
+    va_list args;
+    int n;
+    if (!lambda_log_enabled(level)) return LAMBDA_OK;
+    if (!fmt) return LAMBDA_E_NULL;
+    va_start(args, fmt);
+    n = vsnprintf(buf, sizeof buf, fmt, args);
+    va_end(args);
+    if (n < 0) return LAMBDA_E_INVALID;
+    return lambda_log_write(level, buf, (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1);
+}
+#endif  /* LAMBDA_LIBC_LOG_INLINE */

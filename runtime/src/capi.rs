@@ -908,3 +908,77 @@ pub unsafe extern "C" fn lambda_stream_fail(error_type: *const c_char, message: 
     };
     with(|api| api.state.stream_op(Op::End(Some(Error::new(t, m)))))
 }
+
+/// `lambda_log`'s lowest level: finer than debugging detail (feature `log`, as every
+/// `lambda_log*` item).
+#[cfg(feature = "log")]
+pub const LAMBDA_LOG_TRACE: c_int = 1;
+/// `lambda_log`'s level of debugging detail.
+#[cfg(feature = "log")]
+pub const LAMBDA_LOG_DEBUG: c_int = 2;
+/// `lambda_log`'s level of normal operation, the threshold when `AWS_LAMBDA_LOG_LEVEL` is
+/// unset or invalid.
+#[cfg(feature = "log")]
+pub const LAMBDA_LOG_INFO: c_int = 3;
+/// `lambda_log`'s level of something unexpected the function goes on after.
+#[cfg(feature = "log")]
+pub const LAMBDA_LOG_WARN: c_int = 4;
+/// `lambda_log`'s level of a failure.
+#[cfg(feature = "log")]
+pub const LAMBDA_LOG_ERROR: c_int = 5;
+/// `lambda_log`'s highest level: a failure that ends the process.
+#[cfg(feature = "log")]
+pub const LAMBDA_LOG_FATAL: c_int = 6;
+/// The most bytes of one log record, its newline included; a longer message is cut and
+/// marked ` [truncated]`.
+#[cfg(feature = "log")]
+pub const LAMBDA_LOG_MAX: usize = 4096;
+#[cfg(feature = "log")]
+const _: () = {
+    assert!(LAMBDA_LOG_MAX == crate::log::MAX_RECORD);
+    use crate::log::Level;
+    assert!(LAMBDA_LOG_TRACE == Level::Trace as c_int && LAMBDA_LOG_DEBUG == Level::Debug as c_int);
+    assert!(LAMBDA_LOG_INFO == Level::Info as c_int && LAMBDA_LOG_WARN == Level::Warn as c_int);
+    assert!(LAMBDA_LOG_ERROR == Level::Error as c_int && LAMBDA_LOG_FATAL == Level::Fatal as c_int);
+};
+
+/// Whether a record of `level` (`LAMBDA_LOG_TRACE` … `LAMBDA_LOG_FATAL`) would be written:
+/// 1 if it is at least `AWS_LAMBDA_LOG_LEVEL` (read once, on the first call of any logging
+/// function), 0 if it is below or `level` is none of the levels. Cheap: a load and a
+/// comparison. Needs the feature `log`.
+#[cfg(feature = "log")]
+#[unsafe(no_mangle)]
+pub extern "C" fn lambda_log_enabled(level: c_int) -> c_int {
+    match crate::log::Level::from_number(level) {
+        Some(level) => c_int::from(crate::log::enabled(level)),
+        None => 0,
+    }
+}
+
+/// Writes a record of `level` to stderr, if `lambda_log_enabled(level)`: the `len` bytes of
+/// `message` (any bytes; no NUL needed) as `AWS_LAMBDA_LOG_FORMAT` asks, one line, with the
+/// current invocation's request id: a JSON object
+/// `{"timestamp":…,"level":…,"requestId":…,"message":…}` for `JSON`, else
+/// `<timestamp>\t<request id>\t<LEVEL>\t<message>` (newlines become carriage returns). A
+/// record longer than `LAMBDA_LOG_MAX` is cut and marked. `lambda_log` formats and calls
+/// this. Not for a signal handler; call it from the thread that calls `lambda_next` or
+/// `lambda_run` (the request id lives in the receive buffer). Needs the feature `log`.
+///
+/// Returns `LAMBDA_OK` (also when the level is below the threshold); `LAMBDA_E_NULL` if
+/// `message` is NULL and `len` is not 0; `LAMBDA_E_INVALID` if `level` is none of the levels.
+///
+/// # Safety
+/// `message` must be valid for reads of `len` bytes (or NULL with `len` 0).
+#[cfg(feature = "log")]
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lambda_log_write(level: c_int, message: *const c_char, len: usize) -> c_int {
+    let Some(level) = crate::log::Level::from_number(level) else {
+        return LAMBDA_E_INVALID;
+    };
+    // SAFETY: the caller's contract: `message` is valid for reads of `len` bytes.
+    let Some(message) = (unsafe { slice(message.cast(), len) }) else {
+        return LAMBDA_E_NULL;
+    };
+    crate::log::write(level, message);
+    LAMBDA_OK
+}

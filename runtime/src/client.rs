@@ -136,7 +136,22 @@ impl Failure<'_> {
         };
         let [method_path, id, suffix] = request;
         let message = self.message().as_bytes();
-        sys::log(&[method_path, id, suffix, b": ", message, detail[0], detail[1], detail[2], detail[3]]);
+        let line: [&[u8]; 9] = [method_path, id, suffix, b": ", message, detail[0], detail[1], detail[2], detail[3]];
+        #[cfg(not(feature = "log"))]
+        sys::log(&line);
+        #[cfg(feature = "log")]
+        crate::log::runtime_line(self.level(), b"", &line);
+    }
+
+    /// The level of the line [`log`](Failure::log) writes: as `policy` decides, a status
+    /// below 500 to an answer is logged and the runtime goes on (`WARN`); every other
+    /// failure ends the process (`ERROR`).
+    #[cfg(feature = "log")]
+    fn level(&self) -> crate::log::Level {
+        match self {
+            Failure::Status(..=499, _) => crate::log::Level::Warn,
+            _ => crate::log::Level::Error,
+        }
     }
 }
 

@@ -1,7 +1,8 @@
 //! The error document: `{"errorMessage":…,"errorType":…,"stackTrace":[]}`, escaped while
 //! it is written into a bounded buffer.
 
-const TRUNCATED: &[u8] = b" [truncated]";
+/// The mark of a cut message.
+pub(crate) const TRUNCATED: &[u8] = b" [truncated]";
 
 /// Whether `t` matches `(Runtime|Function)\.[A-Z][a-zA-Z]+`, the error types the Runtime
 /// API accepts (anything else is recorded as `Runtime.Unknown`).

@@ -77,14 +77,21 @@
 //! }
 //! ```
 //!
+//! ## Logging
+//!
+//! With the feature `log`, the runtime follows Lambda's logging controls
+//! (`AWS_LAMBDA_LOG_FORMAT`, `AWS_LAMBDA_LOG_LEVEL`): its own lines become JSON records when
+//! asked, and a handler logs with `lambda_libc::log!` (see the module `lambda_libc::log`).
+//!
 //! ## Features
-//! Both are for `no_std` executables and take effect through [`main!`] or [`bootstrap!`],
+//! `panic-handler` and `start` are for `no_std` executables and take effect through [`main!`] or [`bootstrap!`],
 //! so the library itself never defines a lang item or a symbol that could clash.
 //! - `panic-handler`: a `#[panic_handler]` that calls `report_panic` (defined with this
 //!   feature): the panic becomes a `Runtime.Panic` error of the current invocation.
 //! - `start`: the process entry point `__lambda_libc_start`, for executables linked with
 //!   `-Wl,-e,__lambda_libc_start` (and `-nostartfiles` where the linker driver honours it):
 //!   glibc's startup code is left out, it calls `main` and exits with its result.
+//! - `log`: Lambda's logging controls, above (and `lambda_log` in the C API).
 
 #![cfg_attr(not(test), no_std)]
 #![deny(missing_docs)]
@@ -100,6 +107,9 @@ mod endpoint;
 pub mod http;
 pub mod context;
 mod json;
+mod phase;
+#[cfg(feature = "log")]
+pub mod log;
 mod handler;
 mod client;
 mod policy;
@@ -124,6 +134,29 @@ pub use stream::{HTTP_INTEGRATION_RESPONSE, HttpPrelude, Stream, StreamError};
 /// Runs `handler` for every invocation: [`Runtime::from_env`] then [`Runtime::run`].
 pub fn run(handler: impl Handler) -> ! {
     Runtime::from_env().run(handler)
+}
+
+/// Logs a record of a [`log::Level`] (with the feature `log`), formatted as by
+/// [`format_args!`] into a stack buffer (nothing allocates; a message longer than
+/// [`log::MAX_RECORD`] is cut and marked), as `AWS_LAMBDA_LOG_FORMAT` asks: a JSON object with
+/// the timestamp, the level and the current invocation's request id, or a line of text. Nothing
+/// is formatted when the level is below `AWS_LAMBDA_LOG_LEVEL` ([`log::enabled`]).
+///
+/// ```
+/// use lambda_libc::log::Level;
+/// let name = "Ada";
+/// lambda_libc::log!(Level::Info, "hello, {name}");
+/// lambda_libc::log!(Level::Debug, "{} bytes", 42);
+/// ```
+#[cfg(feature = "log")]
+#[macro_export]
+macro_rules! log {
+    ($level:expr, $($arg:tt)+) => {{
+        let level: $crate::log::Level = $level;
+        if $crate::log::enabled(level) {
+            $crate::log::write_fmt(level, ::core::format_args!($($arg)+));
+        }
+    }};
 }
 
 /// Defines the executable's `main` to [`run`] the given handler, plus what [`bootstrap!`]

@@ -5,7 +5,8 @@ use crate::context::{self, Context, Field};
 use crate::endpoint::{self, Endpoint};
 use crate::handler::{Error, Handler, Invocation, Writer};
 use crate::http::MAX_HEAD;
-use crate::policy::{self, Phase};
+use crate::phase::{self, Phase};
+use crate::policy;
 #[cfg(feature = "shutdown")]
 use crate::shutdown::{self, ShutdownError};
 #[cfg(feature = "concurrency")]
@@ -150,7 +151,7 @@ impl Runtime {
             }
             if !reply.too_large {
                 let inv = context::value(self.event, &self.conn.spans, Field::InvocationId);
-                policy::set_phase(Phase::Invoking(id, inv));
+                phase::set_phase(Phase::Invoking(id, inv));
                 #[cfg(feature = "concurrency")]
                 slots::begin(id, context::value(self.event, &self.conn.spans, Field::DeadlineMs));
                 return reply;
@@ -172,7 +173,10 @@ impl Runtime {
     pub fn init_error(mut self, error: &Error<'_>) -> ! {
         let (t, m) = (error.error_type.as_bytes(), error.message.as_bytes());
         policy::post_error(&mut self.conn, b"", b"", t, &[m]);
-        policy::fatal(&[b"init error: ", t, b": ", m])
+        #[cfg(not(feature = "log"))]
+        policy::fatal(&[b"init error: ", t, b": ", m]);
+        #[cfg(feature = "log")]
+        policy::fatal_error(t, &[b"init error: ", t, b": ", m])
     }
 
     /// Graceful shutdown (opt-in): registers an internal extension with the Extensions API,
@@ -284,7 +288,7 @@ fn mark_answered(pending: &mut bool) {
     *pending = false;
     #[cfg(feature = "concurrency")]
     slots::end();
-    policy::set_phase(Phase::Busy);
+    phase::set_phase(Phase::Busy);
 }
 
 /// The endpoint `AWS_LAMBDA_RUNTIME_API` (`entry` is `NAME=value`) names, or exit.

@@ -20,6 +20,7 @@ use core::sync::atomic::{AtomicBool, Ordering};
 use crate::client::Failure;
 use crate::endpoint::Endpoint;
 use crate::extension;
+use crate::policy;
 use crate::sys;
 
 /// How long the callback (and, after `SIGTERM` during an invocation, the rest of the
@@ -89,6 +90,6 @@ extern "C" fn on_term(_signal: i32) {
 }
 
 extern "C" fn on_alarm(_signal: i32) {
-    sys::log(&[b"shutdown: the callback did not finish within 400 ms of SIGTERM: exiting"]);
+    policy::fatal_line(b"", &[b"shutdown: the callback did not finish within 400 ms of SIGTERM: exiting"]);
     sys::exit_now(1);
 }

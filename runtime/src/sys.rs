@@ -138,6 +138,15 @@ pub fn log(parts: &[&[u8]]) {
     unsafe { syscall3(libc::SYS_writev, 2, iov.as_ptr() as usize, iov.len()) };
 }
 
+/// Writes `line` to stderr with one `write` (of at most `PIPE_BUF` bytes, a pipe takes it
+/// whole, never interleaved with another writer's). A failed write to stderr has nowhere to
+/// be reported, so its result is ignored.
+#[cfg(feature = "log")]
+pub fn write_stderr(line: &[u8]) {
+    // SAFETY: `line` is readable for its length; the kernel only reads it.
+    unsafe { syscall3(libc::SYS_write, 2, line.as_ptr() as usize, line.len()) };
+}
+
 /// Exits the process (running `atexit` handlers and flushing stdio).
 #[inline(always)]
 pub fn exit(code: i32) -> ! {
@@ -613,7 +622,7 @@ impl Marker {
     }
 
     /// What was recorded last.
-    #[cfg(feature = "panic-handler")]
+    #[cfg(any(feature = "panic-handler", feature = "log"))]
     pub fn read(&self) -> (usize, &[u8], &[u8]) {
         let slice = |slot: &[AtomicUsize; 2]| {
             let (ptr, len) = (slot[0].load(Ordering::Relaxed), slot[1].load(Ordering::Relaxed));

@@ -227,7 +227,7 @@ fn log_worker(index: usize, parts: &[&[u8]]) {
     for (slot, part) in line.iter_mut().skip(2).zip(parts) {
         *slot = part;
     }
-    sys::log(&line);
+    policy::warn(&line);
 }
 
 /// `n` in decimal, in `buf`.

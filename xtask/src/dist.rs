@@ -112,10 +112,10 @@ const RUST_FIXTURE: Source = Source::Cargo { package: FIXTURES_PACKAGE, bin: "fi
 const EXAMPLE_PACKAGE: &str = "lambda-libc-example";
 /// The package of the Rust fixture.
 const FIXTURES_PACKAGE: &str = "lambda-libc-fixtures";
-const C_FIXTURE: Source =
-    Source::C { source: "tests/fixtures/fixture.c", bin: "fixture-c", features: C_FIXTURE_FEATURES };
-/// The C fixture's static library: every feature the C API has.
-const C_FIXTURE_FEATURES: &str = "c-api-stream,concurrency,shutdown";
+const C_FIXTURE: Source = Source::C { source: "tests/fixtures/fixture.c", bin: "fixture-c", features: ALL_FEATURES };
+/// Every feature of lambda-libc: the C fixture's static library, and what the C API is
+/// linted and tested with.
+pub const ALL_FEATURES: &str = "c-api-stream,concurrency,shutdown,log";
 
 impl Bootstrap {
     /// The zip name without `.zip`, e.g. `bootstrap-rust-x86_64`.
@@ -200,7 +200,7 @@ fn sources(arch: &Arch) -> impl Iterator<Item = &'static Source> {
     bootstraps.chain(EXTRAS.iter().filter(move |e| e.arch.name == arch.name).map(|e| &e.source))
 }
 
-/// One architecture: one cargo build of the Rust programs, the static library with each
+/// One architecture: a cargo build of each package of Rust programs, the static library with each
 /// feature set of the C API, zig cc per C program; then the ELFs into `bin/` and the C API
 /// into `runtime-<arch>/`.
 fn build_arch(ws: &Workspace, options: &Options, zig: &Zig, arch: &Arch, compiler: &Compiler) -> Result {
@@ -236,7 +236,7 @@ fn build_arch(ws: &Workspace, options: &Options, zig: &Zig, arch: &Arch, compile
         run(&mut build)?;
     }
     let mut libraries = BTreeMap::new();
-    for features in [C_API, C_API_STREAM, C_FIXTURE_FEATURES] {
+    for features in [C_API, C_API_STREAM, ALL_FEATURES] {
         libraries.insert(features, builder.staticlib(&ws.root, features)?);
     }
     let include = ws.root.join("runtime/include");

@@ -63,8 +63,9 @@ fn run_step(ws: &Workspace, step: Step, tested: Option<&Path>) -> Result {
         Step::Fmt => run(&mut cargo_in_root(&["fmt", "--all", "--check"])),
         Step::Clippy => {
             run(&mut cargo_in_root(&["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]))?;
-            // The plain C API and the one with streaming (a superset, which the tests use).
-            for features in [C_API, C_API_STREAM] {
+            // The plain C API, the one with streaming, and with every feature (which the tests
+            // use).
+            for features in [C_API, C_API_STREAM, dist::ALL_FEATURES] {
                 let lib = ["-p", "lambda-libc", "--features", features, "--all-targets"];
                 run(cargo_in_root(&["clippy"]).args(lib).args(["--", "-D", "warnings"]))?;
             }
@@ -90,7 +91,7 @@ fn run_step(ws: &Workspace, step: Step, tested: Option<&Path>) -> Result {
                 // Unit tests and doctests of the library with the C API (which defines a C
                 // program's panic handler only where it is built to abort, so that the
                 // doctests link).
-                let mut c_api = cargo_in_root(&["test", "-p", "lambda-libc", "--features", C_API_STREAM]);
+                let mut c_api = cargo_in_root(&["test", "-p", "lambda-libc", "--features", dist::ALL_FEATURES]);
                 with_env(&mut c_api);
                 run(&mut c_api)
             });
