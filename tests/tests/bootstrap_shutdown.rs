@@ -25,6 +25,12 @@ fn start(bin: &Bin, script: Script, env: &[(&str, &str)]) -> (MockServer, Proc) 
     (server, proc)
 }
 
+/// Whether the process `pid` (its main thread) sleeps in `nanosleep` (as the fixture's
+/// `sleep:MS` handler does; under qemu-user too, which makes the host's call).
+fn in_nanosleep(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/wchan")).is_ok_and(|w| w.contains("nanosleep"))
+}
+
 /// The extension is registered before the first `/next`, and its `/event/next` is parked
 /// (sent on a connection of its own, before the first `/next`, though the mock's threads
 /// may record the two in either order).
@@ -67,7 +73,10 @@ fn sigterm_during_an_invocation_lets_it_be_answered_first() {
     for bin in fixtures() {
         let env = [("FIXTURE_SHUTDOWN", "ok"), ("FIXTURE_LOOP", "run")];
         let (server, mut proc) = start(&bin, Script::new().event(Event::json(b"sleep:300").request_id("busy")), &env);
-        proc.wait_for(&server, "take the event", || server.served() == 1);
+        // In the handler's sleep, not only handed the event: a SIGTERM while the runtime still
+        // reads the `/next` response would find it waiting (docs/design.md, "Shutdown").
+        let pid = proc.pid();
+        proc.wait_for(&server, "sleep in its handler", || in_nanosleep(pid));
         assert_eq!(server.shutdown(proc.pid(), GRACE).unwrap(), ShutdownOutcome::Sigterm, "{bin}");
         let exit = proc.wait();
         assert_eq!(exit.status.code(), Some(0), "{bin}: {:?}; stderr:\n{}", exit.status, exit.stderr);

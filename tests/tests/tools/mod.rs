@@ -24,6 +24,13 @@ pub fn skip(what: &str) {
     record(what);
 }
 
+/// Call when `what`, a tool CI is not asked to have (the Runtime Interface Emulator), is
+/// missing, then return from the test: records `SKIPPED: <test>: <what>`, even under
+/// `LAMBDA_LIBC_REQUIRE_TOOLS=1`.
+pub fn skip_optional(what: &str) {
+    record(what);
+}
+
 /// Whether the test runs in the Nix sandbox (`LAMBDA_LIBC_SANDBOX=1`); if so, records
 /// `SKIPPED: <test>: in the Nix sandbox: <why>`, and the test returns.
 pub fn in_sandbox(why: &str) -> bool {
