@@ -323,19 +323,25 @@ impl Proc {
             }
             let exited = self.exited();
             if exited || Instant::now() >= deadline {
-                let why = if exited { "exited first" } else { "timed out" };
-                let bin = self.bin.name.clone();
-                let exit = self.finish(true);
-                let reqs = server.requests();
-                panic!(
-                    "{bin}: expected it to {what}, but it {why} ({:?}); stderr:\n{}\nrequests (the last 40 of {}):\n{}",
-                    exit.status,
-                    exit.stderr,
-                    reqs.len(),
-                    summary(&reqs[reqs.len().saturating_sub(40)..])
-                );
+                self.give_up(server, what, exited);
             }
         }
+    }
+
+    /// Fails a wait for `what`: kills the process, with its stderr and the last 40 requests
+    /// in the message.
+    fn give_up(&mut self, server: &MockServer, what: &str, exited: bool) -> ! {
+        let why = if exited { "exited first" } else { "timed out" };
+        let bin = self.bin.name.clone();
+        let exit = self.finish(true);
+        let reqs = server.requests();
+        panic!(
+            "{bin}: expected it to {what}, but it {why} ({:?}); stderr:\n{}\nrequests (the last 40 of {}):\n{}",
+            exit.status,
+            exit.stderr,
+            reqs.len(),
+            summary(&reqs[reqs.len().saturating_sub(40)..])
+        );
     }
 
     /// Waits until `cond` holds (polled every 10 ms, outside the mock's lock: it may ask
@@ -345,16 +351,7 @@ impl Proc {
         while !cond() {
             let exited = self.exited();
             if exited || Instant::now() >= deadline {
-                let why = if exited { "exited first" } else { "timed out" };
-                let bin = self.bin.name.clone();
-                let exit = self.finish(true);
-                let reqs = server.requests();
-                panic!(
-                    "{bin}: expected it to {what}, but it {why} ({:?}); stderr:\n{}\nrequests:\n{}",
-                    exit.status,
-                    exit.stderr,
-                    summary(&reqs)
-                );
+                self.give_up(server, what, exited);
             }
             thread::sleep(Duration::from_millis(10));
         }
