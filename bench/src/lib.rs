@@ -3,6 +3,9 @@
 //!
 //! * [`protocol`]: the events, the `/next` responses, the request parser;
 //! * [`run`]: one run of one candidate, timed from the server's side;
+//! * [`concurrency`]: one run of a candidate with N worker processes, one server thread per
+//!   connection, N invocations in flight;
+//! * [`concurrency_bench`]: the floor and the workers' runs, interleaved across repeats;
 //! * [`strace`]: syscalls per warm invocation from an `strace -f` log;
 //! * [`callgrind`]: instructions per warm invocation, counted by callgrind;
 //! * [`stats`]: medians and percentiles;
@@ -13,6 +16,8 @@
 //! fast anything is.
 
 pub mod callgrind;
+pub mod concurrency;
+pub mod concurrency_bench;
 pub mod protocol;
 pub mod report;
 pub mod run;
@@ -388,6 +393,7 @@ pub fn bench(candidates: &[Candidate], options: &Options, progress: &mut dyn FnM
         args: args.into_iter().chain([c.elf.to_string_lossy().into_owned()]).collect(),
         log: log_path(options, c, "log"),
         timeout: Duration::from_secs(300),
+        env: Vec::new(),
     };
     if options.strace_invocations >= 2 && strace::available() {
         for m in measured.iter_mut().filter(|m| m.failure.is_none()) {

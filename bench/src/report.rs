@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 
 use serde_json::{Value, json};
 
+use crate::concurrency_bench::ConcurrencyResults;
 use crate::stats::ratio;
 use crate::{Measured, Results, Role, Series, Summary};
 
@@ -389,6 +390,109 @@ pub fn json(r: &Results) -> Value {
                 })).collect::<Vec<_>>()
             } else { Vec::new() },
         })).collect::<Vec<_>>(),
+    })
+}
+
+/// The concurrency bench's conditions line and table (docs/BENCHMARKS.md, "Concurrency").
+pub fn concurrency_markdown(r: &ConcurrencyResults) -> String {
+    let m = &r.machine;
+    let o = &r.options;
+    let cpus = m.pinned_to.iter().map(|c| c.to_string()).collect::<Vec<_>>().join(",");
+    let busy: Vec<String> = m.cpu_busy.iter().map(|(cpu, busy)| format!("CPU {cpu} {:.0} %", busy * 100.0)).collect();
+    let workers = o.workers.iter().map(|n| n.to_string()).collect::<Vec<_>>().join(", ");
+    let mut s = format!(
+        "Measured {} on {} ({} CPUs online, Linux {}), not pinned: harness and bootstraps may run on CPUs {cpus}, \
+         so throughput cannot scale past {} workers here; load average (1 min) {:.2} before and {:.2} after the \
+         {:.0} s run, CPUs busy during it: {}. {} rounds, runs interleaved, medians of the rounds; per run {} \
+         invocations of a {}-byte event in a closed loop (every `GET /next` answered at once), with {workers} \
+         workers (`AWS_LAMBDA_MAX_CONCURRENCY`; 1 is the single loop, no fork); the floor serves one invocation \
+         at a time.\n\n",
+        utc(m.started_unix),
+        m.cpu_model,
+        m.cpus_online,
+        m.kernel,
+        m.pinned_to.len(),
+        m.load_before[0],
+        m.load_after[0],
+        m.duration_s,
+        busy.join(", "),
+        o.repeats,
+        grouped(o.invocations as u64),
+        o.event_bytes,
+    );
+    s.push_str(
+        "| candidate | workers | invocations/s | / floor | VmHWM per worker KiB, max | mean | supervisor VmHWM KiB \
+         | all processes KiB | connections |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+    );
+    for p in &r.points {
+        let name = format!("`{}`", p.candidate.name);
+        if let Some(why) = &p.failure {
+            let _ = writeln!(s, "| {name} | {} | FAILED: {} |||||||", p.workers, one_line(why));
+            continue;
+        }
+        let x = r.summary(p);
+        let _ = writeln!(
+            s,
+            "| {name} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            p.workers,
+            fig(x.per_second),
+            times(x.over_floor),
+            fig(x.worker_max_kib),
+            fig(x.worker_mean_kib),
+            fig(x.supervisor_kib),
+            fig(x.total_kib),
+            x.connections.map_or_else(|| "-".to_owned(), |c| c.to_string()),
+        );
+    }
+    s
+}
+
+/// The concurrency bench as JSON (figures rounded to 0.1), with every round's values.
+pub fn concurrency_json(r: &ConcurrencyResults) -> Value {
+    let m = &r.machine;
+    let o = &r.options;
+    json!({
+        "machine": {
+            "started_utc": utc(m.started_unix),
+            "started_unix": m.started_unix,
+            "cpu_model": m.cpu_model,
+            "cpus_online": m.cpus_online,
+            "kernel": m.kernel,
+            "allowed_cpus": m.pinned_to,
+            "load_average_before": m.load_before,
+            "load_average_after": m.load_after,
+            "cpu_busy_during_run": m.cpu_busy.iter().map(|(c, b)| json!({"cpu": c, "busy": (b * 1000.0).round() / 1000.0})).collect::<Vec<_>>(),
+            "duration_s": round1(Some(m.duration_s)),
+        },
+        "options": {
+            "rounds": o.repeats,
+            "invocations": o.invocations,
+            "event_bytes": o.event_bytes,
+            "workers": o.workers,
+            "env": o.env.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>(),
+        },
+        "meta": r.meta.iter().map(|(k, v)| (k.clone(), json!(v))).collect::<serde_json::Map<_, _>>(),
+        "points": r.points.iter().map(|p| {
+            let x = r.summary(p);
+            json!({
+                "name": p.candidate.name,
+                "role": p.candidate.role.as_str(),
+                "workers": p.workers,
+                "failure": p.failure,
+                "invocations_per_second": round1(x.per_second),
+                "over_floor": x.over_floor.map(|v| (v * 1000.0).round() / 1000.0),
+                "worker_vm_hwm_kib_max": round1(x.worker_max_kib),
+                "worker_vm_hwm_kib_mean": round1(x.worker_mean_kib),
+                "supervisor_vm_hwm_kib": round1(x.supervisor_kib),
+                "all_processes_vm_hwm_kib": round1(x.total_kib),
+                "rounds": p.runs.iter().map(|run| json!({
+                    "invocations_per_second": round1(Some(run.per_second)),
+                    "process_vm_hwm_kib": run.process_vm_hwm_kib,
+                    "children_vm_hwm_kib": run.children_vm_hwm_kib,
+                    "connections": run.connections,
+                })).collect::<Vec<_>>(),
+            })
+        }).collect::<Vec<_>>(),
     })
 }
 

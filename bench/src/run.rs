@@ -37,6 +37,8 @@ pub struct Launch {
     pub log: PathBuf,
     /// The bound on the whole run.
     pub timeout: Duration,
+    /// Variables added to the Lambda environment ([`lambda_env`]), e.g. a fixture's mode.
+    pub env: Vec<(String, String)>,
 }
 
 impl Launch {
@@ -46,6 +48,7 @@ impl Launch {
             args: Vec::new(),
             log: log.to_owned(),
             timeout: Duration::from_secs(120),
+            env: Vec::new(),
         }
     }
 }
@@ -86,11 +89,16 @@ struct Conn {
 /// Counts runs, for distinct request ids across the runs of one process.
 static RUN: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
 
+/// A number for the next run, distinct from every other run's in this process.
+pub(crate) fn next_run_id() -> u32 {
+    RUN.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+}
+
 /// Runs the candidate for `work` and measures it. Fails (with the tail of its log) if it
 /// exits, answers wrongly, posts an `/error`, or the run exceeds `launch.timeout`.
 pub fn run(launch: &Launch, work: &Workload) -> Result<Run, String> {
     assert!(work.invocations >= 2, "a run needs at least two invocations");
-    let run_id = RUN.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let run_id = next_run_id();
     let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| format!("bind 127.0.0.1: {e}"))?;
     listener.set_nonblocking(true).map_err(|e| e.to_string())?;
     let api = listener.local_addr().map_err(|e| e.to_string())?.to_string();
@@ -103,26 +111,9 @@ pub fn run(launch: &Launch, work: &Workload) -> Result<Run, String> {
     let targets: Vec<String> = ids.iter().map(|id| protocol::response_target(id)).collect();
     let body = protocol::frame(&work.event, work.framing);
 
-    let log = File::options()
-        .create(true)
-        .append(true)
-        .open(&launch.log)
-        .map_err(|e| format!("cannot open {}: {e}", launch.log.display()))?;
-    let log2 = log.try_clone().map_err(|e| e.to_string())?;
-    let bootstrap = Path::new(launch.args.last().map_or(launch.program.as_os_str(), |a| a.as_ref()));
-    let task_root = bootstrap.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let mut cmd = Command::new(&launch.program);
-    cmd.args(&launch.args)
-        .env_clear()
-        .envs(lambda_env(&api, task_root))
-        .current_dir(task_root)
-        .stdin(Stdio::null())
-        .stdout(Stdio::from(log))
-        .stderr(Stdio::from(log2));
-
+    let mut cmd = command(launch, &api)?;
     let started = Instant::now();
-    let child = cmd.spawn().map_err(|e| format!("cannot run {}: {e}", launch.program.display()))?;
-    let mut child = Guard { child, wrapped: !launch.args.is_empty() };
+    let mut child = Guard::spawn(&mut cmd, launch)?;
     let until = started + launch.timeout;
 
     let mut conns: Vec<Conn> = Vec::new();
@@ -283,8 +274,32 @@ pub fn run(launch: &Launch, work: &Workload) -> Result<Run, String> {
     })
 }
 
+/// The command that starts the candidate of `launch` against the Runtime API at `api`: the
+/// Lambda environment and `launch.env` only, its output appended to `launch.log`, run from
+/// the bootstrap's directory (the task root).
+pub(crate) fn command(launch: &Launch, api: &str) -> Result<Command, String> {
+    let log = File::options()
+        .create(true)
+        .append(true)
+        .open(&launch.log)
+        .map_err(|e| format!("cannot open {}: {e}", launch.log.display()))?;
+    let log2 = log.try_clone().map_err(|e| e.to_string())?;
+    let bootstrap = Path::new(launch.args.last().map_or(launch.program.as_os_str(), |a| a.as_ref()));
+    let task_root = bootstrap.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let mut cmd = Command::new(&launch.program);
+    cmd.args(&launch.args)
+        .env_clear()
+        .envs(lambda_env(api, task_root))
+        .envs(launch.env.iter().map(|(k, v)| (k, v)))
+        .current_dir(task_root)
+        .stdin(Stdio::null())
+        .stdout(Stdio::from(log))
+        .stderr(Stdio::from(log2));
+    Ok(cmd)
+}
+
 /// Writes both slices, looping over short writes.
-fn write_all(stream: &mut TcpStream, mut parts: [IoSlice<'_>; 2]) -> io::Result<()> {
+pub(crate) fn write_all(stream: &mut TcpStream, mut parts: [IoSlice<'_>; 2]) -> io::Result<()> {
     let mut rest: &mut [IoSlice<'_>] = &mut parts;
     while !rest.is_empty() {
         match stream.write_vectored(rest) {
@@ -310,7 +325,7 @@ pub fn status_kib(status: &str, name: &str) -> Option<u64> {
 }
 
 /// The last lines of the candidate's log, for failure messages.
-fn log_tail(log: &Path) -> String {
+pub(crate) fn log_tail(log: &Path) -> String {
     let text = std::fs::read(log).map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default();
     let lines: Vec<&str> = text.lines().collect();
     let tail = lines[lines.len().saturating_sub(8)..].join("\n  ");
@@ -319,14 +334,20 @@ fn log_tail(log: &Path) -> String {
 
 /// The candidate's process, killed when dropped. Under a wrapper (strace, valgrind), the
 /// wrapper is made to end by itself, so that it writes its output.
-struct Guard {
-    child: Child,
+pub(crate) struct Guard {
+    pub(crate) child: Child,
     wrapped: bool,
 }
 
 impl Guard {
+    /// Starts `cmd`, the candidate of `launch` (wrapped when `launch` has arguments).
+    pub(crate) fn spawn(cmd: &mut Command, launch: &Launch) -> Result<Guard, String> {
+        let child = cmd.spawn().map_err(|e| format!("cannot run {}: {e}", launch.program.display()))?;
+        Ok(Guard { child, wrapped: !launch.args.is_empty() })
+    }
+
     /// Ends the process (if still running) and returns how it ended.
-    fn stop(&mut self) -> String {
+    pub(crate) fn stop(&mut self) -> String {
         if let Ok(Some(status)) = self.child.try_wait() {
             return status.to_string();
         }
@@ -379,7 +400,7 @@ fn asleep(pid: u32) -> bool {
 }
 
 /// The child processes of `pid` (Linux: `/proc/<pid>/task/<tid>/children`).
-fn children(pid: u32) -> Vec<u32> {
+pub fn children(pid: u32) -> Vec<u32> {
     let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else { return Vec::new() };
     tasks
         .filter_map(|t| t.ok())

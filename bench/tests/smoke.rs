@@ -1,6 +1,7 @@
 //! Smoke test of the harness with the built bootstraps (`LAMBDA_LIBC_BIN_DIR`, set by
 //! `cargo xtask test`): a handful of invocations of our Rust echo through the whole
-//! pipeline, and candidates that must be rejected. Nothing here asserts a timing: speed is
+//! pipeline, the concurrency run with the fixture's workers, and candidates that must be
+//! rejected. Nothing here asserts a timing: speed is
 //! measured by `cargo xtask bench`, never tested.
 
 #[path = "../../tests/tests/tools/mod.rs"]
@@ -9,6 +10,8 @@ mod tools;
 use std::path::PathBuf;
 
 use lambda_libc_bench::callgrind;
+use lambda_libc_bench::concurrency::{self, Load};
+use lambda_libc_bench::concurrency_bench::{ConcurrencyOptions, bench_concurrency};
 use lambda_libc_bench::protocol::{self, Framing};
 use lambda_libc_bench::run::{self, Launch, Workload};
 use lambda_libc_bench::{Candidate, Options, Role, bench, report};
@@ -167,5 +170,79 @@ fn candidates_that_do_not_echo_are_rejected() {
     // A program that is not a runtime at all.
     let e = run::run(&Launch::new(std::path::Path::new("/bin/true"), &dir.join("log")), &work(b"{}")).unwrap_err();
     assert!(e.contains("exited"), "{e}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The fixture's mode in which `Runtime::run` starts the workers and the handler echoes.
+fn fixture_env() -> Vec<(String, String)> {
+    vec![("FIXTURE_LOOP".to_owned(), "run".to_owned())]
+}
+
+#[test]
+fn the_fixture_serves_with_two_workers() {
+    if tools::in_sandbox("the harness starts bootstraps by their FHS loader, which the sandbox lacks") {
+        return;
+    }
+    let dir = scratch("workers");
+    let launch = Launch { env: fixture_env(), ..Launch::new(&built("fixture"), &dir.join("log")) };
+    let load = |workers| Load { event: protocol::json_event(100), invocations: 200, workers };
+
+    let two = concurrency::run(&launch, &load(2)).unwrap();
+    assert_eq!(two.children_vm_hwm_kib.len(), 2, "{two:?}");
+    assert!(two.children_vm_hwm_kib.iter().all(|&k| k > 0), "{two:?}");
+    assert!(two.supervisor_vm_hwm_kib().is_some_and(|k| k > 0), "{two:?}");
+    assert!(two.connections >= 2 && two.per_second > 0.0, "{two:?}");
+
+    let one = concurrency::run(&launch, &load(1)).unwrap();
+    assert!(one.children_vm_hwm_kib.is_empty(), "the single loop forks nothing: {one:?}");
+    assert_eq!(one.supervisor_vm_hwm_kib(), None);
+    assert_eq!(one.worker_vm_hwm_kib().len(), 1);
+
+    // The echo bootstrap is built without the feature: it ignores the variable and serves
+    // alone, which the run must not take for two workers.
+    let e = concurrency::run(&Launch::new(&built("bootstrap"), &dir.join("log")), &load(2)).unwrap_err();
+    assert!(e.contains("0 worker processes for AWS_LAMBDA_MAX_CONCURRENCY=2"), "{e}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn the_concurrency_bench_through_the_whole_pipeline() {
+    if tools::in_sandbox("the harness starts bootstraps by their FHS loader, which the sandbox lacks") {
+        return;
+    }
+    let dir = scratch("concurrency");
+    let options = ConcurrencyOptions {
+        repeats: 2,
+        invocations: 100,
+        workers: vec![1, 2],
+        env: fixture_env(),
+        log_dir: dir.join("logs"),
+        ..ConcurrencyOptions::default()
+    };
+    // The Rust echo stands in for the floor: a single loop.
+    let candidates = [
+        Candidate { name: "fixture".into(), role: Role::Ours, elf: built("fixture"), zip: None },
+        Candidate { name: "single".into(), role: Role::Floor, elf: built("bootstrap"), zip: None },
+    ];
+    let results = bench_concurrency(&candidates, &options, &mut |_| {});
+    let seen: Vec<(&str, usize, Option<&String>, usize)> = results
+        .points
+        .iter()
+        .map(|p| (p.candidate.name.as_str(), p.workers, p.failure.as_ref(), p.runs.len()))
+        .collect();
+    assert_eq!(seen, [("fixture", 1, None, 2), ("fixture", 2, None, 2), ("single", 1, None, 2)]);
+    let two = results.summary(&results.points[1]);
+    assert!(two.per_second.is_some() && two.over_floor.is_some(), "{two:?}");
+    assert_eq!(two.serving_processes, Some(2));
+    assert!(two.supervisor_kib.is_some() && two.worker_max_kib >= two.worker_mean_kib, "{two:?}");
+
+    results.write(&dir).unwrap();
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("concurrency.json")).unwrap()).unwrap();
+    assert_eq!(json["points"][1]["workers"], 2);
+    assert_eq!(json["points"][1]["rounds"][0]["children_vm_hwm_kib"].as_array().map(Vec::len), Some(2));
+    let md = std::fs::read_to_string(dir.join("concurrency.md")).unwrap();
+    assert!(md.contains("| `fixture` | 2 |") && md.contains("| `single` | 1 |"), "{md}");
+    assert_eq!(md, report::concurrency_markdown(&results));
     let _ = std::fs::remove_dir_all(&dir);
 }

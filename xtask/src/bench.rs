@@ -7,9 +7,13 @@
 //! Cargo.lock and size profile, the host linker). The floor's and the peer's zips are made
 //! by [`dist::deployment_zip`], as ours are.
 //!
+//! Then the concurrency run (binary `lambda-libc-bench-concurrency`, not pinned, so that
+//! workers can run side by side): the Rust fixture from `dist` with `FIXTURE_LOOP=run` and 1,
+//! 2 and 4 workers (`AWS_LAMBDA_MAX_CONCURRENCY`), and the floor's single loop.
+//!
 //! Outputs go to `target/bench/`; a full run (not `--quick`) also refreshes
-//! `docs/bench/results.json`, `docs/bench/latency.svg` and the results section of
-//! `docs/BENCHMARKS.md`.
+//! `docs/bench/results.json`, `docs/bench/concurrency.json`, `docs/bench/latency.svg` and the
+//! two results sections of `docs/BENCHMARKS.md`.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -33,6 +37,15 @@ pub const PEER_BIN: &str = "bootstrap-lambda-runtime";
 /// Where docs/BENCHMARKS.md's generated results start and end.
 pub const BEGIN: &str = "<!-- cargo xtask bench: results begin -->";
 pub const END: &str = "<!-- cargo xtask bench: results end -->";
+/// Where docs/BENCHMARKS.md's generated concurrency results start and end.
+pub const CONCURRENCY_BEGIN: &str = "<!-- cargo xtask bench: concurrency begin -->";
+pub const CONCURRENCY_END: &str = "<!-- cargo xtask bench: concurrency end -->";
+/// The bootstrap of the concurrency run (in dist's `bin/`): the Rust fixture, built with the
+/// feature `concurrency`, echoing with [`FIXTURE_ENV`].
+pub const FIXTURE: &str = "fixture";
+pub const FIXTURE_ENV: &str = "FIXTURE_LOOP=run";
+/// The numbers of workers of the concurrency run.
+pub const WORKERS: &str = "1,2,4";
 
 #[derive(Debug, Default)]
 pub struct Options {
@@ -43,6 +56,8 @@ pub struct Options {
     pub large_invocations: Option<usize>,
     /// The CPU to pin to (default: the last one this process may use).
     pub cpu: Option<usize>,
+    /// Invocations per run of the concurrency run.
+    pub concurrency_invocations: Option<usize>,
 }
 
 pub fn bench(ws: &Workspace, o: &Options) -> Result {
@@ -107,6 +122,22 @@ pub fn bench(ws: &Workspace, o: &Options) -> Result {
     cmd.arg("--out").arg(&out);
     run(&mut cmd).context("the benchmark (target/bench/logs has the candidates' output)")?;
 
+    // The concurrency run, not pinned: the workers and the server's threads need every CPU.
+    let fixture = dist.bin_dir().join(FIXTURE);
+    let concurrency = ws.target.join("harness").join("lambda-libc-bench-concurrency");
+    let (repeats, invocations) = if o.quick { (1, 2_000) } else { (7, 20_000) };
+    let mut cmd = Command::new(&concurrency);
+    cmd.args(["--repeats", &o.repeats.unwrap_or(repeats).to_string()]);
+    cmd.args(["--invocations", &o.concurrency_invocations.unwrap_or(invocations).to_string()]);
+    cmd.args(["--workers", WORKERS, "--env", FIXTURE_ENV]);
+    cmd.arg("--ours").arg(format!("{FIXTURE}={}", fixture.display()));
+    cmd.arg("--floor").arg(format!("floor={}", floor.display()));
+    for (key, value) in meta(ws) {
+        cmd.arg("--meta").arg(format!("{key}={value}"));
+    }
+    cmd.arg("--out").arg(&out);
+    run(&mut cmd).context("the concurrency run (target/bench/logs has the candidates' output)")?;
+
     if o.quick {
         eprintln!("xtask: bench --quick: results in {} (docs/ untouched)", ws.show(&out));
         return Ok(());
@@ -114,17 +145,29 @@ pub fn bench(ws: &Workspace, o: &Options) -> Result {
     let docs = ws.root.join("docs");
     write_if_changed(&docs.join("bench/results.json"), &read(&out.join("results.json"))?)?;
     write_if_changed(&docs.join("bench/latency.svg"), &read(&out.join("latency.svg"))?)?;
+    write_if_changed(&docs.join("bench/concurrency.json"), &read(&out.join("concurrency.json"))?)?;
     let md = String::from_utf8(read(&out.join("results.md"))?).context("results.md")?;
+    let concurrency_md = String::from_utf8(read(&out.join("concurrency.md"))?).context("concurrency.md")?;
     let doc_path = docs.join("BENCHMARKS.md");
     let doc = String::from_utf8(read(&doc_path)?).context("docs/BENCHMARKS.md")?;
-    write_if_changed(&doc_path, splice(&doc, &md)?.as_bytes())?;
-    eprintln!("xtask: bench: updated docs/bench/results.json, docs/bench/latency.svg and docs/BENCHMARKS.md");
+    let doc = splice_concurrency(&splice(&doc, &md)?, &concurrency_md)?;
+    write_if_changed(&doc_path, doc.as_bytes())?;
+    eprintln!(
+        "xtask: bench: updated docs/bench/results.json, docs/bench/concurrency.json, docs/bench/latency.svg and \
+         docs/BENCHMARKS.md"
+    );
     Ok(())
 }
 
 /// `doc` with the text between [`BEGIN`] and [`END`] replaced by `results`.
 pub fn splice(doc: &str, results: &str) -> Result<String> {
     crate::util::splice(doc, BEGIN, END, results).context("docs/BENCHMARKS.md")
+}
+
+/// `doc` with the text between [`CONCURRENCY_BEGIN`] and [`CONCURRENCY_END`] replaced by
+/// `results`.
+pub fn splice_concurrency(doc: &str, results: &str) -> Result<String> {
+    crate::util::splice(doc, CONCURRENCY_BEGIN, CONCURRENCY_END, results).context("docs/BENCHMARKS.md")
 }
 
 /// Zips `elf` with [`deployment_zip`] into `zip`, unless `zip` was made from the same
@@ -207,6 +250,10 @@ mod tests {
         assert_eq!(new, format!("# B\n\nintro\n\n{BEGIN}\n\n| a |\n{END}\n\nafter\n"));
         assert_eq!(splice(&new, "| a |").unwrap(), new, "idempotent");
         assert!(splice("no markers", "x").is_err());
+        let doc = format!("{new}{CONCURRENCY_BEGIN}\nold\n{CONCURRENCY_END}\n");
+        let both = splice_concurrency(&doc, "| n |\n").unwrap();
+        assert_eq!(both, format!("{new}{CONCURRENCY_BEGIN}\n\n| n |\n{CONCURRENCY_END}\n"));
+        assert_eq!(splice(&both, "| a |").unwrap(), both, "the other section is left alone");
     }
 
     #[test]

@@ -111,8 +111,9 @@ enum Command {
         dist: Option<PathBuf>,
     },
     /// Measure our x86_64 bootstraps, the floor (bench/floor) and lambda_runtime
-    /// (bench/peers) on a loopback Runtime API, pinned to one CPU with taskset; write
-    /// target/bench/ and (unless --quick) docs/bench/ and docs/BENCHMARKS.md
+    /// (bench/peers) on a loopback Runtime API, pinned to one CPU with taskset, then the
+    /// fixture with 1, 2 and 4 workers against the floor, not pinned; write target/bench/ and
+    /// (unless --quick) docs/bench/ and docs/BENCHMARKS.md
     Bench(BenchArgs),
 }
 
@@ -156,6 +157,9 @@ struct BenchArgs {
     /// The CPU to pin to (default: the last one this process may use)
     #[arg(long, value_name = "N")]
     cpu: Option<usize>,
+    /// Invocations per run of the concurrency run (not pinned; 1, 2 and 4 workers)
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(5..))]
+    concurrency_invocations: Option<u32>,
 }
 
 fn main() -> ExitCode {
@@ -238,6 +242,7 @@ fn run(command: Option<Command>) -> Result {
                 invocations: args.invocations.map(|n| n as usize),
                 large_invocations: args.large_invocations.map(|n| n as usize),
                 cpu: args.cpu,
+                concurrency_invocations: args.concurrency_invocations.map(|n| n as usize),
             };
             bench::bench(&ws()?, &options)
         }
