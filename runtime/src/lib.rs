@@ -107,7 +107,6 @@ mod endpoint;
 pub mod http;
 pub mod context;
 mod json;
-mod phase;
 #[cfg(feature = "log")]
 pub mod log;
 mod handler;

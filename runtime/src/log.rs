@@ -32,7 +32,6 @@ use core::sync::atomic::{AtomicU8, Ordering};
 
 use crate::ascii;
 use crate::json::{Cursor, TRUNCATED};
-use crate::phase::{self, Phase};
 use crate::sys;
 
 /// The most bytes of one record, its newline included; a longer message is cut. It is
@@ -213,12 +212,21 @@ pub(crate) fn runtime_line(level: Level, error_type: &[u8], parts: &[&[u8]]) {
     sys::write_stderr(buf.get(..len).unwrap_or_default());
 }
 
-/// The request id of the invocation whose handler runs, or empty.
+/// The request id of the invocation whose handler runs (empty when none does), for the
+/// records. `policy::set_phase` writes it beside the phase it records for the panic path,
+/// a layer above. Its invariant (see [`sys::Marker`]): the id lives in the receive buffer,
+/// which the runtime overwrites only after recording an empty one.
+static REQUEST_ID: sys::Marker = sys::Marker::new();
+
+/// Records the request id of the invocation whose handler runs; empty: none runs.
+pub(crate) fn set_request_id(request_id: &[u8]) {
+    REQUEST_ID.record(0, request_id, b"");
+}
+
+/// The request id of the invocation whose handler runs, or empty. Read it on the thread that
+/// runs the runtime.
 fn request_id() -> &'static [u8] {
-    match phase::current() {
-        Some(Phase::Invoking(request_id, _)) => request_id,
-        _ => b"",
-    }
+    REQUEST_ID.read().1
 }
 
 /// A bounded [`fmt::Write`]: keeps the whole characters that fit, then fails.

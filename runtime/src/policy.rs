@@ -1,6 +1,6 @@
 //! What Lambda's rules make of each outcome: what ends the process (one line on stderr,
 //! exit status 1), what is reported to the Runtime API and the runtime goes on, what is only
-//! logged; and the panic report (which reads the phase `crate::phase` records).
+//! logged; and the state the panic path reads.
 //!
 //! The Runtime API's rules (docs/design.md, "Outcomes"): a `/next` that does not give a valid
 //! invocation, a 5xx to an answer, or a failed exchange end the process; any other status to
@@ -8,8 +8,6 @@
 
 use crate::client::{Conn, Failure, GET_NEXT, Post, Reply};
 use crate::endpoint::Endpoint;
-#[cfg(feature = "panic-handler")]
-use crate::phase;
 use crate::sys;
 
 /// Logs `parts` as one line on stderr (level `ERROR` with the feature `log`) and exits with
@@ -115,6 +113,41 @@ pub fn report_panics_to(endpoint: Endpoint) {
     let _ = ENDPOINT.set(endpoint);
 }
 
+/// What the runtime is doing, for the panic handler. Before the first is recorded, the
+/// process is initialising: a panic then is an init error.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Phase<'a> {
+    /// Inside the runtime, between invocations: a panic is only logged.
+    Busy,
+    /// A handler is running for this request id and invocation id.
+    Invoking(&'a [u8], &'a [u8]),
+}
+
+/// The tags of the phases in [`MARKER`]: initialising (the marker's first tag), then the
+/// [`Phase`]s.
+#[cfg(feature = "panic-handler")]
+const INIT: usize = 0;
+const BUSY: usize = 1;
+const INVOKING: usize = 2;
+
+/// The phase, recorded. Its invariant (see [`sys::Marker`]): the ids of `Invoking` live in
+/// the receive buffer, which the runtime overwrites only after recording `Busy`.
+static MARKER: sys::Marker = sys::Marker::new();
+
+/// Records the phase.
+pub fn set_phase(phase: Phase<'_>) {
+    match phase {
+        Phase::Busy => MARKER.record(BUSY, b"", b""),
+        Phase::Invoking(request_id, invocation_id) => MARKER.record(INVOKING, request_id, invocation_id),
+    }
+    // The logger, a layer below, keeps its own copy of the request id for its records.
+    #[cfg(feature = "log")]
+    crate::log::set_request_id(match phase {
+        Phase::Busy => b"",
+        Phase::Invoking(request_id, _) => request_id,
+    });
+}
+
 /// Reports a panic and exits with status 1: as an init error before the first invocation,
 /// as a `Runtime.Panic` error of the current one while a handler runs, only on stderr in
 /// between. The report goes out on a connection of its own, with stack buffers, so it does
@@ -136,7 +169,11 @@ pub fn report_panic(message: &[u8], file: &[u8], line: u32) -> ! {
         b"Runtime.Panic",
         &[b"panic: ", parts[0], parts[1], parts[2], parts[3], parts[4]],
     );
-    let target: Option<(&[u8], &[u8])> = phase::panic_target();
+    let target: Option<(&[u8], &[u8])> = match MARKER.read() {
+        (INIT, _, _) => Some((b"", b"")),
+        (INVOKING, request_id, invocation_id) => Some((request_id, invocation_id)),
+        _ => None,
+    };
     if let (Some(endpoint), Some((request_id, invocation_id))) = (ENDPOINT.get(), target) {
         let (mut reply, mut scratch) = ([0u8; 2048], [0u8; 2048]);
         let mut conn: Conn<'_> = Conn::new(*endpoint, &mut reply, &mut scratch);

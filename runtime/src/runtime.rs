@@ -5,8 +5,7 @@ use crate::context::{self, Context, Field};
 use crate::endpoint::{self, Endpoint};
 use crate::handler::{Error, Handler, Invocation, Writer};
 use crate::http::MAX_HEAD;
-use crate::phase::{self, Phase};
-use crate::policy;
+use crate::policy::{self, Phase};
 #[cfg(feature = "shutdown")]
 use crate::shutdown::{self, ShutdownError};
 #[cfg(feature = "concurrency")]
@@ -151,7 +150,7 @@ impl Runtime {
             }
             if !reply.too_large {
                 let inv = context::value(self.event, &self.conn.spans, Field::InvocationId);
-                phase::set_phase(Phase::Invoking(id, inv));
+                policy::set_phase(Phase::Invoking(id, inv));
                 #[cfg(feature = "concurrency")]
                 slots::begin(id, context::value(self.event, &self.conn.spans, Field::DeadlineMs));
                 return reply;
@@ -288,7 +287,7 @@ fn mark_answered(pending: &mut bool) {
     *pending = false;
     #[cfg(feature = "concurrency")]
     slots::end();
-    phase::set_phase(Phase::Busy);
+    policy::set_phase(Phase::Busy);
 }
 
 /// The endpoint `AWS_LAMBDA_RUNTIME_API` (`entry` is `NAME=value`) names, or exit.
