@@ -394,9 +394,13 @@ pub enum Ended {
 }
 
 /// Forks the process (glibc's `fork`, which runs the `pthread_atfork` handlers and resets
-/// stdio's locks in the child): the child's id in the parent, `0` in the child.
+/// stdio's locks in the child): the child's id in the parent, `0` in the child. C stdio's
+/// buffers are flushed first, so that what a C program printed during init is written once,
+/// not once by every process that inherits the buffer.
 #[cfg(feature = "concurrency")]
 pub fn fork() -> Result<Pid, Errno> {
+    // SAFETY: `fflush(NULL)` flushes every open output stream; it reads no memory of ours.
+    unsafe { libc::fflush(core::ptr::null_mut()) };
     // SAFETY: `fork` takes no arguments; this runtime has one thread, so the child's copy of
     // its memory is consistent.
     let pid = unsafe { libc::fork() };

@@ -8,9 +8,10 @@
 //! `sigtimedwait` until a worker ends, `SIGTERM` comes, or [`CHECK_MS`] pass, and:
 //!
 //! - replaces a worker that died. One killed by a signal during an invocation has that
-//!   invocation reported as `Runtime.WorkerDied` (a panic reports its own); one that exited
-//!   before starting any invocation means the Runtime API cannot be served, and the
-//!   supervisor exits with status 1;
+//!   invocation reported as `Runtime.WorkerDied` (a panic reports its own). One that died
+//!   before starting any invocation (it exited: the Runtime API cannot be served; a signal
+//!   killed it: the workers cannot run, and replacing them would only loop) ends the
+//!   supervisor with status 1;
 //! - kills (`SIGKILL`) and replaces a worker still in its handler [`OVERRUN_MARGIN_MS`]
 //!   after the invocation's deadline: Lambda has failed the invocation already, but does not
 //!   stop the handler, which would hold its slot for ever;
@@ -159,6 +160,11 @@ impl Supervisor {
                     &[b": exited with status ", digits(code as u64, &mut buf), b" before its first invocation"],
                 );
                 policy::fatal(&[b"the Runtime API cannot be served: exiting"]);
+            }
+            (Ended::Signaled(signal), _) if self.slots.started(index) == 0 => {
+                let signal = digits(signal as u64, &mut buf);
+                log_worker(index, &[b": killed by signal ", signal, b" before its first invocation"]);
+                policy::fatal(&[b"the workers cannot run: exiting"]);
             }
             (Ended::Exited(code), _) => {
                 log_worker(index, &[b": exited with status ", digits(code as u64, &mut buf), b"; replaced"]);
