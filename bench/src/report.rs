@@ -406,7 +406,7 @@ pub fn concurrency_markdown(r: &ConcurrencyResults) -> String {
          {:.0} s run, CPUs busy during it: {}. {} rounds, runs interleaved, medians of the rounds; per run {} \
          invocations of a {}-byte event in a closed loop (every `GET /next` answered at once), with {workers} \
          workers (`AWS_LAMBDA_MAX_CONCURRENCY`; 1 is the single loop, no fork); the floor serves one invocation \
-         at a time.\n\n",
+         at a time. `/ floor` is the median of the rounds' ratios, not the ratio of the medians shown.\n\n",
         utc(m.started_unix),
         m.cpu_model,
         m.cpus_online,

@@ -21,20 +21,6 @@
 #include <stdint.h>
 
 /**
- * The most bytes of one record, its newline included; a longer message is cut. It is
- * Linux's `PIPE_BUF`: a write of at most that many bytes to a pipe is never interleaved with
- * another process's.
- */
-#define MAX_RECORD 4096
-
-/**
- * How often, at least, the supervisor looks at the deadlines: a worker records a new one
- * without waking it, so a runaway handler is stopped between [`OVERRUN_MARGIN_MS`] and
- * that margin plus this after its deadline.
- */
-#define CHECK_MS 500
-
-/**
  * Success.
  */
 #define LAMBDA_OK 0
@@ -129,47 +115,6 @@
  * marked ` [truncated]`.
  */
 #define LAMBDA_LOG_MAX 4096
-
-/**
- * The severity of a record, lowest first (the levels of `AWS_LAMBDA_LOG_LEVEL`).
- */
-enum Level
-#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
-  : uint8_t
-#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
- {
-  /**
-   * Finer than debugging detail.
-   */
-  Trace = 1,
-  /**
-   * Debugging detail.
-   */
-  Debug = 2,
-  /**
-   * Normal operation: the level when `AWS_LAMBDA_LOG_LEVEL` is unset or invalid.
-   */
-  Info = 3,
-  /**
-   * Something unexpected the function goes on after.
-   */
-  Warn = 4,
-  /**
-   * A failure.
-   */
-  Error = 5,
-  /**
-   * A failure that ends the process.
-   */
-  Fatal = 6,
-};
-#ifndef __cplusplus
-#if __STDC_VERSION__ >= 202311L
-typedef enum Level Level;
-#else
-typedef uint8_t Level;
-#endif // __STDC_VERSION__ >= 202311L
-#endif // __cplusplus
 
 /**
  * A byte string borrowed from the runtime: `len` bytes at `ptr`, not NUL-terminated.
@@ -275,10 +220,7 @@ typedef struct {
   const char *value;
 } lambda_header;
 
-/**
- * Every level, lowest first.
- */
-#define Level_ALL { Trace, Debug, Info, Warn, Error, Fatal, }
+
 
 #ifdef __cplusplus
 extern "C" {
@@ -529,8 +471,9 @@ int lambda_log_enabled(int level);
  * `{"timestamp":…,"level":…,"requestId":…,"message":…}` for `JSON`, else
  * `<timestamp>\t<request id>\t<LEVEL>\t<message>` (newlines become carriage returns). A
  * record longer than `LAMBDA_LOG_MAX` is cut and marked. `lambda_log` formats and calls
- * this. Not for a signal handler; call it from the thread that calls `lambda_next` or
- * `lambda_run` (the request id lives in the receive buffer). Needs the feature `log`.
+ * this. Not for a signal handler. A record written on a thread other than the process's
+ * main one (where `lambda_run` runs) has no request id: the runtime changes it on the main
+ * thread. Needs the feature `log`.
  *
  * Returns `LAMBDA_OK` (also when the level is below the threshold); `LAMBDA_E_NULL` if
  * `message` is NULL and `len` is not 0; `LAMBDA_E_INVALID` if `level` is none of the levels.
@@ -574,6 +517,7 @@ static inline int lambda_log(int level, const char *fmt, ...) {
     char buf[LAMBDA_LOG_MAX + 1];
     va_list args;
     int n;
+    if (level < LAMBDA_LOG_TRACE || level > LAMBDA_LOG_FATAL) return LAMBDA_E_INVALID;
     if (!lambda_log_enabled(level)) return LAMBDA_OK;
     if (!fmt) return LAMBDA_E_NULL;
     va_start(args, fmt);

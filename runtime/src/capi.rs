@@ -719,8 +719,8 @@ fn call_shutdown_callback() {
 /// for an invocation (only the runtime's own code is interrupted then). It must not call
 /// `lambda_*` functions: they return `LAMBDA_E_BUSY`.
 ///
-/// Returns `LAMBDA_OK`; `LAMBDA_E_NULL` if `callback` is NULL; `LAMBDA_E_STATE` if a
-/// callback is registered already; `LAMBDA_E_IO` if the extension could not be registered
+/// Returns `LAMBDA_OK`; `LAMBDA_E_NULL` if `callback` is NULL; `LAMBDA_E_STATE` if it was
+/// called before (also after a failure: report that with `lambda_init_error`); `LAMBDA_E_IO` if the extension could not be registered
 /// (logged; report it with `lambda_init_error`); `LAMBDA_E_BUSY`.
 ///
 /// # Safety
@@ -961,8 +961,9 @@ pub extern "C" fn lambda_log_enabled(level: c_int) -> c_int {
 /// `{"timestamp":…,"level":…,"requestId":…,"message":…}` for `JSON`, else
 /// `<timestamp>\t<request id>\t<LEVEL>\t<message>` (newlines become carriage returns). A
 /// record longer than `LAMBDA_LOG_MAX` is cut and marked. `lambda_log` formats and calls
-/// this. Not for a signal handler; call it from the thread that calls `lambda_next` or
-/// `lambda_run` (the request id lives in the receive buffer). Needs the feature `log`.
+/// this. Not for a signal handler. A record written on a thread other than the process's
+/// main one (where `lambda_run` runs) has no request id: the runtime changes it on the main
+/// thread. Needs the feature `log`.
 ///
 /// Returns `LAMBDA_OK` (also when the level is below the threshold); `LAMBDA_E_NULL` if
 /// `message` is NULL and `len` is not 0; `LAMBDA_E_INVALID` if `level` is none of the levels.

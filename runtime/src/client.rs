@@ -140,17 +140,18 @@ impl Failure<'_> {
         #[cfg(not(feature = "log"))]
         sys::log(&line);
         #[cfg(feature = "log")]
-        crate::log::runtime_line(self.level(), b"", &line);
+        crate::log::runtime_line(self.level(method_path), b"", &line);
     }
 
-    /// The level of the line [`log`](Failure::log) writes: as `policy` decides, a status
-    /// below 500 to an answer is logged and the runtime goes on (`WARN`); every other
-    /// failure ends the process (`ERROR`).
+    /// The level of the line [`log`](Failure::log) writes for `request` (its method and
+    /// path): as `policy` decides, a status below 500 to an answer is logged and the runtime
+    /// goes on (`WARN`); every other failure, and any to `GET /next`, ends the process
+    /// (`FATAL`, which no level filters out).
     #[cfg(feature = "log")]
-    fn level(&self) -> crate::log::Level {
+    fn level(&self, request: &[u8]) -> crate::log::Level {
         match self {
-            Failure::Status(..=499, _) => crate::log::Level::Warn,
-            _ => crate::log::Level::Error,
+            Failure::Status(..=499, _) if request != GET_NEXT => crate::log::Level::Warn,
+            _ => crate::log::Level::Fatal,
         }
     }
 }

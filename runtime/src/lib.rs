@@ -102,6 +102,8 @@
 // (docs/design.md, "Layers"; tests/tests/layers.rs checks it).
 mod ascii;
 mod sys;
+#[cfg(feature = "concurrency")]
+mod slots;
 mod endpoint;
 #[doc(hidden)]
 pub mod http;
@@ -116,8 +118,6 @@ mod policy;
 mod extension;
 #[cfg(feature = "shutdown")]
 mod shutdown;
-#[cfg(feature = "concurrency")]
-mod slots;
 #[cfg(feature = "concurrency")]
 mod workers;
 mod runtime;

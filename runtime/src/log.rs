@@ -18,9 +18,10 @@
 //!   `<timestamp>\t<requestId>\t<LEVEL>\t<message>` (the layout of the Node.js runtime),
 //!   its newlines turned into carriage returns so that it stays one CloudWatch event.
 //!
-//! The runtime's own lines are `ERROR` when the process ends after them (a malformed
-//! response, a 5xx, a panic, an init error) and `WARN` when it goes on (a 4xx to an
-//! answer). Records below the level are not written, in either format.
+//! The runtime's own lines are `FATAL` when the process ends after them (a malformed
+//! response, a 5xx, a panic, an init error), so that no level hides why it ended, and
+//! `WARN` when it goes on (a 4xx to an answer, a worker replaced). Records below the level
+//! are not written, in either format.
 //!
 //! Each record is built in a stack buffer of [`MAX_RECORD`] bytes and written with one
 //! `write` (the text lines of the runtime with one `writev`, as without the feature):
@@ -223,9 +224,13 @@ pub(crate) fn set_request_id(request_id: &[u8]) {
     REQUEST_ID.record(0, request_id, b"");
 }
 
-/// The request id of the invocation whose handler runs, or empty. Read it on the thread that
-/// runs the runtime.
+/// The request id of the invocation whose handler runs, or empty; always empty on a thread
+/// other than the main one, which runs the runtime and alone writes the record: another
+/// thread could read it while it changes.
 fn request_id() -> &'static [u8] {
+    if !sys::on_main_thread() {
+        return b"";
+    }
     REQUEST_ID.read().1
 }
 

@@ -10,7 +10,7 @@ use crate::client::{Conn, Failure, GET_NEXT, Post, Reply};
 use crate::endpoint::Endpoint;
 use crate::sys;
 
-/// Logs `parts` as one line on stderr (level `ERROR` with the feature `log`) and exits with
+/// Logs `parts` as one line on stderr (level `FATAL` with the feature `log`) and exits with
 /// status 1.
 pub fn fatal(parts: &[&[u8]]) -> ! {
     fatal_line(b"", parts);
@@ -40,7 +40,7 @@ pub fn warn(parts: &[&[u8]]) {
 #[inline(always)]
 pub fn fatal_line(error_type: &[u8], parts: &[&[u8]]) {
     #[cfg(feature = "log")]
-    crate::log::runtime_line(crate::log::Level::Error, error_type, parts);
+    crate::log::runtime_line(crate::log::Level::Fatal, error_type, parts);
     #[cfg(not(feature = "log"))]
     {
         let _ = error_type;
@@ -165,7 +165,7 @@ pub fn report_panic(message: &[u8], file: &[u8], line: u32) -> ! {
     sys::log(&[b"panic: ", parts[0], parts[1], parts[2], parts[3], parts[4]]);
     #[cfg(feature = "log")]
     crate::log::runtime_line(
-        crate::log::Level::Error,
+        crate::log::Level::Fatal,
         b"Runtime.Panic",
         &[b"panic: ", parts[0], parts[1], parts[2], parts[3], parts[4]],
     );
@@ -182,6 +182,9 @@ pub fn report_panic(message: &[u8], file: &[u8], line: u32) -> ! {
             failure.log(Post::error(request_id, invocation_id, b"Runtime.Panic").target());
         }
     }
+    // Reported: the supervisor of a worker must not report it again.
+    #[cfg(feature = "concurrency")]
+    crate::slots::end();
     sys::exit(1)
 }
 

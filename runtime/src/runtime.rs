@@ -219,6 +219,11 @@ impl Runtime {
     /// the supervisor never returns. An invocation handed out and left unanswered is
     /// reported as `Runtime.NoResponse` first, so that no worker inherits it. An invalid
     /// value is an init error.
+    ///
+    /// [`run`](Runtime::run) calls it; call it first yourself for what each worker must
+    /// have of its own (a connection to a database, a thread, a random seed): what
+    /// initialisation made before it is shared by the workers as it was at the fork, and
+    /// threads do not survive a fork. Later calls, and `run`'s, return at once.
     #[cfg(feature = "concurrency")]
     pub fn start_workers(&mut self) {
         if self.pending {

@@ -9,7 +9,7 @@
 //!   request, and the runtime runs the callback and exits with status 0 when it is next
 //!   about to wait ([`waiting`]): the invocation is answered first.
 //!
-//! If the timer fires first, the process logs it and exits with status 1, before Lambda's
+//! If the timer fires first, the process logs it and exits with status 1 (`_exit`), before Lambda's
 //! `SIGKILL` (500 ms after `SIGTERM` for a runtime with an internal extension).
 //!
 //! Without the opt-in none of this runs: no extension, no handler; the two flags are never
@@ -43,16 +43,29 @@ pub enum ShutdownError {
     Register(Failure<'static>),
 }
 
-/// Registers `callback`, the extension, and the signal handlers.
+/// Registers the extension, then `callback` and the `SIGTERM` handler. A failure changes
+/// nothing: the call may be made again.
 pub fn enable(endpoint: &Endpoint, callback: fn()) -> Result<(), ShutdownError> {
-    CALLBACK.set(callback).map_err(|_| ShutdownError::AlreadyEnabled)?;
+    if CALLBACK.get().is_some() {
+        return Err(ShutdownError::AlreadyEnabled);
+    }
     if let Err(failure) = extension::register(endpoint) {
         failure.log(extension::REQUEST);
         return Err(ShutdownError::Register(failure));
     }
-    sys::on_signal(libc::SIGALRM, on_alarm);
+    CALLBACK.set(callback).map_err(|_| ShutdownError::AlreadyEnabled)?;
     sys::on_signal(libc::SIGTERM, on_term);
     Ok(())
+}
+
+/// If `SIGTERM` came already (during initialisation), runs the callback and exits with
+/// status 0: what the supervisor does before it forks workers, which would inherit the
+/// request and each end before serving.
+#[cfg(feature = "concurrency")]
+pub fn finish_if_requested() {
+    if REQUESTED.load(Ordering::SeqCst) {
+        finish();
+    }
 }
 
 /// The process is about to wait for its next invocation: if `SIGTERM` came during the last
@@ -80,6 +93,9 @@ fn finish() -> ! {
 }
 
 extern "C" fn on_term(_signal: i32) {
+    // The budget's timer and its handler, only now: until `SIGTERM`, `SIGALRM` is the
+    // program's own.
+    sys::on_signal(libc::SIGALRM, on_alarm);
     sys::alarm_ms(BUDGET_MS);
     REQUESTED.store(true, Ordering::SeqCst);
     if WAITING.load(Ordering::SeqCst) {
@@ -90,6 +106,9 @@ extern "C" fn on_term(_signal: i32) {
 }
 
 extern "C" fn on_alarm(_signal: i32) {
-    policy::fatal_line(b"", &[b"shutdown: the callback did not finish within 400 ms of SIGTERM: exiting"]);
+    policy::fatal_line(
+        b"",
+        &[b"shutdown: not done within 400 ms of SIGTERM (the invocation running then, or the callback): exiting"],
+    );
     sys::exit_now(1);
 }

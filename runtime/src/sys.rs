@@ -147,6 +147,17 @@ pub fn write_stderr(line: &[u8]) {
     unsafe { syscall3(libc::SYS_write, 2, line.as_ptr() as usize, line.len()) };
 }
 
+/// Whether the calling thread is the process's main thread (its thread id is the process
+/// id), the one a bootstrap runs the runtime on.
+#[cfg(feature = "log")]
+pub fn on_main_thread() -> bool {
+    // SAFETY: `gettid` takes no arguments and cannot fail.
+    let tid = unsafe { syscall3(libc::SYS_gettid, 0, 0, 0) };
+    // SAFETY: as `getpid`.
+    let pid = unsafe { syscall3(libc::SYS_getpid, 0, 0, 0) };
+    tid == pid
+}
+
 /// Exits the process (running `atexit` handlers and flushing stdio).
 #[inline(always)]
 pub fn exit(code: i32) -> ! {
@@ -416,6 +427,29 @@ fn errno() -> Errno {
     unsafe { *errno }
 }
 
+/// The calling process's id.
+#[cfg(feature = "concurrency")]
+pub fn process_id() -> Pid {
+    // SAFETY: `getpid` takes no arguments and cannot fail.
+    (unsafe { syscall3(libc::SYS_getpid, 0, 0, 0) }) as Pid
+}
+
+/// The id of the calling process's parent.
+#[cfg(feature = "concurrency")]
+pub fn parent_id() -> Pid {
+    // SAFETY: `getppid` takes no arguments and cannot fail.
+    (unsafe { syscall3(libc::SYS_getppid, 0, 0, 0) }) as Pid
+}
+
+/// Gives `signal` its default action (for `SIGCHLD`: children stay to be reaped).
+#[cfg(feature = "concurrency")]
+pub fn default_action(signal: i32) {
+    // SAFETY: sigaction is plain data, valid when zeroed; `SIG_DFL` is 0.
+    let action: libc::sigaction = unsafe { zeroed() };
+    // SAFETY: `action` is valid; the old action is not asked for.
+    unsafe { libc::sigaction(signal, &action, core::ptr::null_mut()) };
+}
+
 /// Asks the kernel to send `SIGKILL` to the calling process when its parent dies
 /// (`PR_SET_PDEATHSIG`), so that no worker outlives the runtime's supervisor.
 #[cfg(feature = "concurrency")]
@@ -515,9 +549,9 @@ pub fn map_shared_words(n: usize) -> Result<&'static [AtomicU64], Errno> {
     Ok(unsafe { core::slice::from_raw_parts(p as *const AtomicU64, n) })
 }
 
-#[cfg(feature = "shutdown")]
 /// Makes `handler` the handler of `signal` (`SA_RESTART`: an interrupted system call is
 /// resumed, not failed with `EINTR`). Only async-signal-safe work may be done in a handler.
+#[cfg(feature = "shutdown")]
 pub fn on_signal(signal: i32, handler: extern "C" fn(i32)) {
     // SAFETY: sigaction is plain data, valid when zeroed (an empty mask).
     let mut action: libc::sigaction = unsafe { zeroed() };
@@ -528,8 +562,8 @@ pub fn on_signal(signal: i32, handler: extern "C" fn(i32)) {
     unsafe { libc::sigaction(signal, &action, core::ptr::null_mut()) };
 }
 
-#[cfg(feature = "shutdown")]
 /// Arms the real-time interval timer to raise `SIGALRM` once, in `ms` milliseconds.
+#[cfg(feature = "shutdown")]
 pub fn alarm_ms(ms: u64) {
     let value = libc::timeval { tv_sec: (ms / 1000) as libc::time_t, tv_usec: ((ms % 1000) * 1000) as _ };
     let timer = libc::itimerval { it_interval: libc::timeval { tv_sec: 0, tv_usec: 0 }, it_value: value };
@@ -537,9 +571,9 @@ pub fn alarm_ms(ms: u64) {
     unsafe { libc::setitimer(libc::ITIMER_REAL, &timer, core::ptr::null_mut()) };
 }
 
-#[cfg(feature = "shutdown")]
 /// Ends the process at once with `code`, without `atexit` handlers or flushing stdio:
-/// what a signal handler may call.
+/// what a signal handler, or a child that must not flush its parent's buffers, may call.
+#[cfg(any(feature = "shutdown", feature = "concurrency"))]
 pub fn exit_now(code: i32) -> ! {
     // SAFETY: `_exit` never returns and is async-signal-safe.
     unsafe { libc::_exit(code) }

@@ -8,7 +8,8 @@
 //! `sigtimedwait` until a worker ends, `SIGTERM` comes, or [`CHECK_MS`] pass, and:
 //!
 //! - replaces a worker that died. One killed by a signal during an invocation has that
-//!   invocation reported as `Runtime.WorkerDied` (a panic reports its own). One that died
+//!   invocation reported as `Runtime.WorkerDied`, one that exited (a handler that called
+//!   `exit`) as `Runtime.WorkerExited` (a panic reports its own). One that died
 //!   before starting any invocation (it exited: the Runtime API cannot be served; a signal
 //!   killed it: the workers cannot run, and replacing them would only loop) ends the
 //!   supervisor with status 1;
@@ -19,6 +20,8 @@
 //!   [`SHUTDOWN_WAIT_MS`], and exits: 0 if every worker exited with 0.
 //!
 //! Workers die with the supervisor (`PR_SET_PDEATHSIG`).
+
+use core::sync::atomic::{AtomicBool, Ordering};
 
 use crate::client::Conn;
 use crate::policy;
@@ -45,6 +48,8 @@ pub const CHECK_MS: u64 = 500;
 const INVALID_TYPE: &[u8] = b"Runtime.InvalidConcurrency";
 /// The error type of an invocation whose worker a signal killed.
 const DIED_TYPE: &[u8] = b"Runtime.WorkerDied";
+/// The error type of an invocation whose worker exited (a handler that called `exit`).
+const EXITED_TYPE: &[u8] = b"Runtime.WorkerExited";
 
 /// `AWS_LAMBDA_MAX_CONCURRENCY`'s value as a number of workers: a decimal integer from 1 to
 /// [`MAX_CONCURRENCY`], or `None`.
@@ -56,10 +61,17 @@ fn parse_concurrency(value: &[u8]) -> Option<usize> {
 }
 
 /// Starts the workers `AWS_LAMBDA_MAX_CONCURRENCY` asks for, if more than one: returns in
-/// each worker, and at once when the variable is unset or 1 (one `getenv`, nothing else).
+/// each worker, and at once when the variable is unset or 1 (one `getenv`, nothing else),
+/// or when the workers were started already (a second call, or a call in a worker).
 /// The supervisor never returns. An invalid value is reported to `/runtime/init/error` and
 /// the process exits with status 1. `conn` is closed first: each worker opens its own.
 pub fn start(conn: &mut Conn<'static>) {
+    // Once per process tree: a worker (a copy of the process after this) and a second call
+    // find it set and return.
+    static STARTED: AtomicBool = AtomicBool::new(false);
+    if STARTED.swap(true, Ordering::Relaxed) {
+        return;
+    }
     let Some((entry, value)) = sys::getenv(c"AWS_LAMBDA_MAX_CONCURRENCY") else {
         return;
     };
@@ -69,14 +81,23 @@ pub fn start(conn: &mut Conn<'static>) {
         None => {
             let message: [&[u8]; 2] = [entry, b": not a whole number from 1 to 1600"];
             policy::post_error(conn, b"", b"", INVALID_TYPE, &message);
-            policy::fatal(&[b"init error: Runtime.InvalidConcurrency: ", message[0], message[1]]);
+            let line: [&[u8]; 3] = [b"init error: Runtime.InvalidConcurrency: ", message[0], message[1]];
+            #[cfg(feature = "log")]
+            policy::fatal_error(INVALID_TYPE, &line);
+            #[cfg(not(feature = "log"))]
+            policy::fatal(&line);
         }
     };
     let Ok(slots) = Slots::map(n) else {
         policy::fatal(&[b"cannot map the slots of ", value, b" workers"]);
     };
+    #[cfg(feature = "shutdown")]
+    crate::shutdown::finish_if_requested();
     conn.disconnect();
-    let supervisor = Supervisor { slots, n, watched: SignalSet::of(&[libc::SIGCHLD, libc::SIGTERM]) };
+    // Initialisation may have set `SIGCHLD` to be ignored, which reaps children unseen.
+    sys::default_action(libc::SIGCHLD);
+    let supervisor =
+        Supervisor { slots, n, pid: sys::process_id(), watched: SignalSet::of(&[libc::SIGCHLD, libc::SIGTERM]) };
     let workers_mask = supervisor.watched.block();
     supervisor.run(conn, &workers_mask);
 }
@@ -85,6 +106,8 @@ struct Supervisor {
     slots: Slots,
     /// How many workers.
     n: usize,
+    /// Its process id.
+    pid: sys::Pid,
     /// The signals the supervisor takes with `sigtimedwait` (blocked in it).
     watched: SignalSet,
 }
@@ -116,6 +139,10 @@ impl Supervisor {
         match sys::fork() {
             Ok(0) => {
                 sys::die_with_parent();
+                // A supervisor that died before the line above left no one to kill us.
+                if sys::parent_id() != self.pid {
+                    sys::exit_now(1);
+                }
                 Slots::adopt(index);
                 true
             }
@@ -137,7 +164,12 @@ impl Supervisor {
         (0..self.n)
             .map(|i| match (self.slots.pid(i), self.slots.deadline(i)) {
                 (0, _) | (_, None | Some(NO_DEADLINE)) => CHECK_MS,
-                (_, Some(deadline)) => deadline.saturating_add(OVERRUN_MARGIN_MS).saturating_sub(now).min(CHECK_MS),
+                // Killed already, at this turn (`enforce_deadlines`), if the margin is out:
+                // looked at again after a whole check, not at once.
+                (_, Some(deadline)) => match deadline.saturating_add(OVERRUN_MARGIN_MS).saturating_sub(now) {
+                    0 => CHECK_MS,
+                    left => left.min(CHECK_MS),
+                },
             })
             .min()
             .unwrap_or(CHECK_MS)
@@ -166,8 +198,13 @@ impl Supervisor {
                 log_worker(index, &[b": killed by signal ", signal, b" before its first invocation"]);
                 policy::fatal(&[b"the workers cannot run: exiting"]);
             }
-            (Ended::Exited(code), _) => {
-                log_worker(index, &[b": exited with status ", digits(code as u64, &mut buf), b"; replaced"]);
+            (Ended::Exited(code), running) => {
+                let code = digits(code as u64, &mut buf);
+                log_worker(index, &[b": exited with status ", code, b"; replaced"]);
+                if let Some((_, request_id)) = running.filter(|(_, id)| !id.is_empty()) {
+                    let message: [&[u8]; 2] = [b"the worker running the invocation exited with status ", code];
+                    policy::post_error(conn, request_id, b"", EXITED_TYPE, &message);
+                }
             }
             (Ended::Signaled(libc::SIGKILL), Some((deadline, _))) if overrun(deadline) => {
                 log_worker(index, &[b": stopped, its handler still ran past the deadline and margin; replaced"]);
@@ -202,7 +239,7 @@ impl Supervisor {
                 let _ = sys::kill(pid, libc::SIGTERM);
             }
         }
-        let until = sys::now_ms() as u64 + SHUTDOWN_WAIT_MS;
+        let until = (sys::now_ms() as u64).saturating_add(SHUTDOWN_WAIT_MS);
         let mut clean = true;
         while (0..self.n).any(|i| self.slots.pid(i) != 0) {
             let now = sys::now_ms() as u64;

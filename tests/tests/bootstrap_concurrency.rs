@@ -8,7 +8,7 @@ mod support;
 use std::time::{Duration, Instant};
 
 use lambda_libc_mock::{AnswerKind, Event, Exhausted, MockServer, Reply, Route, Script};
-use support::{Bin, Proc, fixtures};
+use support::{Bin, Proc, fixtures, rust_fixtures};
 
 /// Starts `bin` against a mock of `script` with `n` workers asked for (`None`: the
 /// variable unset) and the `FIXTURE_LOOP=run` handler.
@@ -205,5 +205,42 @@ fn a_worker_killed_before_its_first_invocation_takes_the_environment_down() {
         let exit = proc.wait();
         exit.assert_failed("the workers cannot run: exiting");
         exit.assert_diagnostic(": killed by signal 9 before its first invocation");
+    }
+}
+
+#[test]
+fn a_worker_that_exits_in_its_handler_has_the_invocation_reported() {
+    for bin in fixtures() {
+        let (server, mut proc) = start(&bin, Script::new(), Some("2"));
+        proc.wait_parked(&server, 2);
+        server.push_event(ev("gone", "exit"));
+        proc.wait_for_answers(&server, 1);
+        let answer = &server.answers()[0];
+        assert_eq!((answer.request_id.as_str(), answer.kind), ("gone", AnswerKind::Error), "{bin}");
+        assert_eq!(answer.header("lambda-runtime-function-error-type"), Some("Runtime.WorkerExited"), "{bin}");
+        assert!(answer.body_str().contains("exited with status 3"), "{bin}: {}", answer.body_str());
+        proc.wait_parked(&server, 2);
+        let exit = proc.kill();
+        exit.assert_diagnostic(": exited with status 3; replaced");
+    }
+}
+
+#[test]
+fn workers_started_before_run_are_not_started_again() {
+    for bin in rust_fixtures() {
+        let server = MockServer::start(Script::new()).expect("start the mock");
+        let api = server.runtime_api();
+        let env = [
+            ("AWS_LAMBDA_RUNTIME_API", api.as_str()),
+            ("FIXTURE_LOOP", "start-then-run"),
+            ("AWS_LAMBDA_MAX_CONCURRENCY", "2"),
+        ];
+        let mut proc = bin.spawn_env(&env);
+        proc.wait_parked(&server, 2);
+        // Room for more to park, if any worker forked again.
+        std::thread::sleep(Duration::from_millis(300));
+        assert_eq!(server.outstanding_next(), 2, "{bin}");
+        assert_eq!(workers_of(proc.pid()).len(), 2, "{bin}");
+        proc.kill();
     }
 }

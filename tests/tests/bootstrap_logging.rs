@@ -110,6 +110,17 @@ fn levels_written(bin: &Bin, level: Option<&str>) -> Vec<String> {
 }
 
 #[test]
+fn a_level_that_is_none_is_refused_in_c() {
+    for bin in support::c_fixtures() {
+        let (server, exit) =
+            run_to_idle(&bin, &[JSON, ("AWS_LAMBDA_LOG_LEVEL", "FATAL")], vec![ev("i", "log-invalid")]);
+        // LAMBDA_E_INVALID for each, even with every valid level below the threshold.
+        assert_eq!(server.answers()[0].body_str(), "-7,-7,-7", "{bin}");
+        assert_eq!(exit.stderr, "", "{bin}");
+    }
+}
+
+#[test]
 fn records_below_the_level_are_left_out() {
     let all = ["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"];
     for bin in fixtures() {
@@ -142,26 +153,30 @@ fn a_client_error_status_is_a_warning_of_the_invocation() {
 }
 
 #[test]
-fn a_fatal_error_is_an_error_record() {
+fn a_fatal_error_is_a_fatal_record_at_every_level() {
     for bin in fixtures() {
         let raw = b"HTTP/1.1 2x0 OK\r\nLambda-Runtime-Aws-Request-Id: raw\r\nContent-Length: 2\r\n\r\n{}".to_vec();
-        let (_, exit) = run_to_exit(&bin, &[JSON], Script::new().event(ev("raw", "{}").fault(Fault::Raw(raw))));
+        let (_, exit) = run_to_exit(&bin, &[JSON], Script::new().event(ev("raw", "{}").fault(Fault::Raw(raw.clone()))));
         exit.assert_exit_1();
         let records = records(&bin, &exit.stderr);
         assert_eq!(records.len(), 1, "{bin}: {}", exit.stderr);
         let r = &records[0];
-        assert_eq!(field(r, "level"), Some("ERROR"), "{bin}");
+        assert_eq!(field(r, "level"), Some("FATAL"), "{bin}");
         assert_eq!(
             field(r, "message"),
             Some("GET /2018-06-01/runtime/invocation/next: malformed status line"),
             "{bin}"
         );
         assert_eq!(field(r, "requestId"), None, "{bin}: no invocation runs");
+        // No level hides why the process ended.
+        let script = Script::new().event(ev("raw", "{}").fault(Fault::Raw(raw.clone())));
+        let (_, exit) = run_to_exit(&bin, &[JSON, ("AWS_LAMBDA_LOG_LEVEL", "FATAL")], script);
+        assert_eq!(self::records(&bin, &exit.stderr).len(), 1, "{bin}: {}", exit.stderr);
     }
 }
 
 #[test]
-fn a_panic_is_an_error_record_with_its_type_and_request_id() {
+fn a_panic_is_a_fatal_record_with_its_type_and_request_id() {
     for bin in rust_fixtures() {
         let (server, exit) = run_to_exit(&bin, &[JSON], Script::new().events([ev("ok", "fine"), ev("p1", "panic")]));
         exit.assert_exit_1();
@@ -169,7 +184,7 @@ fn a_panic_is_an_error_record_with_its_type_and_request_id() {
         let records = records(&bin, &exit.stderr);
         assert_eq!(records.len(), 1, "{bin}: {}", exit.stderr);
         let r = &records[0];
-        assert_eq!(field(r, "level"), Some("ERROR"), "{bin}");
+        assert_eq!(field(r, "level"), Some("FATAL"), "{bin}");
         assert_eq!(field(r, "errorType"), Some("Runtime.Panic"), "{bin}");
         assert_eq!(field(r, "requestId"), Some("p1"), "{bin}");
         let message = field(r, "message").unwrap();
@@ -181,7 +196,7 @@ fn a_panic_is_an_error_record_with_its_type_and_request_id() {
 }
 
 #[test]
-fn an_init_error_is_an_error_record_with_its_type() {
+fn an_init_error_is_a_fatal_record_with_its_type() {
     for bin in fixtures() {
         let env = [JSON, ("FIXTURE_INIT", "error")];
         let (_, exit) = run_to_exit(&bin, &env, Script::new().event(ev("never", "x")));
@@ -189,7 +204,7 @@ fn an_init_error_is_an_error_record_with_its_type() {
         let records = records(&bin, &exit.stderr);
         assert_eq!(records.len(), 1, "{bin}: {}", exit.stderr);
         let r = &records[0];
-        assert_eq!(field(r, "level"), Some("ERROR"), "{bin}");
+        assert_eq!(field(r, "level"), Some("FATAL"), "{bin}");
         assert_eq!(field(r, "errorType"), Some("Function.InitFailed"), "{bin}");
         assert_eq!(
             field(r, "message"),

@@ -63,7 +63,9 @@ fn a_callback_past_the_budget_exits_1_before_lambda_kills_it() {
         proc.wait_until(&server, "wait in its first /next", idle);
         assert_eq!(server.shutdown(proc.pid(), GRACE).unwrap(), ShutdownOutcome::Sigterm, "{bin}");
         let exit = proc.wait();
-        exit.assert_failed("shutdown: the callback did not finish within 400 ms of SIGTERM: exiting");
+        exit.assert_failed(
+            "shutdown: not done within 400 ms of SIGTERM (the invocation running then, or the callback): exiting",
+        );
         assert!(!exit.stderr.contains(CALLBACK_RAN), "{bin}: the callback was cut short");
     }
 }

@@ -49,4 +49,44 @@ mod tests {
             String::from_utf8_lossy(&generated)
         );
     }
+
+    /// The names the header declares at file scope: `#define`s, `typedef` names, and the
+    /// functions (a line outside comments that starts with a type and has `name(`).
+    fn declared_names(header: &str) -> Vec<String> {
+        let mut names = Vec::new();
+        let word =
+            |s: &str| s.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).next().unwrap_or("").to_owned();
+        for line in header.lines() {
+            if let Some(rest) = line.strip_prefix("#define ") {
+                names.push(word(rest));
+            } else if let Some(rest) = line.strip_prefix("} ") {
+                names.push(word(rest));
+            } else if let Some(rest) = line.strip_prefix("typedef ").filter(|r| r.contains("(*")) {
+                names.push(word(rest.split_once("(*").map_or("", |(_, n)| n)));
+            } else if let Some(rest) = line.strip_prefix("typedef ").and_then(|r| r.strip_suffix(';')) {
+                names.push(word(rest.rsplit(' ').next().unwrap_or("")));
+            } else if let Some(rest) = line.strip_prefix("enum ") {
+                names.push(word(rest));
+            } else if line.starts_with(|c: char| c.is_ascii_lowercase()) && !line.starts_with("typedef") {
+                if let Some((head, _)) = line.split_once('(') {
+                    names.push(word(head.rsplit(|c: char| c == ' ' || c == '*').next().unwrap_or("")));
+                }
+            }
+        }
+        names.retain(|n| !n.is_empty());
+        names
+    }
+
+    #[test]
+    fn every_name_the_header_declares_is_prefixed() {
+        let ws = Workspace::locate().unwrap();
+        let header = std::fs::read_to_string(path(&ws)).unwrap();
+        let names = declared_names(&header);
+        assert!(names.iter().any(|n| n == "lambda_run") && names.iter().any(|n| n == "LAMBDA_OK"), "{names:?}");
+        assert!(names.iter().any(|n| n == "lambda_log") && names.iter().any(|n| n == "lambda_handler"), "{names:?}");
+        let bare: Vec<_> = names.iter().filter(|n| !n.starts_with("lambda_") && !n.starts_with("LAMBDA_")).collect();
+        assert!(bare.is_empty(), "names a C program could clash with: {bare:?}");
+        let leaks = "#define MAX 1\nenum Level\ntypedef uint8_t Level;\ntypedef struct {\n} Ctx;\nint Error(void);";
+        assert_eq!(declared_names(leaks), ["MAX", "Level", "Level", "Ctx", "Error"]);
+    }
 }
