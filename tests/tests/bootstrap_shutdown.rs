@@ -114,3 +114,43 @@ fn without_the_opt_in_no_extension_and_lambda_kills() {
         assert_eq!(exit.status.signal(), Some(9), "{bin}: {:?}", exit.status);
     }
 }
+
+/// The worker processes of the supervisor `pid`.
+fn workers_of(pid: u32) -> Vec<u32> {
+    let children = std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")).unwrap_or_default();
+    children.split_whitespace().filter_map(|p| p.parse().ok()).collect()
+}
+
+#[test]
+fn with_workers_sigterm_during_an_invocation_lets_it_be_answered_first() {
+    for bin in fixtures() {
+        let env = [("FIXTURE_SHUTDOWN", "ok"), ("FIXTURE_LOOP", "run"), ("AWS_LAMBDA_MAX_CONCURRENCY", "2")];
+        let (server, mut proc) = start(&bin, Script::new(), &env);
+        proc.wait_parked(&server, 2);
+        server.push_event(Event::json(b"sleep:300").request_id("busy"));
+        let pid = proc.pid();
+        proc.wait_for(&server, "have a worker sleep in its handler", || workers_of(pid).into_iter().any(in_nanosleep));
+        assert_eq!(server.shutdown(pid, GRACE).unwrap(), ShutdownOutcome::Sigterm, "{bin}");
+        let exit = proc.wait();
+        assert_eq!(exit.status.code(), Some(0), "{bin}: {:?}; stderr:\n{}", exit.status, exit.stderr);
+        let answers = server.answers();
+        assert_eq!(answers.len(), 1, "{bin}");
+        assert_eq!((answers[0].request_id.as_str(), &*answers[0].body_str()), ("busy", "slept:300"), "{bin}");
+        assert_eq!(exit.stderr.matches(CALLBACK_RAN).count(), 2, "{bin}: {}", exit.stderr);
+    }
+}
+
+#[test]
+fn with_workers_callbacks_past_the_budget_end_the_supervisor_with_1() {
+    for bin in fixtures() {
+        let env = [("FIXTURE_SHUTDOWN", "slow"), ("FIXTURE_LOOP", "run"), ("AWS_LAMBDA_MAX_CONCURRENCY", "2")];
+        let (server, mut proc) = start(&bin, Script::new(), &env);
+        proc.wait_parked(&server, 2);
+        assert_eq!(server.shutdown(proc.pid(), GRACE).unwrap(), ShutdownOutcome::Sigterm, "{bin}");
+        let exit = proc.wait();
+        exit.assert_exit_1();
+        let overran =
+            exit.diagnostics().into_iter().filter(|l| l.starts_with("shutdown: not done within 400 ms")).count();
+        assert_eq!(overran, 2, "{bin}: each worker's budget ran out; stderr:\n{}", exit.stderr);
+    }
+}
