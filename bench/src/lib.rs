@@ -30,6 +30,13 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use protocol::Framing;
 use run::{Launch, Run, Workload};
 
+/// A command-line `NAME=VALUE`, split at its first `=` (the binaries' `--ours`, `--env`,
+/// `--meta`).
+pub fn parse_pair(pair: &str) -> Result<(String, String), String> {
+    let (name, value) = pair.split_once('=').ok_or("expected NAME=VALUE")?;
+    Ok((name.to_owned(), value.to_owned()))
+}
+
 /// What a candidate is, for the ratios and the goals.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Role {

@@ -9,7 +9,7 @@ use clap::builder::RangedU64ValueParser;
 use clap::error::ErrorKind;
 use clap::{ArgGroup, ArgMatches, CommandFactory as _, FromArgMatches as _, Parser};
 
-use lambda_libc_bench::{Candidate, Options, Role, bench};
+use lambda_libc_bench::{Candidate, Options, Role, bench, parse_pair};
 
 /// Measure echo bootstraps on a loopback Runtime API; write results.json, results.md and
 /// latency.svg.
@@ -62,11 +62,6 @@ struct Cli {
     /// A fact recorded in results.json (tool versions, ...); repeatable
     #[arg(long, value_name = "KEY=VALUE", value_parser = parse_pair)]
     meta: Vec<(String, String)>,
-}
-
-fn parse_pair(pair: &str) -> Result<(String, String), String> {
-    let (name, value) = pair.split_once('=').ok_or("expected NAME=VALUE")?;
-    Ok((name.to_owned(), value.to_owned()))
 }
 
 /// The candidates in the order given, whatever their roles (the report lists them so), with

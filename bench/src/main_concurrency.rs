@@ -10,7 +10,7 @@ use clap::builder::RangedU64ValueParser;
 use clap::{ArgGroup, Parser};
 
 use lambda_libc_bench::concurrency_bench::{ConcurrencyOptions, bench_concurrency};
-use lambda_libc_bench::{Candidate, Role};
+use lambda_libc_bench::{Candidate, Role, parse_pair};
 
 /// Measure bootstraps with N worker processes, N invocations in flight; write
 /// concurrency.json and concurrency.md.
@@ -51,11 +51,6 @@ struct Cli {
     /// A fact recorded in concurrency.json (tool versions, ...); repeatable
     #[arg(long, value_name = "KEY=VALUE", value_parser = parse_pair)]
     meta: Vec<(String, String)>,
-}
-
-fn parse_pair(pair: &str) -> Result<(String, String), String> {
-    let (name, value) = pair.split_once('=').ok_or("expected NAME=VALUE")?;
-    Ok((name.to_owned(), value.to_owned()))
 }
 
 fn main() -> ExitCode {

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use crate::concurrency_bench::ConcurrencyResults;
 use crate::stats::ratio;
-use crate::{Measured, Results, Role, Series, Summary};
+use crate::{Machine, Measured, Results, Role, Series, Summary};
 
 /// A goal of issue 8, relative to the floor (or absolute, for syscalls).
 #[derive(Debug, Clone, PartialEq)]
@@ -348,23 +348,30 @@ fn series_json(s: &Series) -> Value {
     })
 }
 
+/// The machine a run was measured on, as JSON; `cpus_key` names its CPUs (those the run
+/// was pinned to, or those it was allowed).
+fn machine_json(m: &Machine, cpus_key: &str) -> Value {
+    let mut machine = json!({
+        "started_utc": utc(m.started_unix),
+        "started_unix": m.started_unix,
+        "cpu_model": m.cpu_model,
+        "cpus_online": m.cpus_online,
+        "kernel": m.kernel,
+        "load_average_before": m.load_before,
+        "load_average_after": m.load_after,
+        "cpu_busy_during_run": m.cpu_busy.iter().map(|(c, b)| json!({"cpu": c, "busy": (b * 1000.0).round() / 1000.0})).collect::<Vec<_>>(),
+        "duration_s": round1(Some(m.duration_s)),
+    });
+    machine[cpus_key] = json!(m.pinned_to);
+    machine
+}
+
 /// The whole result as JSON (figures rounded to 0.1).
 pub fn json(r: &Results) -> Value {
     let m = &r.machine;
     let o = &r.options;
     json!({
-        "machine": {
-            "started_utc": utc(m.started_unix),
-            "started_unix": m.started_unix,
-            "cpu_model": m.cpu_model,
-            "cpus_online": m.cpus_online,
-            "kernel": m.kernel,
-            "pinned_to_cpus": m.pinned_to,
-            "load_average_before": m.load_before,
-            "load_average_after": m.load_after,
-            "cpu_busy_during_run": m.cpu_busy.iter().map(|(c, b)| json!({"cpu": c, "busy": (b * 1000.0).round() / 1000.0})).collect::<Vec<_>>(),
-            "duration_s": round1(Some(m.duration_s)),
-        },
+        "machine": machine_json(m, "pinned_to_cpus"),
         "options": {
             "rounds": o.repeats,
             "invocations": o.invocations,
@@ -452,18 +459,7 @@ pub fn concurrency_json(r: &ConcurrencyResults) -> Value {
     let m = &r.machine;
     let o = &r.options;
     json!({
-        "machine": {
-            "started_utc": utc(m.started_unix),
-            "started_unix": m.started_unix,
-            "cpu_model": m.cpu_model,
-            "cpus_online": m.cpus_online,
-            "kernel": m.kernel,
-            "allowed_cpus": m.pinned_to,
-            "load_average_before": m.load_before,
-            "load_average_after": m.load_after,
-            "cpu_busy_during_run": m.cpu_busy.iter().map(|(c, b)| json!({"cpu": c, "busy": (b * 1000.0).round() / 1000.0})).collect::<Vec<_>>(),
-            "duration_s": round1(Some(m.duration_s)),
-        },
+        "machine": machine_json(m, "allowed_cpus"),
         "options": {
             "rounds": o.repeats,
             "invocations": o.invocations,

@@ -8,7 +8,7 @@ mod support;
 use std::time::{Duration, Instant};
 
 use lambda_libc_mock::{AnswerKind, Event, Exhausted, MockServer, Reply, Route, Script};
-use support::{Bin, Proc, fixtures, rust_fixtures};
+use support::{Bin, Proc, fixtures, rust_fixtures, workers_of};
 
 /// Starts `bin` against a mock of `script` with `n` workers asked for (`None`: the
 /// variable unset) and the `FIXTURE_LOOP=run` handler.
@@ -187,12 +187,6 @@ fn workers_that_cannot_serve_take_the_environment_down() {
     }
 }
 
-/// The worker processes of the supervisor `pid`.
-fn workers_of(pid: u32) -> Vec<i32> {
-    let children = std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")).unwrap_or_default();
-    children.split_whitespace().filter_map(|p| p.parse().ok()).collect()
-}
-
 #[test]
 fn a_worker_killed_before_its_first_invocation_takes_the_environment_down() {
     for bin in fixtures() {
@@ -201,7 +195,7 @@ fn a_worker_killed_before_its_first_invocation_takes_the_environment_down() {
         let workers = workers_of(proc.pid());
         assert_eq!(workers.len(), 2, "{bin}: {workers:?}");
         // SAFETY: `kill` takes integers only; the pid is a child of the bootstrap this test runs.
-        assert_eq!(unsafe { libc::kill(workers[0], libc::SIGKILL) }, 0, "{bin}");
+        assert_eq!(unsafe { libc::kill(workers[0] as i32, libc::SIGKILL) }, 0, "{bin}");
         let exit = proc.wait();
         exit.assert_failed("the workers cannot run: exiting");
         exit.assert_diagnostic(": killed by signal 9 before its first invocation");

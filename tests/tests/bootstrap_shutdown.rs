@@ -10,7 +10,7 @@ use std::os::unix::process::ExitStatusExt;
 use std::time::Duration;
 
 use lambda_libc_mock::{Event, MockServer, Route, Script, ShutdownOutcome};
-use support::{Bin, Proc, echo_bootstraps, fixtures, idle};
+use support::{Bin, Proc, echo_bootstraps, fixtures, idle, workers_of};
 
 /// Lambda's grace period for a runtime with an internal extension.
 const GRACE: Duration = Duration::from_millis(500);
@@ -113,12 +113,6 @@ fn without_the_opt_in_no_extension_and_lambda_kills() {
         let exit = proc.wait();
         assert_eq!(exit.status.signal(), Some(9), "{bin}: {:?}", exit.status);
     }
-}
-
-/// The worker processes of the supervisor `pid`.
-fn workers_of(pid: u32) -> Vec<u32> {
-    let children = std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")).unwrap_or_default();
-    children.split_whitespace().filter_map(|p| p.parse().ok()).collect()
 }
 
 #[test]

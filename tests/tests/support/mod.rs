@@ -615,3 +615,9 @@ pub fn statuses(bin: &Bin, body: &[u8]) -> std::collections::BTreeMap<String, i6
 pub const LAMBDA_OK: i64 = 0;
 pub const LAMBDA_E_NULL: i64 = -1;
 pub const LAMBDA_E_STATE: i64 = -2;
+
+/// The child processes of `pid` (a supervisor's workers).
+pub fn workers_of(pid: u32) -> Vec<u32> {
+    let children = std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")).unwrap_or_default();
+    children.split_whitespace().filter_map(|p| p.parse().ok()).collect()
+}
