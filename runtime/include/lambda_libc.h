@@ -353,8 +353,8 @@ int lambda_export_trace_id(const lambda_context *context);
  * for an invocation (only the runtime's own code is interrupted then). It must not call
  * `lambda_*` functions: they return `LAMBDA_E_BUSY`.
  *
- * Returns `LAMBDA_OK`; `LAMBDA_E_NULL` if `callback` is NULL; `LAMBDA_E_STATE` if a
- * callback is registered already; `LAMBDA_E_IO` if the extension could not be registered
+ * Returns `LAMBDA_OK`; `LAMBDA_E_NULL` if `callback` is NULL; `LAMBDA_E_STATE` if it was
+ * called before (also after a failure: report that with `lambda_init_error`); `LAMBDA_E_IO` if the extension could not be registered
  * (logged; report it with `lambda_init_error`); `LAMBDA_E_BUSY`.
  *
  * # Safety

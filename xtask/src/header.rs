@@ -67,10 +67,11 @@ mod tests {
                 names.push(word(rest.rsplit(' ').next().unwrap_or("")));
             } else if let Some(rest) = line.strip_prefix("enum ") {
                 names.push(word(rest));
-            } else if line.starts_with(|c: char| c.is_ascii_lowercase()) && !line.starts_with("typedef") {
-                if let Some((head, _)) = line.split_once('(') {
-                    names.push(word(head.rsplit(|c: char| c == ' ' || c == '*').next().unwrap_or("")));
-                }
+            } else if line.starts_with(|c: char| c.is_ascii_lowercase())
+                && !line.starts_with("typedef")
+                && let Some((head, _)) = line.split_once('(')
+            {
+                names.push(word(head.rsplit([' ', '*']).next().unwrap_or("")));
             }
         }
         names.retain(|n| !n.is_empty());
