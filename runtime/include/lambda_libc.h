@@ -354,8 +354,9 @@ int lambda_export_trace_id(const lambda_context *context);
  * `lambda_*` functions: they return `LAMBDA_E_BUSY`.
  *
  * Returns `LAMBDA_OK`; `LAMBDA_E_NULL` if `callback` is NULL; `LAMBDA_E_STATE` if it was
- * called before (also after a failure: report that with `lambda_init_error`); `LAMBDA_E_IO` if the extension could not be registered
- * (logged; report it with `lambda_init_error`); `LAMBDA_E_BUSY`.
+ * called before (also after a failure: report that with `lambda_init_error`);
+ * `LAMBDA_E_IO` if the extension could not be registered (logged; report it with
+ * `lambda_init_error`); `LAMBDA_E_BUSY`.
  *
  * # Safety
  * `callback` must be safe to call, at any time, from a signal handler.

@@ -694,12 +694,12 @@ pub unsafe extern "C" fn lambda_export_trace_id(context: *const lambda_context) 
 #[allow(non_camel_case_types)]
 pub type lambda_shutdown_callback = Option<unsafe extern "C" fn()>;
 
-#[cfg(feature = "shutdown")]
 /// The C program's shutdown callback, which [`call_shutdown_callback`] calls.
+#[cfg(feature = "shutdown")]
 static SHUTDOWN_CALLBACK: crate::sys::Once<unsafe extern "C" fn()> = crate::sys::Once::new();
 
-#[cfg(feature = "shutdown")]
 /// The callback `lambda_on_shutdown` registers with the runtime: calls the C program's.
+#[cfg(feature = "shutdown")]
 fn call_shutdown_callback() {
     if let Some(callback) = SHUTDOWN_CALLBACK.get() {
         // SAFETY: `lambda_on_shutdown`'s contract: the callback is safe to call.
@@ -720,8 +720,9 @@ fn call_shutdown_callback() {
 /// `lambda_*` functions: they return `LAMBDA_E_BUSY`.
 ///
 /// Returns `LAMBDA_OK`; `LAMBDA_E_NULL` if `callback` is NULL; `LAMBDA_E_STATE` if it was
-/// called before (also after a failure: report that with `lambda_init_error`); `LAMBDA_E_IO` if the extension could not be registered
-/// (logged; report it with `lambda_init_error`); `LAMBDA_E_BUSY`.
+/// called before (also after a failure: report that with `lambda_init_error`);
+/// `LAMBDA_E_IO` if the extension could not be registered (logged; report it with
+/// `lambda_init_error`); `LAMBDA_E_BUSY`.
 ///
 /// # Safety
 /// `callback` must be safe to call, at any time, from a signal handler.

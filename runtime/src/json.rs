@@ -84,6 +84,16 @@ impl Cursor<'_> {
     }
 }
 
+/// How many bytes [`Cursor::put_escaped`] writes for `b`.
+#[cfg(feature = "log")]
+pub(crate) fn escaped_len(b: u8) -> usize {
+    match b {
+        b'"' | b'\\' | b'\n' | b'\r' | b'\t' => 2,
+        0..=0x1f | 0x7f => 6,
+        _ => 1,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -92,6 +102,17 @@ mod tests {
         let mut buf = std::vec![0u8; cap];
         let n = error_body(&mut buf, t.as_bytes(), &[m.as_bytes()]);
         std::string::String::from_utf8(buf[..n].to_vec()).unwrap()
+    }
+
+    #[cfg(feature = "log")]
+    #[test]
+    fn escaped_len_is_what_put_escaped_writes() {
+        for b in 0..=u8::MAX {
+            let mut buf = [0u8; 8];
+            let mut w = Cursor { dst: &mut buf, len: 0 };
+            w.put_escaped(b);
+            assert_eq!(escaped_len(b), w.len, "{b:#x}");
+        }
     }
 
     #[test]

@@ -84,14 +84,22 @@
 //! asked, and a handler logs with `lambda_libc::log!` (see the module `lambda_libc::log`).
 //!
 //! ## Features
-//! `panic-handler` and `start` are for `no_std` executables and take effect through [`main!`] or [`bootstrap!`],
-//! so the library itself never defines a lang item or a symbol that could clash.
+//! `panic-handler` and `start` are for `no_std` executables and take effect through
+//! [`main!`] or [`bootstrap!`], so the library itself never defines a lang item or a symbol
+//! that could clash.
 //! - `panic-handler`: a `#[panic_handler]` that calls `report_panic` (defined with this
 //!   feature): the panic becomes a `Runtime.Panic` error of the current invocation.
 //! - `start`: the process entry point `__lambda_libc_start`, for executables linked with
 //!   `-Wl,-e,__lambda_libc_start` (and `-nostartfiles` where the linker driver honours it):
 //!   glibc's startup code is left out, it calls `main` and exits with its result.
 //! - `log`: Lambda's logging controls, above (and `lambda_log` in the C API).
+//! - `concurrency`: with `AWS_LAMBDA_MAX_CONCURRENCY` above 1 (Lambda Managed Instances),
+//!   [`Runtime::run`] serves that many invocations at once in worker processes
+//!   ([`Runtime::start_workers`]).
+//! - `shutdown`: [`Runtime::on_shutdown`], a callback at `SIGTERM`.
+//!
+//! Without `log`, `concurrency` and `shutdown` a bootstrap is byte for byte what it was
+//! before they existed (docs/size.md).
 
 #![cfg_attr(not(test), no_std)]
 #![deny(missing_docs)]

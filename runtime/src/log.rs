@@ -32,7 +32,7 @@ use core::fmt;
 use core::sync::atomic::{AtomicU8, Ordering};
 
 use crate::ascii;
-use crate::json::{Cursor, TRUNCATED};
+use crate::json::{self, Cursor, TRUNCATED};
 use crate::sys;
 
 /// The most bytes of one record, its newline included; a longer message is cut. It is
@@ -180,7 +180,7 @@ pub fn write(level: Level, message: &[u8]) {
     sys::write_stderr(buf.get(..len).unwrap_or_default());
 }
 
-/// Formats `args` into a stack buffer of [`MAX_RECORD`] bytes and [`write`]s it: what the
+/// Formats `args` into a stack buffer of [`MAX_RECORD`] bytes and [`write`](fn@write)s it: what the
 /// [`log!`](crate::log!) macro calls. A message that does not fit is cut and marked.
 pub fn write_fmt(level: Level, args: fmt::Arguments<'_>) {
     if !enabled(level) {
@@ -386,11 +386,11 @@ fn escaped_len(part: &[u8]) -> usize {
     len
 }
 
-/// The length of one character (its UTF-8 bytes) as [`Cursor::put_escaped`] writes it.
+/// The length of one character (its UTF-8 bytes) as [`put_json_string`] writes it: an ASCII
+/// one escaped by [`Cursor::put_escaped`], any other as it is.
 fn escaped_char_len(utf8: &[u8]) -> usize {
     match utf8 {
-        [b'"' | b'\\' | b'\n' | b'\r' | b'\t'] => 2,
-        [0..=0x1f | 0x7f] => 6,
+        [ascii] => json::escaped_len(*ascii),
         bytes => bytes.len(),
     }
 }

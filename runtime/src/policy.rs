@@ -17,12 +17,19 @@ pub fn fatal(parts: &[&[u8]]) -> ! {
     sys::exit(1)
 }
 
-/// [`fatal`], for an error of `error_type` (feature `log`): the `errorType` of the JSON
-/// record, as the Runtime API was told it (`Function.Unknown` for an invalid one).
-#[cfg(feature = "log")]
+/// [`fatal`], for an error of `error_type`: with the feature `log`, the `errorType` of the
+/// JSON record, as the Runtime API was told it (`Function.Unknown` for an invalid one).
 pub fn fatal_error(error_type: &[u8], parts: &[&[u8]]) -> ! {
-    fatal_line(crate::json::reported_error_type(error_type), parts);
-    sys::exit(1)
+    #[cfg(feature = "log")]
+    {
+        fatal_line(crate::json::reported_error_type(error_type), parts);
+        sys::exit(1)
+    }
+    #[cfg(not(feature = "log"))]
+    {
+        let _ = error_type;
+        fatal(parts)
+    }
 }
 
 /// Logs `parts` as one line on stderr, of level `WARN` with the feature `log`: something

@@ -172,9 +172,6 @@ impl Runtime {
     pub fn init_error(mut self, error: &Error<'_>) -> ! {
         let (t, m) = (error.error_type.as_bytes(), error.message.as_bytes());
         policy::post_error(&mut self.conn, b"", b"", t, &[m]);
-        #[cfg(not(feature = "log"))]
-        policy::fatal(&[b"init error: ", t, b": ", m]);
-        #[cfg(feature = "log")]
         policy::fatal_error(t, &[b"init error: ", t, b": ", m])
     }
 

@@ -58,10 +58,10 @@ pub fn enable(endpoint: &Endpoint, callback: fn()) -> Result<(), ShutdownError> 
     Ok(())
 }
 
-/// If `SIGTERM` came already (during initialisation), runs the callback and exits with
-/// status 0: what the supervisor does before it forks workers, which would inherit the
-/// request and each end before serving.
-#[cfg(feature = "concurrency")]
+/// If `SIGTERM` came already, runs the callback and exits with status 0: what the process
+/// does when it is about to wait ([`waiting`]), and the supervisor before it forks workers,
+/// which would inherit a request that came during initialisation and each end before
+/// serving.
 pub fn finish_if_requested() {
     if REQUESTED.load(Ordering::SeqCst) {
         finish();
@@ -74,9 +74,7 @@ pub fn waiting() {
     WAITING.store(true, Ordering::SeqCst);
     // Read after `WAITING` is set: a signal from now on finishes in the handler, and one
     // before it is seen here.
-    if REQUESTED.load(Ordering::SeqCst) {
-        finish();
-    }
+    finish_if_requested();
 }
 
 /// The process has its next invocation: a `SIGTERM` from now on waits for its answer.

@@ -153,9 +153,7 @@ pub fn write_stderr(line: &[u8]) {
 pub fn on_main_thread() -> bool {
     // SAFETY: `gettid` takes no arguments and cannot fail.
     let tid = unsafe { syscall3(libc::SYS_gettid, 0, 0, 0) };
-    // SAFETY: as `getpid`.
-    let pid = unsafe { syscall3(libc::SYS_getpid, 0, 0, 0) };
-    tid == pid
+    tid as Pid == process_id()
 }
 
 /// Exits the process (running `atexit` handlers and flushing stdio).
@@ -223,15 +221,21 @@ pub fn now_ms() -> i64 {
     ts.tv_sec.saturating_mul(1000).saturating_add(ts.tv_nsec / 1_000_000)
 }
 
-/// Maps `len` bytes of zeroed, private memory that is never unmapped. Pages cost nothing
-/// until touched (`MAP_NORESERVE`).
-pub fn map(len: usize) -> Result<&'static mut [u8], Errno> {
-    let flags = libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE;
+/// `mmap` of `len` bytes of zeroed, readable and writable anonymous memory, `MAP_NORESERVE`,
+/// shared with forked children or private to the process (`sharing`): its address.
+#[inline(always)]
+fn map_anonymous(len: usize, sharing: libc::c_int) -> Result<usize, Errno> {
+    let flags = sharing | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE;
     let prot = (libc::PROT_READ | libc::PROT_WRITE) as usize;
     // SAFETY: an anonymous mapping at an address the kernel chooses (`0`, no `MAP_FIXED`)
     // replaces and aliases no existing memory; the call reads no memory of ours.
-    let ret = unsafe { syscall6(libc::SYS_mmap, 0, len, prot, flags as usize, usize::MAX, 0) };
-    let p = check(ret)?;
+    check(unsafe { syscall6(libc::SYS_mmap, 0, len, prot, flags as usize, usize::MAX, 0) })
+}
+
+/// Maps `len` bytes of zeroed, private memory that is never unmapped. Pages cost nothing
+/// until touched (`MAP_NORESERVE`).
+pub fn map(len: usize) -> Result<&'static mut [u8], Errno> {
+    let p = map_anonymous(len, libc::MAP_PRIVATE)?;
     // SAFETY: on success `p` is `len` readable, writable, zeroed bytes that nothing else points
     // at and that stay mapped for the life of the process.
     Ok(unsafe { core::slice::from_raw_parts_mut(p as *mut u8, len) })
@@ -391,7 +395,7 @@ impl Socket {
 }
 
 /// A process id.
-#[cfg(feature = "concurrency")]
+#[cfg(any(feature = "log", feature = "concurrency"))]
 pub type Pid = libc::pid_t;
 
 /// How a child process ended, as `waitpid` reports it.
@@ -428,7 +432,7 @@ fn errno() -> Errno {
 }
 
 /// The calling process's id.
-#[cfg(feature = "concurrency")]
+#[cfg(any(feature = "log", feature = "concurrency"))]
 pub fn process_id() -> Pid {
     // SAFETY: `getpid` takes no arguments and cannot fail.
     (unsafe { syscall3(libc::SYS_getpid, 0, 0, 0) }) as Pid
@@ -538,11 +542,7 @@ impl SignalSet {
 #[cfg(feature = "concurrency")]
 pub fn map_shared_words(n: usize) -> Result<&'static [AtomicU64], Errno> {
     let len = n.checked_mul(size_of::<AtomicU64>()).ok_or(libc::ENOMEM)?;
-    let flags = libc::MAP_SHARED | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE;
-    let prot = (libc::PROT_READ | libc::PROT_WRITE) as usize;
-    // SAFETY: as in `map`: a fresh anonymous mapping aliases nothing of ours.
-    let ret = unsafe { syscall6(libc::SYS_mmap, 0, len, prot, flags as usize, usize::MAX, 0) };
-    let p = check(ret)?;
+    let p = map_anonymous(len, libc::MAP_SHARED)?;
     // SAFETY: `len` zeroed bytes, page-aligned, mapped for the life of the process; a zero
     // AtomicU64 is a valid value, and atomics may be shared (also across processes, whose
     // accesses to the same physical words are atomic too).

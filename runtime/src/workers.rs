@@ -23,6 +23,7 @@
 
 use core::sync::atomic::{AtomicBool, Ordering};
 
+use crate::ascii::{MAX_DIGITS, format_decimal};
 use crate::client::Conn;
 use crate::policy;
 use crate::slots::{self, NO_DEADLINE, Slots};
@@ -81,11 +82,7 @@ pub fn start(conn: &mut Conn<'static>) {
         None => {
             let message: [&[u8]; 2] = [entry, b": not a whole number from 1 to 1600"];
             policy::post_error(conn, b"", b"", INVALID_TYPE, &message);
-            let line: [&[u8]; 3] = [b"init error: Runtime.InvalidConcurrency: ", message[0], message[1]];
-            #[cfg(feature = "log")]
-            policy::fatal_error(INVALID_TYPE, &line);
-            #[cfg(not(feature = "log"))]
-            policy::fatal(&line);
+            policy::fatal_error(INVALID_TYPE, &[b"init error: Runtime.InvalidConcurrency: ", message[0], message[1]]);
         }
     };
     let Ok(slots) = Slots::map(n) else {
@@ -151,7 +148,7 @@ impl Supervisor {
                 false
             }
             Err(errno) => {
-                log_worker(index, &[b": fork failed: errno ", digits(errno as u64, &mut [0; 20])]);
+                log_worker(index, &[b": fork failed: errno ", format_decimal(errno as u64, &mut [0; MAX_DIGITS])]);
                 false
             }
         }
@@ -175,47 +172,48 @@ impl Supervisor {
             .unwrap_or(CHECK_MS)
     }
 
+    /// The worker whose process `pid` was reaped: its slot no longer has a process (the
+    /// next turn of [`run`](Self::run) forks a new one). `None`: not a worker.
+    fn release(&self, pid: sys::Pid) -> Option<usize> {
+        let index = self.slots.find(self.n, pid)?;
+        self.slots.set_pid(index, 0);
+        Some(index)
+    }
+
     /// A worker ended: it is reported and replaced (by the next turn of [`run`]), or the
     /// supervisor exits when the Runtime API cannot be served.
     fn reaped(&self, conn: &mut Conn<'static>, pid: sys::Pid, ended: Ended) {
-        let Some(index) = self.slots.find(self.n, pid) else {
+        let Some(index) = self.release(pid) else {
             return;
         };
-        self.slots.set_pid(index, 0);
         let mut id = [0u8; slots::MAX_ID];
         let running = self.slots.deadline(index).map(|d| (d, self.slots.request_id(index, &mut id)));
-        let mut buf = [0u8; 20];
+        let mut buf = [0u8; MAX_DIGITS];
         match (ended, running) {
             (Ended::Exited(code), _) if self.slots.started(index) == 0 => {
                 log_worker(
                     index,
-                    &[b": exited with status ", digits(code as u64, &mut buf), b" before its first invocation"],
+                    &[b": exited with status ", format_decimal(code as u64, &mut buf), b" before its first invocation"],
                 );
                 policy::fatal(&[b"the Runtime API cannot be served: exiting"]);
             }
             (Ended::Signaled(signal), _) if self.slots.started(index) == 0 => {
-                let signal = digits(signal as u64, &mut buf);
+                let signal = format_decimal(signal as u64, &mut buf);
                 log_worker(index, &[b": killed by signal ", signal, b" before its first invocation"]);
                 policy::fatal(&[b"the workers cannot run: exiting"]);
-            }
-            (Ended::Exited(code), running) => {
-                let code = digits(code as u64, &mut buf);
-                log_worker(index, &[b": exited with status ", code, b"; replaced"]);
-                if let Some((_, request_id)) = running.filter(|(_, id)| !id.is_empty()) {
-                    let message: [&[u8]; 2] = [b"the worker running the invocation exited with status ", code];
-                    policy::post_error(conn, request_id, b"", EXITED_TYPE, &message);
-                }
             }
             (Ended::Signaled(libc::SIGKILL), Some((deadline, _))) if overrun(deadline) => {
                 log_worker(index, &[b": stopped, its handler still ran past the deadline and margin; replaced"]);
             }
+            (Ended::Exited(code), running) => {
+                let how: [&[u8]; 2] = [b"exited with status ", format_decimal(code as u64, &mut buf)];
+                log_worker(index, &[b": ", how[0], how[1], b"; replaced"]);
+                report(conn, running, EXITED_TYPE, how);
+            }
             (Ended::Signaled(signal), running) => {
-                let signal = digits(signal as u64, &mut buf);
-                log_worker(index, &[b": killed by signal ", signal, b"; replaced"]);
-                if let Some((_, request_id)) = running.filter(|(_, id)| !id.is_empty()) {
-                    let message: [&[u8]; 2] = [b"the worker running the invocation was killed by signal ", signal];
-                    policy::post_error(conn, request_id, b"", DIED_TYPE, &message);
-                }
+                let how: [&[u8]; 2] = [b"was killed by signal ", format_decimal(signal as u64, &mut buf)];
+                log_worker(index, &[b": killed by signal ", how[1], b"; replaced"]);
+                report(conn, running, DIED_TYPE, how);
             }
         }
     }
@@ -248,13 +246,20 @@ impl Supervisor {
             }
             let _ = self.watched.wait(Some(until - now));
             while let Some((pid, ended)) = sys::reap() {
-                if let Some(index) = self.slots.find(self.n, pid) {
-                    self.slots.set_pid(index, 0);
+                if self.release(pid).is_some() {
                     clean &= ended == Ended::Exited(0);
                 }
             }
         }
         sys::exit(if clean { 0 } else { 1 })
+    }
+}
+
+/// Reports the invocation a dead worker was running, if any (and its id was kept), as an
+/// error of `error_type`: `the worker running the invocation <how>`.
+fn report(conn: &mut Conn<'static>, running: Option<(u64, &[u8])>, error_type: &[u8], how: [&[u8]; 2]) {
+    if let Some((_, request_id)) = running.filter(|(_, id)| !id.is_empty()) {
+        policy::post_error(conn, request_id, b"", error_type, &[b"the worker running the invocation ", how[0], how[1]]);
     }
 }
 
@@ -265,17 +270,12 @@ fn overrun(deadline: u64) -> bool {
 
 /// Logs `worker <index><parts…>`.
 fn log_worker(index: usize, parts: &[&[u8]]) {
-    let mut buf = [0u8; 20];
-    let mut line: [&[u8]; 6] = [b"worker ", digits(index as u64, &mut buf), b"", b"", b"", b""];
+    let mut buf = [0u8; MAX_DIGITS];
+    let mut line: [&[u8]; 6] = [b"worker ", format_decimal(index as u64, &mut buf), b"", b"", b"", b""];
     for (slot, part) in line.iter_mut().skip(2).zip(parts) {
         *slot = part;
     }
     policy::warn(&line);
-}
-
-/// `n` in decimal, in `buf`.
-fn digits(n: u64, buf: &mut [u8; crate::ascii::MAX_DIGITS]) -> &[u8] {
-    crate::ascii::format_decimal(n, buf)
 }
 
 #[cfg(test)]
