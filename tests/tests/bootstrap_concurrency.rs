@@ -13,14 +13,10 @@ use support::{Bin, Proc, fixtures, rust_fixtures, workers_of};
 /// Starts `bin` against a mock of `script` with `n` workers asked for (`None`: the
 /// variable unset) and the `FIXTURE_LOOP=run` handler.
 fn start(bin: &Bin, script: Script, n: Option<&str>) -> (MockServer, Proc) {
-    let server = MockServer::start(script).expect("start the mock");
-    let api = server.runtime_api();
-    let mut env = vec![("AWS_LAMBDA_RUNTIME_API", api.as_str()), ("FIXTURE_LOOP", "run")];
-    if let Some(n) = n {
-        env.push(("AWS_LAMBDA_MAX_CONCURRENCY", n));
+    match n {
+        Some(n) => bin.start_env(script, &[("FIXTURE_LOOP", "run"), ("AWS_LAMBDA_MAX_CONCURRENCY", n)]),
+        None => bin.start_env(script, &[("FIXTURE_LOOP", "run")]),
     }
-    let proc = bin.spawn_env(&env);
-    (server, proc)
 }
 
 fn ev(id: &str, body: &str) -> Event {
@@ -222,14 +218,8 @@ fn a_worker_that_exits_in_its_handler_has_the_invocation_reported() {
 #[test]
 fn workers_started_before_run_are_not_started_again() {
     for bin in rust_fixtures() {
-        let server = MockServer::start(Script::new()).expect("start the mock");
-        let api = server.runtime_api();
-        let env = [
-            ("AWS_LAMBDA_RUNTIME_API", api.as_str()),
-            ("FIXTURE_LOOP", "start-then-run"),
-            ("AWS_LAMBDA_MAX_CONCURRENCY", "2"),
-        ];
-        let mut proc = bin.spawn_env(&env);
+        let env = [("FIXTURE_LOOP", "start-then-run"), ("AWS_LAMBDA_MAX_CONCURRENCY", "2")];
+        let (server, mut proc) = bin.start_env(Script::new(), &env);
         proc.wait_parked(&server, 2);
         // Room for more to park, if any worker forked again.
         std::thread::sleep(Duration::from_millis(300));

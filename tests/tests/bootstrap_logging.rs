@@ -23,23 +23,15 @@ fn ev(id: &str, body: &str) -> Event {
 
 /// Runs `bin` with `env` (plus the endpoint) until it waits in the last `/next`.
 fn run_to_idle(bin: &Bin, env: &[(&str, &str)], events: Vec<Event>) -> (MockServer, Exit) {
-    let server = MockServer::start(Script::new().events(events)).expect("start the mock");
-    let api = server.runtime_api();
-    let mut all = vec![("AWS_LAMBDA_RUNTIME_API", api.as_str())];
-    all.extend_from_slice(env);
-    let mut proc = bin.spawn_env(&all);
+    let (server, mut proc) = bin.start_env(Script::new().events(events), env);
     proc.wait_until(&server, "wait in the last /next", idle);
     (server, proc.kill())
 }
 
 /// Runs `bin` with `env` (plus the endpoint) until it exits by itself.
 fn run_to_exit(bin: &Bin, env: &[(&str, &str)], script: Script) -> (MockServer, Exit) {
-    let server = MockServer::start(script).expect("start the mock");
-    let api = server.runtime_api();
-    let mut all = vec![("AWS_LAMBDA_RUNTIME_API", api.as_str())];
-    all.extend_from_slice(env);
-    let exit = bin.spawn_env(&all).wait();
-    (server, exit)
+    let (server, proc) = bin.start_env(script, env);
+    (server, proc.wait())
 }
 
 const JSON: (&str, &str) = ("AWS_LAMBDA_LOG_FORMAT", "JSON");

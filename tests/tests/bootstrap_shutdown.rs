@@ -10,20 +10,11 @@ use std::os::unix::process::ExitStatusExt;
 use std::time::Duration;
 
 use lambda_libc_mock::{Event, MockServer, Route, Script, ShutdownOutcome};
-use support::{Bin, Proc, echo_bootstraps, fixtures, idle, workers_of};
+use support::{Proc, echo_bootstraps, fixtures, idle, workers_of};
 
 /// Lambda's grace period for a runtime with an internal extension.
 const GRACE: Duration = Duration::from_millis(500);
 const CALLBACK_RAN: &str = "fixture: shutdown callback ran";
-
-fn start(bin: &Bin, script: Script, env: &[(&str, &str)]) -> (MockServer, Proc) {
-    let server = MockServer::start(script).expect("start the mock");
-    let api = server.runtime_api();
-    let mut all = vec![("AWS_LAMBDA_RUNTIME_API", api.as_str())];
-    all.extend_from_slice(env);
-    let proc = bin.spawn_env(&all);
-    (server, proc)
-}
 
 /// Whether the process `pid` (its main thread) sleeps in `nanosleep` (as the fixture's
 /// `sleep:MS` handler does; under qemu-user too, which makes the host's call).
@@ -46,7 +37,7 @@ fn assert_registered_first(proc: &mut Proc, server: &MockServer) {
 #[test]
 fn sigterm_runs_the_callback_and_exits_0() {
     for bin in fixtures() {
-        let (server, mut proc) = start(&bin, Script::new().event(Event::json(b"{}")), &[("FIXTURE_SHUTDOWN", "ok")]);
+        let (server, mut proc) = bin.start_env(Script::new().event(Event::json(b"{}")), &[("FIXTURE_SHUTDOWN", "ok")]);
         proc.wait_until(&server, "wait in its second /next", idle);
         assert_registered_first(&mut proc, &server);
         assert_eq!(server.shutdown(proc.pid(), GRACE).unwrap(), ShutdownOutcome::Sigterm, "{bin}");
@@ -59,7 +50,7 @@ fn sigterm_runs_the_callback_and_exits_0() {
 #[test]
 fn a_callback_past_the_budget_exits_1_before_lambda_kills_it() {
     for bin in fixtures() {
-        let (server, mut proc) = start(&bin, Script::new(), &[("FIXTURE_SHUTDOWN", "slow")]);
+        let (server, mut proc) = bin.start_env(Script::new(), &[("FIXTURE_SHUTDOWN", "slow")]);
         proc.wait_until(&server, "wait in its first /next", idle);
         assert_eq!(server.shutdown(proc.pid(), GRACE).unwrap(), ShutdownOutcome::Sigterm, "{bin}");
         let exit = proc.wait();
@@ -74,7 +65,7 @@ fn a_callback_past_the_budget_exits_1_before_lambda_kills_it() {
 fn sigterm_during_an_invocation_lets_it_be_answered_first() {
     for bin in fixtures() {
         let env = [("FIXTURE_SHUTDOWN", "ok"), ("FIXTURE_LOOP", "run")];
-        let (server, mut proc) = start(&bin, Script::new().event(Event::json(b"sleep:300").request_id("busy")), &env);
+        let (server, mut proc) = bin.start_env(Script::new().event(Event::json(b"sleep:300").request_id("busy")), &env);
         // In the handler's sleep, not only handed the event: a SIGTERM while the runtime still
         // reads the `/next` response would find it waiting (docs/design.md, "Shutdown").
         let pid = proc.pid();
@@ -93,7 +84,7 @@ fn sigterm_during_an_invocation_lets_it_be_answered_first() {
 fn every_worker_runs_the_callback() {
     for bin in fixtures() {
         let env = [("FIXTURE_SHUTDOWN", "ok"), ("FIXTURE_LOOP", "run"), ("AWS_LAMBDA_MAX_CONCURRENCY", "3")];
-        let (server, mut proc) = start(&bin, Script::new(), &env);
+        let (server, mut proc) = bin.start_env(Script::new(), &env);
         proc.wait_parked(&server, 3);
         assert_eq!(server.extensions_registered(), 1, "{bin}: one extension for the environment");
         assert_eq!(server.shutdown(proc.pid(), GRACE).unwrap(), ShutdownOutcome::Sigterm, "{bin}");
@@ -106,7 +97,7 @@ fn every_worker_runs_the_callback() {
 #[test]
 fn without_the_opt_in_no_extension_and_lambda_kills() {
     for bin in echo_bootstraps().into_iter().chain(fixtures()) {
-        let (server, mut proc) = start(&bin, Script::new(), &[]);
+        let (server, mut proc) = bin.start_env(Script::new(), &[]);
         proc.wait_until(&server, "wait in its first /next", idle);
         assert_eq!(server.extensions_registered(), 0, "{bin}");
         assert_eq!(server.shutdown(proc.pid(), GRACE).unwrap(), ShutdownOutcome::Sigkill, "{bin}");
@@ -119,7 +110,7 @@ fn without_the_opt_in_no_extension_and_lambda_kills() {
 fn with_workers_sigterm_during_an_invocation_lets_it_be_answered_first() {
     for bin in fixtures() {
         let env = [("FIXTURE_SHUTDOWN", "ok"), ("FIXTURE_LOOP", "run"), ("AWS_LAMBDA_MAX_CONCURRENCY", "2")];
-        let (server, mut proc) = start(&bin, Script::new(), &env);
+        let (server, mut proc) = bin.start_env(Script::new(), &env);
         proc.wait_parked(&server, 2);
         server.push_event(Event::json(b"sleep:300").request_id("busy"));
         let pid = proc.pid();
@@ -138,7 +129,7 @@ fn with_workers_sigterm_during_an_invocation_lets_it_be_answered_first() {
 fn with_workers_callbacks_past_the_budget_end_the_supervisor_with_1() {
     for bin in fixtures() {
         let env = [("FIXTURE_SHUTDOWN", "slow"), ("FIXTURE_LOOP", "run"), ("AWS_LAMBDA_MAX_CONCURRENCY", "2")];
-        let (server, mut proc) = start(&bin, Script::new(), &env);
+        let (server, mut proc) = bin.start_env(Script::new(), &env);
         proc.wait_parked(&server, 2);
         assert_eq!(server.shutdown(proc.pid(), GRACE).unwrap(), ShutdownOutcome::Sigterm, "{bin}");
         let exit = proc.wait();

@@ -225,6 +225,17 @@ impl Bin {
         Proc { bin: self.clone(), child, stdout, stderr, started: Instant::now() }
     }
 
+    /// Starts a mock with `script` and the bootstrap against it, with `env` besides
+    /// `AWS_LAMBDA_RUNTIME_API`.
+    pub fn start_env(&self, script: Script, env: &[(&str, &str)]) -> (MockServer, Proc) {
+        let server = MockServer::start(script).expect("start the mock");
+        let api = server.runtime_api();
+        let mut all = vec![("AWS_LAMBDA_RUNTIME_API", api.as_str())];
+        all.extend_from_slice(env);
+        let proc = self.spawn_env(&all);
+        (server, proc)
+    }
+
     /// Runs the bootstrap against `server` and waits until it has answered every scripted
     /// event and waits in a `/next` the mock holds open (the script must end with
     /// `Exhausted::Hang`, the default), then kills it. Fails if the run does not get there
